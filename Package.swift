@@ -1,0 +1,168 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Applied to every target so the whole code base is compiled under the same rules.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "offload",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "offload-api", targets: ["offload-api"]),
+        .executable(name: "offload-worker", targets: ["offload-worker"]),
+        .executable(name: "offload", targets: ["offload"]),
+        .executable(name: "offload-bench", targets: ["offload-bench"]),
+        .library(name: "OffloadWorker", targets: ["OffloadWorker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    ],
+    targets: [
+        // C interop: hiredis's RESP reader and command encoder.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // Redis client: SwiftNIO sockets, hiredis parsing, pipelining, pool, reconnect.
+        .target(
+            name: "OffloadRedis",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Queue engine: keys, Lua scripts, job records, client/broker/inspector.
+        .target(
+            name: "OffloadCore",
+            dependencies: [
+                "OffloadRedis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP API on Hummingbird; `buildApplication` is shared by main and the tests.
+        .target(
+            name: "OffloadAPI",
+            dependencies: [
+                "OffloadCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Worker runtime: job protocol, claim loop, dedicated threads, heartbeats, supervisor.
+        .target(
+            name: "OffloadWorker",
+            dependencies: [
+                "OffloadCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // CLI commands, built on the engine's inspector.
+        .target(
+            name: "OffloadCLI",
+            dependencies: [
+                "OffloadCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "offload-api",
+            dependencies: [
+                "OffloadAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "offload",
+            dependencies: ["OffloadCLI"],
+            swiftSettings: swiftSettings
+        ),
+        // The worker executable and the job handlers it is built with.
+        .executableTarget(
+            name: "offload-worker",
+            dependencies: [
+                "OffloadWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Workers",
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks run by hand (`make bench-redis`), never in tests.
+        .executableTarget(
+            name: "offload-bench",
+            dependencies: [
+                "OffloadRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/offload-bench",
+            swiftSettings: swiftSettings
+        ),
+        // Test support: a real redis-server per test run, spawned processes, an HTTP client.
+        .target(
+            name: "OffloadTestSupport",
+            dependencies: [
+                "OffloadRedis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/OffloadTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OffloadRedisTests",
+            dependencies: ["OffloadRedis", "OffloadTestSupport", "CHiredis"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OffloadCoreTests",
+            dependencies: ["OffloadCore", "OffloadTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OffloadAPITests",
+            dependencies: [
+                "OffloadAPI", "OffloadTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OffloadEndToEndTests",
+            dependencies: [
+                "OffloadCore", "OffloadTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

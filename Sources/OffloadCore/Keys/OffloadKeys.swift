@@ -1,0 +1,79 @@
+/// Every Redis key Offload uses is built here and nowhere else.
+///
+/// Keys of one queue carry the hash tag `{queue}`, so a queue lives in one Redis Cluster
+/// slot and every script touches a single slot. The few global keys (the queue set, the
+/// job-type and worker registries) are never touched by a script.
+public struct OffloadKeys: Sendable, Hashable {
+    public let prefix: String
+
+    public init(prefix: String = "offload") {
+        self.prefix = prefix
+    }
+
+    /// SET of every queue that has ever received a job.
+    public var queues: String { "\(prefix):queues" }
+    /// HASH job type → ms when a worker last published it.
+    public var jobTypes: String { "\(prefix):job-types" }
+    /// ZSET worker id → ms of its last heartbeat.
+    public var workers: String { "\(prefix):workers" }
+    /// HASH describing one worker process; expires when the worker stops heartbeating.
+    public func worker(_ id: String) -> String { "\(prefix):worker:\(id)" }
+
+    public func queue(_ name: String) -> QueueKeys { QueueKeys(prefix: prefix, queue: name) }
+}
+
+/// The keys of one queue.
+public struct QueueKeys: Sendable, Hashable {
+    public let queue: String
+    /// `prefix:{queue}:` — the common start of every key below.
+    public let base: String
+
+    init(prefix: String, queue: String) {
+        self.queue = queue
+        self.base = "\(prefix):{\(queue)}:"
+    }
+
+    /// ZSET of runnable jobs; score orders by priority, then FIFO (see `PriorityScore`).
+    public var pending: String { base + "pending" }
+    /// ZSET of delayed jobs and jobs waiting for a retry; score = ms when due.
+    public var scheduled: String { base + "scheduled" }
+    /// ZSET of running jobs; score = ms when their lease expires.
+    public var active: String { base + "active" }
+    /// ZSET of finished jobs kept for their result TTL; score = ms when they expire.
+    public var completed: String { base + "completed" }
+    /// ZSET of cancelled jobs, kept like completed ones.
+    public var cancelled: String { base + "cancelled" }
+    /// ZSET of jobs that exhausted their attempts; score = ms when they died.
+    public var dead: String { base + "dead" }
+    /// Counter that makes pending scores FIFO within a priority.
+    public var sequence: String { base + "seq" }
+    /// LIST of wake-up tokens that blocked workers `BLPOP` on.
+    public var signal: String { base + "signal" }
+    /// Present while the queue is paused.
+    public var paused: String { base + "paused" }
+    /// HASH of queue settings (`max_depth`).
+    public var settings: String { base + "settings" }
+    /// STREAM of job events, trimmed to a bounded length.
+    public var events: String { base + "events" }
+    /// Prefix of job hashes; scripts append the id.
+    public var jobPrefix: String { base + "job:" }
+    public func job(_ id: String) -> String { jobPrefix + id }
+    /// The id of the job first submitted with this idempotency key.
+    public func idempotency(_ key: String) -> String { base + "idem:" + key }
+    /// HASH of processed/failed counters for one minute (ms since epoch / 60000).
+    public func stats(minute: Int64) -> String { base + "stats:\(minute)" }
+    /// Scripts build the per-minute key by appending the minute.
+    public var statsPrefix: String { base + "stats:" }
+
+    /// The set of a state's jobs, for the states that have one.
+    public func set(for state: JobState) -> String {
+        switch state {
+        case .pending: return pending
+        case .scheduled: return scheduled
+        case .active: return active
+        case .completed: return completed
+        case .cancelled: return cancelled
+        case .dead: return dead
+        }
+    }
+}

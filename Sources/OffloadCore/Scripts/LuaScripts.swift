@@ -1,0 +1,336 @@
+import OffloadRedis
+
+/// Every state change of a job is one of these scripts, so it is atomic in Redis.
+/// Each script starts with the shared prelude (score and retention helpers) and states
+/// its KEYS, ARGV and output at its top. Keys are always those of one queue (one slot).
+public enum LuaScripts {
+    static func script(_ name: String, _ body: String) -> RedisScript {
+        RedisScript(name: name, source: prelude + "\n" + body)
+    }
+
+    /// Helpers shared by the scripts; there is one way to compute a pending score.
+    static let prelude = #"""
+    -- Pending score: higher priority first, FIFO within a priority (priority in -1000..1000,
+    -- sequence below 1e12, so the score stays an exact integer in a double).
+    local function pendingScore(priority, sequence)
+      return (1000 - tonumber(priority)) * 1e12 + sequence
+    end
+
+    local function emit(stream, maxlen, event, id, ...)
+      redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", "event", event, "id", id, ...)
+    end
+
+    local function countStat(statsPrefix, now, field)
+      local key = statsPrefix .. math.floor(now / 60000)
+      redis.call("HINCRBY", key, field, 1)
+      redis.call("EXPIRE", key, 7200)
+    end
+
+    local function makePending(pending, sequence, jobKey, id)
+      local priority = redis.call("HGET", jobKey, "prio") or "0"
+      redis.call("ZADD", pending, pendingScore(priority, redis.call("INCR", sequence)), id)
+      redis.call("HSET", jobKey, "state", "pending")
+    end
+
+    -- Move due scheduled jobs (delayed or waiting for a retry) to pending.
+    local function promoteDue(scheduled, pending, sequence, jobPrefix, now)
+      local due = redis.call("ZRANGEBYSCORE", scheduled, "-inf", now, "LIMIT", 0, 1000)
+      for _, id in ipairs(due) do
+        if redis.call("EXISTS", jobPrefix .. id) == 1 then
+          makePending(pending, sequence, jobPrefix .. id, id)
+        end
+      end
+      if #due > 0 then redis.call("ZREM", scheduled, unpack(due)) end
+      return #due
+    end
+
+    -- Bound the dead set by age and by count, deleting the jobs that fall out.
+    local function trimDead(dead, jobPrefix, now, maxCount, maxAgeMs)
+      local old = redis.call("ZRANGEBYSCORE", dead, "-inf", now - maxAgeMs, "LIMIT", 0, 1000)
+      for _, id in ipairs(old) do redis.call("DEL", jobPrefix .. id) end
+      if #old > 0 then redis.call("ZREM", dead, unpack(old)) end
+      local excess = redis.call("ZCARD", dead) - maxCount
+      if excess > 0 then
+        local oldest = redis.call("ZRANGE", dead, 0, excess - 1)
+        for _, id in ipairs(oldest) do redis.call("DEL", jobPrefix .. id) end
+        redis.call("ZREM", dead, unpack(oldest))
+      end
+    end
+
+    local function finishKept(jobKey, finishedSet, id, now, ttlSeconds)
+      redis.call("EXPIRE", jobKey, ttlSeconds)
+      redis.call("ZADD", finishedSet, now + ttlSeconds * 1000, id)
+      redis.call("ZREMRANGEBYSCORE", finishedSet, "-inf", now)
+    end
+
+    local function wake(signal)
+      if redis.call("LLEN", signal) < 64 then redis.call("LPUSH", signal, "1") end
+    end
+    """#
+
+    public static let enqueue = script("enqueue", #"""
+    -- Enqueue one job, or find the job an idempotency key already names.
+    -- KEYS[1] -> pending ZSET        KEYS[2] -> scheduled ZSET     KEYS[3] -> sequence counter
+    -- KEYS[4] -> signal LIST         KEYS[5] -> events STREAM      KEYS[6] -> settings HASH
+    -- KEYS[7] -> the job's HASH      KEYS[8] -> idempotency key (the job HASH again when none)
+    -- ARGV[1] -> job id   ARGV[2] -> type   ARGV[3] -> payload JSON   ARGV[4] -> now (ms)
+    -- ARGV[5] -> run at (ms, 0 = now)   ARGV[6] -> priority   ARGV[7] -> max attempts
+    -- ARGV[8] -> events max length   ARGV[9] -> idempotency TTL (s, 0 = no key)
+    -- ARGV[10..] -> optional field/value pairs kept on the job (tmo, rttl, lease, idem)
+    -- Output: {"created", id, state} | {"existing", id, state} | {"full", depth, max_depth}
+    local useKey = ARGV[9] ~= "0"
+    if useKey then
+      local existing = redis.call("GET", KEYS[8])
+      if existing then
+        local state = redis.call("HGET", KEYS[7]:sub(1, #KEYS[7] - #ARGV[1]) .. existing, "state")
+        return {"existing", existing, state or "expired"}
+      end
+    end
+    local maxDepth = tonumber(redis.call("HGET", KEYS[6], "max_depth") or "0")
+    if maxDepth > 0 then
+      local depth = redis.call("ZCARD", KEYS[1]) + redis.call("ZCARD", KEYS[2])
+      if depth >= maxDepth then return {"full", depth, maxDepth} end
+    end
+    local id, now, runAt = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
+    local state = "pending"
+    if runAt > now then state = "scheduled" end
+    redis.call("HSET", KEYS[7], "type", ARGV[2], "payload", ARGV[3], "state", state,
+      "ctime", ARGV[4], "prio", ARGV[6], "max", ARGV[7])
+    for i = 10, #ARGV, 2 do redis.call("HSET", KEYS[7], ARGV[i], ARGV[i + 1]) end
+    if state == "scheduled" then
+      redis.call("HSET", KEYS[7], "run_at", ARGV[5])
+      redis.call("ZADD", KEYS[2], runAt, id)
+    else
+      redis.call("ZADD", KEYS[1], pendingScore(ARGV[6], redis.call("INCR", KEYS[3])), id)
+    end
+    if useKey then redis.call("SET", KEYS[8], id, "EX", ARGV[9]) end
+    wake(KEYS[4])
+    emit(KEYS[5], ARGV[8], "submitted", id, "type", ARGV[2])
+    return {"created", id, state}
+    """#)
+
+    public static let claim = script("claim", #"""
+    -- Promote due scheduled jobs, then lease up to N pending jobs to one worker.
+    -- KEYS[1] -> pending ZSET   KEYS[2] -> scheduled ZSET   KEYS[3] -> active ZSET
+    -- KEYS[4] -> signal LIST    KEYS[5] -> paused flag      KEYS[6] -> events STREAM
+    -- KEYS[7] -> sequence counter
+    -- ARGV[1] -> now (ms)   ARGV[2] -> max jobs   ARGV[3] -> lease token   ARGV[4] -> worker id
+    -- ARGV[5] -> default lease (ms)   ARGV[6] -> job key prefix   ARGV[7] -> events max length
+    -- Output: {next, id, type, payload, attempt, max attempts, timeout, lease ms, ...} where
+    --   next is -2 when paused, else the ms the next scheduled job is due (-1: none);
+    --   7 fields per claimed job follow.
+    local now = tonumber(ARGV[1])
+    promoteDue(KEYS[2], KEYS[1], KEYS[7], ARGV[6], now)
+    if redis.call("EXISTS", KEYS[5]) == 1 then return {-2} end
+    local out = {-1}
+    local popped = redis.call("ZPOPMIN", KEYS[1], ARGV[2])
+    for i = 1, #popped, 2 do
+      local id = popped[i]
+      local key = ARGV[6] .. id
+      local f = redis.call("HMGET", key, "type", "payload", "att", "max", "tmo", "lease", "state")
+      if f[1] and f[7] == "pending" then
+        local attempt = tonumber(f[3] or "0") + 1
+        local lease = tonumber(f[6] or ARGV[5])
+        redis.call("HSET", key, "state", "active", "att", attempt, "token", ARGV[3],
+          "worker", ARGV[4], "stime", ARGV[1])
+        redis.call("ZADD", KEYS[3], now + lease, id)
+        emit(KEYS[6], ARGV[7], "started", id, "attempt", attempt)
+        local n = #out
+        out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, f[1], f[2], attempt
+        out[n + 5], out[n + 6], out[n + 7] = f[4] or "1", f[5] or "0", lease
+      end
+    end
+    if #out == 1 then
+      -- Nothing to do: clear stale wake-ups so the worker really blocks until new work.
+      redis.call("DEL", KEYS[4])
+      local nextDue = redis.call("ZRANGE", KEYS[2], 0, 0, "WITHSCORES")
+      if #nextDue > 0 then out[1] = tonumber(nextDue[2]) end
+    end
+    return out
+    """#)
+
+    public static let complete = script("complete", #"""
+    -- Store a job's result, if the caller still holds its lease.
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> completed ZSET
+    -- KEYS[4] -> events STREAM
+    -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> result JSON   ARGV[4] -> now (ms)
+    -- ARGV[5] -> default result TTL (s)   ARGV[6] -> events max length   ARGV[7] -> stats key prefix
+    -- Output: 1 completed | 0 the lease was lost (expired and reclaimed, or cancelled)
+    local f = redis.call("HMGET", KEYS[1], "state", "token", "rttl")
+    if f[1] ~= "active" or f[2] ~= ARGV[2] then return 0 end
+    local now = tonumber(ARGV[4])
+    redis.call("HSET", KEYS[1], "state", "completed", "result", ARGV[3], "ftime", ARGV[4])
+    redis.call("HDEL", KEYS[1], "token", "cancel")
+    redis.call("ZREM", KEYS[2], ARGV[1])
+    finishKept(KEYS[1], KEYS[3], ARGV[1], now, tonumber(f[3] or ARGV[5]))
+    countStat(ARGV[7], now, "processed")
+    emit(KEYS[4], ARGV[6], "completed", ARGV[1])
+    return 1
+    """#)
+
+    public static let fail = script("fail", #"""
+    -- Record a failed run: retry later, send to dead, or end as cancelled.
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> scheduled ZSET
+    -- KEYS[4] -> dead ZSET        KEYS[5] -> cancelled ZSET  KEYS[6] -> signal LIST
+    -- KEYS[7] -> events STREAM
+    -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> error JSON   ARGV[4] -> now (ms)
+    -- ARGV[5] -> retry delay (ms)   ARGV[6] -> "retry" (if attempts remain) | "dead" | "cancel"
+    -- ARGV[7] -> dead max count   ARGV[8] -> dead max age (ms)   ARGV[9] -> default result TTL (s)
+    -- ARGV[10] -> job key prefix   ARGV[11] -> events max length   ARGV[12] -> stats key prefix
+    -- Output: "scheduled" | "dead" | "cancelled" | "lost" (the caller no longer holds the lease)
+    local f = redis.call("HMGET", KEYS[1], "state", "token", "att", "max", "rttl")
+    if f[1] ~= "active" or f[2] ~= ARGV[2] then return "lost" end
+    local id, now = ARGV[1], tonumber(ARGV[4])
+    redis.call("ZREM", KEYS[2], id)
+    redis.call("HDEL", KEYS[1], "token", "cancel")
+    redis.call("HSET", KEYS[1], "error", ARGV[3])
+    countStat(ARGV[12], now, "failed")
+    if ARGV[6] == "cancel" then
+      redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
+      finishKept(KEYS[1], KEYS[5], id, now, tonumber(f[5] or ARGV[9]))
+      emit(KEYS[7], ARGV[11], "cancelled", id)
+      return "cancelled"
+    end
+    if ARGV[6] == "retry" and tonumber(f[3] or "0") < tonumber(f[4] or "1") then
+      local runAt = now + tonumber(ARGV[5])
+      redis.call("HSET", KEYS[1], "state", "scheduled", "run_at", runAt)
+      redis.call("ZADD", KEYS[3], runAt, id)
+      wake(KEYS[6])
+      emit(KEYS[7], ARGV[11], "retrying", id, "error", ARGV[3], "run_at", runAt)
+      return "scheduled"
+    end
+    redis.call("HSET", KEYS[1], "state", "dead", "ftime", ARGV[4])
+    redis.call("ZADD", KEYS[4], now, id)
+    trimDead(KEYS[4], ARGV[10], now, tonumber(ARGV[7]), tonumber(ARGV[8]))
+    emit(KEYS[7], ARGV[11], "dead", id, "error", ARGV[3])
+    return "dead"
+    """#)
+
+    public static let extendLeases = script("extend-leases", #"""
+    -- Heartbeat: extend the leases a worker still holds.
+    -- KEYS[1] -> active ZSET
+    -- ARGV[1] -> now (ms)   ARGV[2] -> job key prefix   ARGV[3..] -> triples: id, token, lease ms
+    -- Output: {{ids whose lease is lost}, {ids whose cancellation was requested}}
+    local now = tonumber(ARGV[1])
+    local lost, cancel = {}, {}
+    for i = 3, #ARGV, 3 do
+      local id = ARGV[i]
+      local f = redis.call("HMGET", ARGV[2] .. id, "state", "token", "cancel")
+      if f[1] == "active" and f[2] == ARGV[i + 1] then
+        redis.call("ZADD", KEYS[1], "XX", now + tonumber(ARGV[i + 2]), id)
+        if f[3] then table.insert(cancel, id) end
+      else
+        table.insert(lost, id)
+      end
+    end
+    return {lost, cancel}
+    """#)
+
+    public static let reap = script("reap", #"""
+    -- Return jobs whose lease expired (their worker died or stalled) to pending, or to
+    -- dead when they have used their attempts. Safe to run from every process at once.
+    -- KEYS[1] -> active ZSET   KEYS[2] -> pending ZSET   KEYS[3] -> dead ZSET
+    -- KEYS[4] -> sequence counter   KEYS[5] -> signal LIST   KEYS[6] -> events STREAM
+    -- ARGV[1] -> now (ms)   ARGV[2] -> job key prefix   ARGV[3] -> max jobs
+    -- ARGV[4] -> dead max count   ARGV[5] -> dead max age (ms)   ARGV[6] -> events max length
+    -- ARGV[7] -> error JSON recorded on the job   ARGV[8] -> stats key prefix
+    -- Output: {requeued, dead}
+    local now = tonumber(ARGV[1])
+    local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[3]))
+    local requeued, died = 0, 0
+    for _, id in ipairs(expired) do
+      local key = ARGV[2] .. id
+      redis.call("ZREM", KEYS[1], id)
+      local f = redis.call("HMGET", key, "state", "att", "max")
+      if f[1] == "active" then
+        redis.call("HDEL", key, "token")
+        redis.call("HSET", key, "error", ARGV[7])
+        countStat(ARGV[8], now, "failed")
+        if tonumber(f[2] or "0") < tonumber(f[3] or "1") then
+          makePending(KEYS[2], KEYS[4], key, id)
+          emit(KEYS[6], ARGV[6], "retrying", id, "error", ARGV[7])
+          requeued = requeued + 1
+        else
+          redis.call("HSET", key, "state", "dead", "ftime", ARGV[1])
+          redis.call("ZADD", KEYS[3], now, id)
+          emit(KEYS[6], ARGV[6], "dead", id, "error", ARGV[7])
+          died = died + 1
+        end
+      end
+    end
+    if requeued > 0 then wake(KEYS[5]) end
+    if died > 0 then trimDead(KEYS[3], ARGV[2], now, tonumber(ARGV[4]), tonumber(ARGV[5])) end
+    return {requeued, died}
+    """#)
+
+    public static let progress = script("progress", #"""
+    -- Store a running job's progress.
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> events STREAM
+    -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> percent (0-100)   ARGV[4] -> message
+    -- ARGV[5] -> events max length
+    -- Output: 1 stored | 0 the lease was lost
+    local f = redis.call("HMGET", KEYS[1], "state", "token")
+    if f[1] ~= "active" or f[2] ~= ARGV[2] then return 0 end
+    redis.call("HSET", KEYS[1], "prog", ARGV[3], "pmsg", ARGV[4])
+    emit(KEYS[2], ARGV[5], "progress", ARGV[1], "percent", ARGV[3], "message", ARGV[4])
+    return 1
+    """#)
+
+    public static let cancel = script("cancel", #"""
+    -- Cancel a job: at once when it waits, through its handler when it runs.
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> pending ZSET   KEYS[3] -> scheduled ZSET
+    -- KEYS[4] -> cancelled ZSET   KEYS[5] -> events STREAM
+    -- ARGV[1] -> job id   ARGV[2] -> now (ms)   ARGV[3] -> default result TTL (s)
+    -- ARGV[4] -> events max length
+    -- Output: "cancelled" | "cancelling" (active: the flag is set) | "missing" | the
+    --   finished state it already has ("completed", "dead", "cancelled")
+    local f = redis.call("HMGET", KEYS[1], "state", "rttl")
+    local state = f[1]
+    if not state then return "missing" end
+    if state == "active" then
+      redis.call("HSET", KEYS[1], "cancel", "1")
+      emit(KEYS[5], ARGV[4], "cancelling", ARGV[1])
+      return "cancelling"
+    end
+    if state ~= "pending" and state ~= "scheduled" then return state end
+    redis.call("ZREM", KEYS[2], ARGV[1])
+    redis.call("ZREM", KEYS[3], ARGV[1])
+    redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[2])
+    finishKept(KEYS[1], KEYS[4], ARGV[1], tonumber(ARGV[2]), tonumber(f[2] or ARGV[3]))
+    emit(KEYS[5], ARGV[4], "cancelled", ARGV[1])
+    return "cancelled"
+    """#)
+
+    public static let retry = script("retry", #"""
+    -- Run a dead or cancelled job again, with fresh attempts.
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> dead ZSET   KEYS[3] -> cancelled ZSET
+    -- KEYS[4] -> pending ZSET     KEYS[5] -> sequence counter   KEYS[6] -> signal LIST
+    -- KEYS[7] -> events STREAM
+    -- ARGV[1] -> job id   ARGV[2] -> events max length
+    -- Output: "pending" | "missing" | the state that cannot be retried
+    local state = redis.call("HGET", KEYS[1], "state")
+    if not state then return "missing" end
+    if state ~= "dead" and state ~= "cancelled" then return state end
+    redis.call("ZREM", KEYS[2], ARGV[1])
+    redis.call("ZREM", KEYS[3], ARGV[1])
+    redis.call("PERSIST", KEYS[1])
+    redis.call("HDEL", KEYS[1], "att", "error", "result", "ftime", "stime", "prog", "pmsg", "worker", "cancel")
+    makePending(KEYS[4], KEYS[5], KEYS[1], ARGV[1])
+    wake(KEYS[6])
+    emit(KEYS[7], ARGV[2], "retried", ARGV[1])
+    return "pending"
+    """#)
+
+    public static let purge = script("purge", #"""
+    -- Delete up to N jobs of one finished or waiting state set.
+    -- KEYS[1] -> the state's ZSET
+    -- ARGV[1] -> job key prefix   ARGV[2] -> max jobs
+    -- Output: number of jobs deleted (call again while it equals the maximum)
+    local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[2]) - 1)
+    for _, id in ipairs(ids) do redis.call("DEL", ARGV[1] .. id) end
+    if #ids > 0 then redis.call("ZREM", KEYS[1], unpack(ids)) end
+    return #ids
+    """#)
+
+    public static let all: [RedisScript] = [enqueue, claim, complete, fail, extendLeases, reap, progress, cancel, retry, purge]
+}

@@ -1,0 +1,141 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One socket to Redis. Any number of callers may send concurrently: their commands are
+/// pipelined and their replies matched in order. Never blocks a thread: every call
+/// suspends on an event-loop future.
+public final class RedisConnection: Sendable {
+    let channel: any Channel
+    private let commandTimeout: TimeAmount
+
+    private init(channel: any Channel, commandTimeout: TimeAmount) {
+        self.channel = channel
+        self.commandTimeout = commandTimeout
+    }
+
+    public var isActive: Bool { channel.isActive }
+
+    /// Opens a socket, then authenticates and selects the database if the configuration asks.
+    public static func connect(
+        configuration: RedisConfiguration,
+        eventLoop: any EventLoop,
+        logger: Logger
+    ) async throws(RedisError) -> RedisConnection {
+        let tlsContext: NIOSSLContext?
+        if configuration.useTLS {
+            do {
+                tlsContext = try NIOSSLContext(configuration: .makeClientConfiguration())
+            } catch {
+                throw .unavailable("TLS setup failed: \(error)")
+            }
+        } else {
+            tlsContext = nil
+        }
+        let host = configuration.host
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: host.first?.isLetter == true ? host : nil)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        } catch {
+            throw .unavailable("cannot connect to \(configuration.displayAddress): \(error)")
+        }
+        let connection = RedisConnection(channel: channel, commandTimeout: TimeAmount(configuration.commandTimeout))
+        do {
+            try await connection.handshake(configuration)
+        } catch {
+            await connection.close()
+            switch error {
+            case .server(let message): throw .unavailable("handshake with \(configuration.displayAddress) refused: \(message)")
+            default: throw error
+            }
+        }
+        logger.debug("redis connected", metadata: ["redis": "\(configuration.displayAddress)"])
+        return connection
+    }
+
+    private func handshake(_ configuration: RedisConfiguration) async throws(RedisError) {
+        var commands: [RedisCommand] = []
+        if let password = configuration.password {
+            if let username = configuration.username {
+                commands.append(RedisCommand("AUTH", .string(username), .string(password)))
+            } else {
+                commands.append(RedisCommand("AUTH", .string(password)))
+            }
+        }
+        if configuration.database != 0 {
+            commands.append(RedisCommand("SELECT", .int(configuration.database)))
+        }
+        guard !commands.isEmpty else { return }
+        for reply in try await pipeline(commands) {
+            if case .error(let message) = reply { throw .server(message) }
+        }
+    }
+
+    /// Sends one command; an error reply is thrown as ``RedisError/server(_:)``.
+    public func send(_ command: RedisCommand, timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
+        let replies = try await write(command.encoded(), replyCount: 1, timeout: timeout)
+        if case .error(let message) = replies[0] { throw .server(message) }
+        return replies[0]
+    }
+
+    /// Sends several commands in one write and returns their replies in order; error
+    /// replies stay values, one per command.
+    public func pipeline(_ commands: [RedisCommand], timeout: Duration? = nil) async throws(RedisError) -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        var buffer = ByteBuffer()
+        for command in commands { command.encode(into: &buffer) }
+        return try await write(buffer, replyCount: commands.count, timeout: timeout)
+    }
+
+    private func write(_ bytes: ByteBuffer, replyCount: Int, timeout: Duration?) async throws(RedisError) -> [RESPValue] {
+        let eventLoop = channel.eventLoop
+        let promise = eventLoop.makePromise(of: [RESPValue].self)
+        let deadline = NIODeadline.now() + (timeout.map(TimeAmount.init) ?? commandTimeout)
+        let request = RedisRequest(bytes: bytes, replyCount: replyCount, promise: promise, deadline: deadline)
+        let channel = self.channel
+        // A write into a closed channel never reaches the handler: fail the caller here.
+        let submit: @Sendable () -> Void = {
+            let written = eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenFailure { _ in promise.fail(RedisError.notSent) }
+            channel.pipeline.syncOperations.writeAndFlush(NIOAny(request), promise: written)
+        }
+        if eventLoop.inEventLoop {
+            submit()
+        } else {
+            eventLoop.execute(submit)
+        }
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw .connectionClosed
+        }
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+extension RedisRequest: @unchecked Sendable {}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real process spawned by a test, killed with the test process if that dies first
+/// (`setpriv --pdeathsig KILL`), its output appended to a log file for post-mortems.
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let logPath: String
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String? = nil) throws {
+        let log = logPath ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("offload-\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString.prefix(8)).log").path
+        self.logPath = log
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv = [try Executable.find("setpriv"), "--pdeathsig", "KILL", executable] + arguments
+        let envp = env.map { "\($0.key)=\($0.value)" }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var cArgs = argv.map { strdup($0) } + [nil]
+        var cEnv = envp.map { strdup($0) } + [nil]
+        defer {
+            for pointer in cArgs { free(pointer) }
+            for pointer in cEnv { free(pointer) }
+        }
+        var spawned: pid_t = 0
+        let status = posix_spawn(&spawned, argv[0], &actions, nil, &cArgs, &cEnv)
+        guard status == 0 else { throw TestSupportError("cannot spawn \(executable): \(String(cString: strerror(status)))") }
+        self.pid = spawned
+    }
+
+    public func signal(_ signal: Int32) {
+        if isRunning { kill(pid, signal) }
+    }
+
+    /// Reaps the process if it has exited; never blocks.
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid || result < 0 {
+            exitStatus = status
+            return false
+        }
+        return true
+    }
+
+    /// The raw wait status once exited.
+    public var status: Int32? {
+        _ = isRunning
+        lock.lock()
+        defer { lock.unlock() }
+        return exitStatus
+    }
+
+    public var exitCode: Int32? {
+        guard let status else { return nil }
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil
+    }
+
+    /// Waits (without blocking a thread) until the process exits or the time is up.
+    @discardableResult
+    public func waitForExit(timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning {
+            if ContinuousClock.now > deadline { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
+    /// SIGTERM, then SIGKILL if it is still there after `grace`.
+    public func stop(grace: Duration = .seconds(5)) async {
+        signal(SIGTERM)
+        signal(SIGCONT)  // a stopped process acts on SIGTERM only once continued
+        if await !waitForExit(timeout: grace) {
+            signal(SIGKILL)
+            await waitForExit(timeout: .seconds(5))
+        }
+    }
+
+    public var output: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    deinit {
+        if isRunning {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+}

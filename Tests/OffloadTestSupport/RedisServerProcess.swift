@@ -1,0 +1,122 @@
+import Foundation
+import OffloadRedis
+
+/// A real `redis-server` on a free loopback port, owned by one test, for tests that
+/// stop, restart or pause the server. Everything else shares ``TestRedis/url``.
+public final class RedisServerProcess: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
+    private var process: ChildProcess?
+    private let extraArguments: [String]
+
+    public var url: String { "redis://127.0.0.1:\(port)" }
+
+    public init(port: Int? = nil, arguments: [String] = []) throws {
+        self.port = try port ?? FreePort.next()
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("offload-redis-\(UUID().uuidString)")
+        self.extraArguments = arguments
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// Starts the server and waits until it answers PING.
+    public func start() async throws {
+        process = try ChildProcess(
+            try Executable.find("redis-server"),
+            [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
+                "--save", "", "--daemonize", "no", "--loglevel", "warning",
+            ] + extraArguments,
+            logPath: directory.appendingPathComponent("redis.log").path
+        )
+        try await waitUntilReady()
+    }
+
+    public func stop() async {
+        await process?.stop()
+        process = nil
+    }
+
+    public func restart() async throws {
+        await stop()
+        try await start()
+    }
+
+    /// Sends SIGSTOP / SIGCONT: the server keeps its sockets but stops answering.
+    public func pause() { process?.signal(SIGSTOP) }
+    public func resume() { process?.signal(SIGCONT) }
+
+    private func waitUntilReady() async throws {
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        defer { Task { await client.shutdown() } }
+        for _ in 0..<500 {
+            do {
+                _ = try await client.send("PING")
+                return
+            } catch .server {
+                return  // answered, e.g. NOAUTH: the server is up
+            } catch {}
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError("redis-server on port \(port) did not start")
+    }
+
+    deinit {
+        process = nil
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The shared test Redis that `make test` starts, and a fresh key prefix per test so
+/// tests run in parallel without seeing each other's keys.
+public enum TestRedis {
+    public static var url: String {
+        ProcessInfo.processInfo.environment["OFFLOAD_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+    }
+
+    public static func makeClient() throws -> RedisClient {
+        try RedisClient(url: url)
+    }
+
+    public static func uniquePrefix(_ name: String = "test") -> String {
+        "\(name)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}
+
+public enum FreePort {
+    /// Asks the kernel for an unused loopback port.
+    public static func next() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw TestSupportError("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+public enum Executable {
+    /// The absolute path of a program on PATH (or the usual sbin folders).
+    public static func find(_ name: String) throws -> String {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+        for folder in path.split(separator: ":") {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw TestSupportError("\(name) is not installed")
+    }
+}
