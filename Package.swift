@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "OffloadWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Workers",
             swiftSettings: swiftSettings

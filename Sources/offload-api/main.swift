@@ -1,1 +1,39 @@
-print("x")
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import OffloadAPI
+
+@main
+struct OffloadAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "offload-api",
+        abstract: "Serve Offload's HTTP API: submit jobs, read results, operate queues."
+    )
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host = ProcessInfo.processInfo.environment["HOST"] ?? "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (default: $PORT or 8080).")
+    var port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
+
+    @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
+    var redisURL = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+
+    @Option(name: .long, help: "Key prefix in Redis.")
+    var keyPrefix = "offload"
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var configuration = APIConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.redisURL = redisURL
+        configuration.keyPrefix = keyPrefix
+        let environment = ProcessInfo.processInfo.environment
+        configuration.apiToken = environment["OFFLOAD_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let bytes = environment["OFFLOAD_MAX_BODY_BYTES"].flatMap(Int.init), bytes > 0 { configuration.maxBodyBytes = bytes }
+        let app = try buildApplication(configuration: configuration)
+        try await app.runService()
+    }
+}

@@ -1,1 +1,3 @@
-print("x")
+import OffloadCLI
+
+await OffloadCommand.runMain()

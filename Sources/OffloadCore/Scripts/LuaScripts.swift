@@ -332,5 +332,23 @@ public enum LuaScripts {
     return #ids
     """#)
 
-    public static let all: [RedisScript] = [enqueue, claim, complete, fail, extendLeases, reap, progress, cancel, retry, purge]
+    public static let release = script("release", #"""
+    -- Give a running job back to pending without counting its run: its worker is
+    -- shutting down and did not finish it in the grace period.
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> pending ZSET
+    -- KEYS[4] -> sequence counter   KEYS[5] -> signal LIST   KEYS[6] -> events STREAM
+    -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> events max length
+    -- Output: 1 released | 0 the lease was lost
+    local f = redis.call("HMGET", KEYS[1], "state", "token", "att")
+    if f[1] ~= "active" or f[2] ~= ARGV[2] then return 0 end
+    redis.call("ZREM", KEYS[2], ARGV[1])
+    redis.call("HDEL", KEYS[1], "token", "cancel")
+    redis.call("HSET", KEYS[1], "att", math.max(0, tonumber(f[3] or "1") - 1))
+    makePending(KEYS[3], KEYS[4], KEYS[1], ARGV[1])
+    wake(KEYS[5])
+    emit(KEYS[6], ARGV[3], "released", ARGV[1])
+    return 1
+    """#)
+
+    public static let all: [RedisScript] = [enqueue, claim, complete, fail, extendLeases, reap, progress, cancel, retry, purge, release]
 }

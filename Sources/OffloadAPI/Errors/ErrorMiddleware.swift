@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+import OffloadCore
+
+/// The one place errors become HTTP responses: `{"error": {"code", "message"}}` with the
+/// status of the error's code. Input errors and Redis outages are never a 500.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as OffloadError {
+            if error.code == .internalError {
+                context.logger.error("internal error", metadata: ["error": "\(error.message)"])
+            }
+            return Self.response(for: error)
+        } catch let error as HTTPError {
+            return Self.response(for: OffloadError(Self.code(for: error.status), error.body ?? error.status.reasonPhrase))
+        } catch let error as any HTTPResponseError {
+            return Self.response(for: OffloadError(Self.code(for: error.status), "\(error)"))
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)"])
+            return Self.response(for: OffloadError(.internalError, "internal error"))
+        }
+    }
+
+    static func status(for code: OffloadError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .malformed: return .badRequest
+        case .invalid, .unknownJobType: return .unprocessableContent
+        case .notFound: return .notFound
+        case .conflict, .leaseLost: return .conflict
+        case .queueFull: return .tooManyRequests
+        case .unauthorized: return .unauthorized
+        case .payloadTooLarge: return .contentTooLarge
+        case .unavailable: return .serviceUnavailable
+        case .internalError: return .internalServerError
+        }
+    }
+
+    /// Hummingbird's own errors (no route, wrong method, body too large) by status.
+    static func code(for status: HTTPResponse.Status) -> OffloadError.Code {
+        switch status.code {
+        case 404: return .notFound
+        case 401: return .unauthorized
+        case 413: return .payloadTooLarge
+        case 405, 409: return .conflict
+        case 422: return .invalid
+        case 400..<500: return .malformed
+        default: return .internalError
+        }
+    }
+
+    static func response(for error: OffloadError) -> Response {
+        let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        let data = (try? OffloadJSON.encoder().encode(body)) ?? Data()
+        return Response(status: status(for: error.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+struct ErrorBody: Codable {
+    struct Detail: Codable {
+        let code: String
+        let message: String
+    }
+
+    let error: Detail
+}

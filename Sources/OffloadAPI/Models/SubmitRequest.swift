@@ -1,0 +1,75 @@
+import Foundation
+import OffloadCore
+
+/// The body of `POST /v1/jobs` (and each item of a batch).
+struct SubmitRequest: Decodable, Sendable {
+    let type: String
+    let payload: JSONValue?
+    let queue: String?
+    let priority: Int?
+    let delaySeconds: Double?
+    /// RFC 3339 time, e.g. `2026-01-01T12:00:00Z`.
+    let runAt: String?
+    let maxAttempts: Int?
+    let timeoutSeconds: Int?
+    let resultTTLSeconds: Int?
+    let leaseMs: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case type, payload, queue, priority
+        case delaySeconds = "delay_seconds"
+        case runAt = "run_at"
+        case maxAttempts = "max_attempts"
+        case timeoutSeconds = "timeout_seconds"
+        case resultTTLSeconds = "result_ttl_seconds"
+        case leaseMs = "lease_ms"
+    }
+
+    func submission(idempotencyKey: String?) throws(OffloadError) -> JobSubmission {
+        var runAtMilliseconds: Int64?
+        if let runAt {
+            guard let date = Self.parseDate(runAt) else {
+                throw OffloadError(.invalid, "run_at must be an RFC 3339 time such as 2026-01-01T12:00:00Z")
+            }
+            runAtMilliseconds = Int64(date.timeIntervalSince1970 * 1000)
+        }
+        if case .some(let payload) = payload, case .object = payload {} else if payload != nil {
+            throw OffloadError(.invalid, "payload must be a JSON object")
+        }
+        return JobSubmission(
+            type: type, payload: (payload ?? .object([:])).jsonText, queue: queue ?? "default", priority: priority ?? 0,
+            delaySeconds: delaySeconds, runAtMilliseconds: runAtMilliseconds, maxAttempts: maxAttempts,
+            timeoutSeconds: timeoutSeconds, resultTTLSeconds: resultTTLSeconds, leaseMilliseconds: leaseMs,
+            idempotencyKey: idempotencyKey)
+    }
+
+    private static func parseDate(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle())
+    }
+}
+
+/// Decodes a request body, telling malformed JSON (400) from a wrong shape (422).
+enum RequestDecoding {
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: ByteBufferView) throws(OffloadError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw OffloadError(.malformed, "the body is not valid JSON")
+        } catch DecodingError.keyNotFound(let key, let context) {
+            throw OffloadError(.invalid, "missing field '\(path(context.codingPath + [key]))'")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            throw OffloadError(.invalid, "field '\(path(context.codingPath))' has the wrong type")
+        } catch DecodingError.dataCorrupted(let context) {
+            throw OffloadError(.invalid, "field '\(path(context.codingPath))' is invalid: \(context.debugDescription)")
+        } catch {
+            throw OffloadError(.malformed, "the body is not valid JSON")
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+import NIOCore

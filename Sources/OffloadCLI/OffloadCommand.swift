@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// `offload`: inspect and operate queues, jobs and workers. Talks to Redis directly, so
+/// it works while the API is down.
+public struct OffloadCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "offload",
+        abstract: "Inspect and operate Offload queues, jobs and workers.",
+        discussion: """
+            Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 Redis unreachable.
+            Colours are off when NO_COLOR is set or the output is not a terminal.
+            """,
+        subcommands: [Stats.self, Job.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import OffloadCore
+
+/// The one place errors become exit codes: 1 error, 3 not found, 4 Redis unreachable
+/// (2, usage, is ArgumentParser's own).
+struct CLIFailure: Error, CustomStringConvertible {
+    let error: OffloadError
+
+    init(_ error: OffloadError) { self.error = error }
+
+    var description: String { error.message }
+
+    static func exitCode(for code: OffloadError.Code) -> Int32 {
+        switch code {
+        case .notFound: return 3
+        case .unavailable: return 4
+        case .malformed, .invalid, .unknownJobType: return 2
+        default: return 1
+        }
+    }
+}
+
+extension OffloadCommand {
+    /// Runs the command line; prints `offload: message` and exits with the mapped code.
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data("offload: \(failure.description)\n".utf8))
+            Foundation.exit(CLIFailure.exitCode(for: failure.error.code))
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

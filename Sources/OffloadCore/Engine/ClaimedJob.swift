@@ -1,0 +1,42 @@
+/// A job leased to a worker. The token proves the lease: every later change the worker
+/// makes (progress, complete, fail) is refused once the token no longer matches.
+public struct ClaimedJob: Sendable, Hashable {
+    public let id: String
+    public let queue: String
+    public let type: String
+    public let payload: String
+    /// 1 for the first run.
+    public let attempt: Int
+    public let maxAttempts: Int
+    public let timeoutSeconds: Int?
+    public let leaseMilliseconds: Int
+    public let token: String
+}
+
+/// The answer to a claim: jobs, or when to look again.
+public struct ClaimResult: Sendable {
+    public var jobs: [ClaimedJob]
+    /// When the earliest scheduled job of the queue is due (ms), if any.
+    public var nextDueMilliseconds: Int64?
+    public var paused: Bool
+}
+
+/// Where a failed run went.
+public enum FailOutcome: String, Sendable {
+    /// Waiting for its retry.
+    case scheduled
+    case dead
+    case cancelled
+    /// The worker no longer held the lease; nothing was changed.
+    case lost
+}
+
+/// What the worker asks of a failed run.
+public enum FailDisposition: String, Sendable {
+    /// Retry if attempts remain, else dead.
+    case retry
+    /// Dead now, whatever the attempts (a permanent error).
+    case dead
+    /// The handler stopped because the job was cancelled.
+    case cancel
+}

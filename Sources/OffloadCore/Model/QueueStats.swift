@@ -1,0 +1,66 @@
+/// Counts of one queue per state (O(1) each: the size of the state's sorted set).
+public struct QueueCounts: Sendable, Hashable, Codable {
+    public var scheduled = 0
+    public var pending = 0
+    public var active = 0
+    public var completed = 0
+    public var dead = 0
+    public var cancelled = 0
+
+    public init() {}
+
+    public subscript(state: JobState) -> Int {
+        get {
+            switch state {
+            case .scheduled: return scheduled
+            case .pending: return pending
+            case .active: return active
+            case .completed: return completed
+            case .dead: return dead
+            case .cancelled: return cancelled
+            }
+        }
+        set {
+            switch state {
+            case .scheduled: scheduled = newValue
+            case .pending: pending = newValue
+            case .active: active = newValue
+            case .completed: completed = newValue
+            case .dead: dead = newValue
+            case .cancelled: cancelled = newValue
+            }
+        }
+    }
+}
+
+/// One queue as the operator sees it.
+public struct QueueInfo: Sendable, Hashable, Codable {
+    public var name: String
+    public var counts: QueueCounts
+    public var paused: Bool
+    /// Age of the job that has waited longest in pending, in seconds (0 when none).
+    public var oldestPendingAgeSeconds: Double
+    /// Jobs completed and runs failed in the last full minute.
+    public var processedPerMinute: Int
+    public var failedPerMinute: Int
+    public var maxDepth: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, counts, paused
+        case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
+        case processedPerMinute = "processed_per_minute"
+        case failedPerMinute = "failed_per_minute"
+        case maxDepth = "max_depth"
+    }
+}
+
+/// One page of a job listing; `nextCursor` is nil on the last page.
+public struct JobPage: Sendable, Codable {
+    public var jobs: [JobRecord]
+    public var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case jobs
+        case nextCursor = "next_cursor"
+    }
+}

@@ -1,0 +1,48 @@
+import Logging
+import NIOConcurrencyHelpers
+import OffloadCore
+
+/// What a running handler can see and do: its job's identity and attempt, cancellation,
+/// progress, a logger. Safe to use from the handler's thread: nothing here blocks.
+public final class JobContext: Sendable {
+    public let jobID: String
+    public let queue: String
+    /// 1 on the first run.
+    public let attempt: Int
+    public let maxAttempts: Int
+    public let logger: Logger
+
+    private let cancellation = NIOLockedValueBox<String?>(nil)
+    private let progressSink: @Sendable (Int, String) -> Void
+
+    init(job: ClaimedJob, logger: Logger, progressSink: @escaping @Sendable (Int, String) -> Void) {
+        self.jobID = job.id
+        self.queue = job.queue
+        self.attempt = job.attempt
+        self.maxAttempts = job.maxAttempts
+        var logger = logger
+        logger[metadataKey: "job"] = "\(job.id)"
+        self.logger = logger
+        self.progressSink = progressSink
+    }
+
+    /// True once the job was cancelled, its soft timeout passed, its lease was lost or the
+    /// worker is shutting down past its grace period.
+    public var isCancelled: Bool { cancellation.withLockedValue { $0 != nil } }
+
+    public func checkCancellation() throws(JobCancelledError) {
+        if let reason = cancellation.withLockedValue({ $0 }) { throw JobCancelledError(reason: reason) }
+    }
+
+    /// Reports progress (0–100) and a message; stored on the job and streamed to clients.
+    /// Returns at once; updates are sent in order in the background.
+    public func progress(_ percent: Int, _ message: String = "") {
+        progressSink(percent, message)
+    }
+
+    var cancellationReason: String? { cancellation.withLockedValue { $0 } }
+
+    func cancel(reason: String) {
+        cancellation.withLockedValue { if $0 == nil { $0 = reason } }
+    }
+}

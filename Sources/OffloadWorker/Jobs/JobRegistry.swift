@@ -1,0 +1,56 @@
+import Foundation
+import OffloadCore
+
+/// The job types a worker serves, by name. Handlers are stored type-erased: JSON in,
+/// JSON out, and whether they need a thread.
+public struct JobRegistry: Sendable {
+    enum Execution: Sendable {
+        case cpu(@Sendable (String, JobContext) throws -> String)
+        case io(@Sendable (String, JobContext) async throws -> String)
+    }
+
+    struct Handler: Sendable {
+        let execution: Execution
+        let defaultTimeoutSeconds: Int?
+    }
+
+    private(set) var handlers: [String: Handler] = [:]
+
+    public init() {}
+
+    public var names: [String] { handlers.keys.sorted() }
+
+    public mutating func register<Job: CPUJob>(_ job: Job) {
+        handlers[Job.name] = Handler(
+            execution: .cpu { payload, context in
+                let output = try job.run(try Self.decode(Job.Input.self, payload), context: context)
+                return try Self.encode(output)
+            },
+            defaultTimeoutSeconds: Job.defaultTimeoutSeconds)
+    }
+
+    public mutating func register<Job: IOJob>(_ job: Job) {
+        handlers[Job.name] = Handler(
+            execution: .io { payload, context in
+                let output = try await job.run(try Self.decode(Job.Input.self, payload), context: context)
+                return try Self.encode(output)
+            },
+            defaultTimeoutSeconds: Job.defaultTimeoutSeconds)
+    }
+
+    func handler(for type: String) -> Handler? { handlers[type] }
+
+    private static func decode<Input: Decodable>(_ type: Input.Type, _ payload: String) throws -> Input {
+        do {
+            return try JSONDecoder().decode(Input.self, from: Data(payload.utf8))
+        } catch {
+            throw PermanentJobError("invalid payload: \(error)")
+        }
+    }
+
+    private static func encode<Output: Encodable>(_ output: Output) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(output), as: UTF8.self)
+    }
+}

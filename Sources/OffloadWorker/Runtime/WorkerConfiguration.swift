@@ -1,0 +1,52 @@
+import Foundation
+
+/// A queue a worker takes jobs from, and its share when queues are weighted.
+public struct QueueWeight: Sendable, Hashable {
+    public var name: String
+    public var weight: Int
+
+    public init(name: String, weight: Int = 1) {
+        self.name = name
+        self.weight = weight
+    }
+
+    /// Parses `high:3,default:1` (a missing weight is 1).
+    public static func parseList(_ text: String) throws -> [QueueWeight] {
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !items.isEmpty else { throw WorkerConfigurationError("no queue given") }
+        return try items.map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count <= 2, let name = parts.first, !name.isEmpty else { throw WorkerConfigurationError("bad queue '\(item)'") }
+            let weight = parts.count == 2 ? Int(parts[1]) : 1
+            guard let weight, weight > 0 else { throw WorkerConfigurationError("weight of '\(name)' must be a positive integer") }
+            return QueueWeight(name: name, weight: weight)
+        }
+    }
+}
+
+public struct WorkerConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public struct WorkerConfiguration: Sendable {
+    public var queues: [QueueWeight] = [QueueWeight(name: "default")]
+    /// Strict: always drain the first queue before looking at the next. Otherwise each
+    /// claim picks its first queue at random in proportion to the weights (no starvation).
+    public var strictOrder = false
+    /// CPU-bound jobs run at once, one dedicated thread each.
+    public var concurrency = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// I/O-bound (`async`) jobs run at once; they hold no thread.
+    public var ioConcurrency = 100
+    public var workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(6).lowercased())"
+    /// Longest a worker blocks waiting for a submit before looking again.
+    public var idleWait: Duration = .seconds(5)
+    /// How often expired leases are looked for.
+    public var reapInterval: Duration = .seconds(1)
+    /// How often the worker refreshes its registry entry.
+    public var registryInterval: Duration = .seconds(2)
+    /// On SIGTERM, how long running jobs get to finish before they are handed back.
+    public var gracePeriod: Duration = .seconds(30)
+
+    public init() {}
+}

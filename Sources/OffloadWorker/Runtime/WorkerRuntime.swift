@@ -1,0 +1,352 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import OffloadCore
+import OffloadRedis
+import ServiceLifecycle
+
+/// One worker process: claims jobs from its queues, runs CPU-bound handlers on dedicated
+/// threads and I/O-bound ones on the event loops, heartbeats their leases, stores results.
+///
+/// Loops: the claim loop (blocks on Redis when idle, never polls), the heartbeat loop
+/// (extends leases, learns of cancellations), the maintenance loop (reaps expired leases
+/// of crashed workers, refreshes the registry entry). SIGTERM stops claiming, lets running
+/// jobs finish within the grace period, then hands the rest back to pending.
+public final class WorkerRuntime: Service, Sendable {
+    public let broker: Broker
+    public let registry: JobRegistry
+    public let configuration: WorkerConfiguration
+    let logger: Logger
+
+    private struct RunningJob {
+        let job: ClaimedJob
+        let context: JobContext
+    }
+
+    private let threadPool: NIOThreadPool
+    private let cpuSlots: WorkSlots
+    private let ioSlots: WorkSlots
+    private let running = NIOLockedValueBox<[String: RunningJob]>([:])
+    private let stopping = NIOLockedValueBox(false)
+    private let counters = NIOLockedValueBox((processed: 0, failed: 0))
+    private let wakeConnection: RedisDedicatedConnection
+    private let startedAt = Date()
+
+    public init(broker: Broker, registry: JobRegistry, configuration: WorkerConfiguration, logger: Logger) {
+        self.broker = broker
+        self.registry = registry
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(configuration.workerID)"
+        self.logger = logger
+        self.threadPool = NIOThreadPool(numberOfThreads: max(1, configuration.concurrency))
+        self.cpuSlots = WorkSlots(capacity: max(1, configuration.concurrency))
+        self.ioSlots = WorkSlots(capacity: max(1, configuration.ioConcurrency))
+        self.wakeConnection = broker.redis.makeDedicatedConnection()
+    }
+
+    private var isStopping: Bool { stopping.withLockedValue { $0 } }
+    private var queueNames: [String] { configuration.queues.map(\.name) }
+
+    /// Ids of the jobs running now.
+    public var runningJobIDs: [String] { running.withLockedValue { Array($0.keys).sorted() } }
+
+    public func run() async throws {
+        threadPool.start()
+        await publishJobTypes()
+        logger.info(
+            "worker started",
+            metadata: [
+                "queues": "\(configuration.queues.map { "\($0.name):\($0.weight)" }.joined(separator: ","))",
+                "concurrency": "\(configuration.concurrency)", "types": "\(registry.names.joined(separator: ","))",
+            ])
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.heartbeatLoop() }
+                group.addTask { await self.maintenanceLoop() }
+                await self.claimLoop()
+                await self.drain()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+        try? await broker.unregisterWorker(id: configuration.workerID)
+        await wakeConnection.shutdown()
+        logger.info("worker stopped")
+    }
+
+    /// Stop claiming; wake the claim loop wherever it waits.
+    public func beginShutdown() {
+        let first = stopping.withLockedValue { stopping in
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first else { return }
+        logger.info("shutting down: no new jobs", metadata: ["running": "\(running.withLockedValue { $0.count })"])
+        cpuSlots.release(0)
+        let connection = wakeConnection
+        Task { await connection.shutdown() }
+    }
+
+    // MARK: Claiming
+
+    private func claimLoop() async {
+        var backoff = Duration.milliseconds(100)
+        while !isStopping {
+            await cpuSlots.waitForFree()
+            if isStopping { break }
+            var free = cpuSlots.take(upTo: cpuSlots.capacity)
+            do {
+                var claimedAny = false
+                var nextDue: Int64?
+                for queue in claimOrder() where free > 0 {
+                    let result = try await broker.claim(queue: queue, limit: free, token: Self.makeToken(), workerID: configuration.workerID)
+                    for job in result.jobs {
+                        free -= 1
+                        claimedAny = true
+                        await start(job)
+                    }
+                    if let due = result.nextDueMilliseconds { nextDue = min(nextDue ?? due, due) }
+                }
+                cpuSlots.release(free)
+                free = 0
+                backoff = .milliseconds(100)
+                if !claimedAny { try await waitForWork(nextDue: nextDue) }
+            } catch {
+                cpuSlots.release(free)
+                if isStopping { break }
+                logger.warning("claim failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// Strict: the configured order. Weighted: a weighted random permutation, so every
+    /// queue is looked at first in proportion to its weight.
+    private func claimOrder() -> [String] {
+        if configuration.strictOrder || configuration.queues.count == 1 { return queueNames }
+        var remaining = configuration.queues
+        var order: [String] = []
+        while !remaining.isEmpty {
+            var pick = Int.random(in: 0..<remaining.reduce(0) { $0 + $1.weight })
+            let index = remaining.firstIndex { queue in
+                pick -= queue.weight
+                return pick < 0
+            } ?? 0
+            order.append(remaining.remove(at: index).name)
+        }
+        return order
+    }
+
+    /// Blocks on the queues' wake-up lists until a submit, or until the next scheduled
+    /// job is due. Redis times out blocking commands only at its `hz` tick (100 ms by
+    /// default), so the last stretch before a due job is a precise local sleep instead.
+    private func waitForWork(nextDue: Int64?) async throws {
+        var wait = configuration.idleWait
+        if let nextDue {
+            let delta = nextDue - broker.clock.nowMilliseconds()
+            if delta <= 200 {
+                if delta > 0 { try await Task.sleep(for: .milliseconds(delta)) }
+                return
+            }
+            wait = min(wait, .milliseconds(delta - 150))
+        }
+        _ = try await broker.waitForWork(on: wakeConnection, queues: queueNames, timeout: wait)
+    }
+
+    private static func makeToken() -> String { UUID().uuidString.lowercased() }
+
+    // MARK: Running one job
+
+    /// Starts a claimed job; it already holds one CPU slot.
+    private func start(_ job: ClaimedJob) async {
+        let handler = registry.handler(for: job.type)
+        if case .io? = handler?.execution {
+            // I/O jobs do not need a thread: give the CPU slot back, take an I/O one.
+            cpuSlots.release()
+            await ioSlots.waitForFree()
+            _ = ioSlots.take(upTo: 1)
+            Task { await self.execute(job, handler: handler, slots: self.ioSlots) }
+        } else {
+            Task { await self.execute(job, handler: handler, slots: self.cpuSlots) }
+        }
+    }
+
+    private func execute(_ job: ClaimedJob, handler: JobRegistry.Handler?, slots: WorkSlots) async {
+        defer { slots.release() }
+        guard let handler else {
+            let error = JobError(type: "unknown_job_type", message: "this worker has no handler for '\(job.type)'")
+            await finish(job, outcome: .failure(error, .retry))
+            return
+        }
+        let (updates, sink) = AsyncStream.makeStream(of: (Int, String).self, bufferingPolicy: .bufferingNewest(32))
+        let context = JobContext(job: job, logger: logger) { percent, message in sink.yield((percent, message)) }
+        running.withLockedValue { $0[job.id] = RunningJob(job: job, context: context) }
+        let broker = self.broker
+        // Progress goes out in order, and before the job's completion.
+        let progressForwarder = Task {
+            for await (percent, message) in updates {
+                _ = try? await broker.reportProgress(job, percent: percent, message: message)
+            }
+        }
+
+        let outcome: JobOutcome
+        do {
+            let resultJSON: String
+            switch handler.execution {
+            case .cpu(let body):
+                resultJSON = try await threadPool.runIfActive { try body(job.payload, context) }
+            case .io(let body):
+                resultJSON = try await body(job.payload, context)
+            }
+            outcome = .success(resultJSON)
+        } catch {
+            outcome = Self.classify(error, context: context)
+        }
+        sink.finish()
+        await progressForwarder.value
+        running.withLockedValue { $0[job.id] = nil }
+        await finish(job, outcome: outcome)
+    }
+
+    enum JobOutcome {
+        case success(String)
+        case failure(JobError, FailDisposition)
+    }
+
+    static func classify(_ error: any Error, context: JobContext) -> JobOutcome {
+        let reason = context.cancellationReason
+        if error is JobCancelledError || error is CancellationError, let reason {
+            if reason == CancelReason.cancelled {
+                return .failure(JobError(type: "cancelled", message: "cancelled on request"), .cancel)
+            }
+            return .failure(JobError(type: reason == CancelReason.softTimeout ? "timeout" : "interrupted", message: reason), .retry)
+        }
+        if let permanent = error as? PermanentJobError {
+            return .failure(JobError(type: "permanent", message: permanent.message), .dead)
+        }
+        return .failure(JobError(type: String(describing: type(of: error)), message: String(describing: error)), .retry)
+    }
+
+    /// Stores the outcome, retrying while Redis is briefly away: the result of a finished
+    /// run should not be thrown away over a blip.
+    private func finish(_ job: ClaimedJob, outcome: JobOutcome) async {
+        var delay = Duration.milliseconds(100)
+        for attempt in 1...30 {
+            do {
+                switch outcome {
+                case .success(let resultJSON):
+                    if try await broker.complete(job, resultJSON: resultJSON) {
+                        counters.withLockedValue { $0.processed += 1 }
+                    } else {
+                        logger.warning("lease lost before completion; result discarded (another run owns the job)", metadata: ["job": "\(job.id)"])
+                    }
+                case .failure(let error, let disposition):
+                    counters.withLockedValue { $0.failed += 1 }
+                    let where_ = try await broker.fail(job, error: error, disposition: disposition)
+                    logger.info("job failed", metadata: ["job": "\(job.id)", "error": "\(error.type): \(error.message)", "now": "\(where_.rawValue)"])
+                }
+                return
+            } catch where error.code == .unavailable && attempt < 30 {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            } catch {
+                logger.error("could not store the job's outcome; its lease will expire and it will run again", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    // MARK: Background loops
+
+    private func heartbeatLoop() async {
+        while !Task.isCancelled {
+            let jobs = running.withLockedValue { $0.values.map(\.job) }
+            let shortestLease = jobs.map(\.leaseMilliseconds).min() ?? broker.settings.defaultLeaseMilliseconds
+            let interval = Duration.milliseconds(min(10_000, max(50, shortestLease / 3)))
+            do { try await Task.sleep(for: interval) } catch { return }
+            await heartbeat()
+        }
+    }
+
+    /// Extends every running job's lease; learns which were cancelled or lost.
+    func heartbeat() async {
+        let jobs = running.withLockedValue { $0.values.map(\.job) }
+        for (queue, queueJobs) in Dictionary(grouping: jobs, by: \.queue) {
+            guard let (lost, cancel) = try? await broker.extendLeases(queue: queue, jobs: queueJobs) else { continue }
+            running.withLockedValue { running in
+                for id in lost { running[id]?.context.cancel(reason: CancelReason.leaseLost) }
+                for id in cancel { running[id]?.context.cancel(reason: CancelReason.cancelled) }
+            }
+        }
+    }
+
+    private func maintenanceLoop() async {
+        var lastRegistration = ContinuousClock.now - .seconds(3600)
+        while !Task.isCancelled {
+            for queue in queueNames {
+                do {
+                    let (requeued, dead) = try await broker.reapExpiredLeases(queue: queue)
+                    if requeued + dead > 0 {
+                        logger.warning("recovered jobs with expired leases", metadata: ["queue": "\(queue)", "requeued": "\(requeued)", "dead": "\(dead)"])
+                    }
+                } catch {}
+            }
+            if ContinuousClock.now - lastRegistration >= configuration.registryInterval {
+                await register()
+                lastRegistration = .now
+            }
+            do { try await Task.sleep(for: configuration.reapInterval) } catch { return }
+        }
+    }
+
+    private func register() async {
+        let (processed, failed) = counters.withLockedValue { ($0.processed, $0.failed) }
+        let info = WorkerInfo(
+            id: configuration.workerID, pid: getpid(), host: ProcessInfo.processInfo.hostName, queues: queueNames,
+            concurrency: configuration.concurrency, currentJobs: runningJobIDs, startedAt: startedAt, heartbeatAt: Date(),
+            processed: processed, failed: failed)
+        let seconds = configuration.registryInterval.components.seconds
+        try? await broker.registerWorker(info, ttlSeconds: Int(max(5, seconds * 3)))
+    }
+
+    private func publishJobTypes() async {
+        var delay = Duration.milliseconds(200)
+        while !isStopping {
+            do {
+                try await broker.publishJobTypes(registry.names)
+                return
+            } catch {
+                logger.warning("cannot publish job types yet; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// After claiming stopped: wait for running jobs within the grace period, then hand
+    /// back what is left so another worker runs it at once (no waiting for a lease).
+    private func drain() async {
+        let grace = configuration.gracePeriod
+        let idle = await cpuSlots.waitUntilIdle(timeout: grace)
+        let ioIdle = await ioSlots.waitUntilIdle(timeout: idle ? grace : .zero)
+        if idle && ioIdle { return }
+        let leftovers = running.withLockedValue { $0.values.map { $0 } }
+        for item in leftovers {
+            item.context.cancel(reason: CancelReason.shutdown)
+            let released = (try? await broker.release(item.job)) ?? false
+            logger.warning("job did not finish within the grace period; handed back", metadata: ["job": "\(item.job.id)", "released": "\(released)"])
+        }
+    }
+}
+
+/// Why a running job's context was cancelled.
+enum CancelReason {
+    static let cancelled = "cancelled on request"
+    static let softTimeout = "soft timeout reached"
+    static let leaseLost = "lease lost"
+    static let shutdown = "worker shutting down"
+}

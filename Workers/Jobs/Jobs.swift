@@ -1,0 +1,15 @@
+import OffloadWorker
+
+/// The job types this worker serves. Add a handler here to make it runnable.
+enum Jobs {
+    static func registry(includeTestJobs: Bool) -> JobRegistry {
+        var registry = JobRegistry()
+        registry.register(CountPrimes())
+        if includeTestJobs {
+            registry.register(TestJobs.Noop())
+            registry.register(TestJobs.Sleep())
+            registry.register(TestJobs.Fail())
+        }
+        return registry
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import OffloadWorker
+
+/// Diagnostic job types, served only with `--enable-test-jobs`.
+enum TestJobs {
+    struct Empty: Codable, Sendable {}
+
+    /// Does nothing: measures the queue's own overhead.
+    struct Noop: CPUJob {
+        static let name = "test.noop"
+        typealias Input = Empty
+        typealias Output = Empty
+        func run(_ input: Empty, context: JobContext) throws -> Empty { Empty() }
+    }
+
+    /// Waits on its thread, reporting progress, honouring cancellation.
+    struct Sleep: CPUJob {
+        static let name = "test.sleep"
+        struct Input: Decodable, Sendable { let seconds: Double }
+        struct Output: Codable, Sendable { let slept: Double }
+
+        func run(_ input: Input, context: JobContext) throws -> Output {
+            let steps = max(1, Int(input.seconds * 20))
+            for step in 1...steps {
+                try context.checkCancellation()
+                Thread.sleep(forTimeInterval: input.seconds / Double(steps))  // a worker thread: blocking is its job
+                context.progress(step * 100 / steps, "step \(step) of \(steps)")
+            }
+            return Output(slept: input.seconds)
+        }
+    }
+
+    /// Always fails with the message given.
+    struct Fail: CPUJob {
+        static let name = "test.fail"
+        typealias Output = Empty
+        struct Input: Decodable, Sendable { let message: String? }
+        struct Failure: Error, CustomStringConvertible { let description: String }
+
+        func run(_ input: Input, context: JobContext) throws -> Empty {
+            throw Failure(description: input.message ?? "failed on purpose")
+        }
+    }
+}
