@@ -38,6 +38,8 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // prctl and friends, which Swift cannot call directly (variadic C).
+        .target(name: "COffloadSystem"),
         // Redis client: SwiftNIO sockets, hiredis parsing, pipelining, pool, reconnect.
         .target(
             name: "OffloadRedis",
@@ -78,6 +80,7 @@ let package = Package(
             name: "OffloadWorker",
             dependencies: [
                 "OffloadCore",
+                "COffloadSystem",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,6 +115,7 @@ let package = Package(
             name: "offload-worker",
             dependencies: [
                 "OffloadWorker",
+                "COffloadSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -135,6 +139,8 @@ let package = Package(
                 "OffloadRedis",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/OffloadTestSupport",
             swiftSettings: swiftSettings

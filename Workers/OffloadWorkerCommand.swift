@@ -1,4 +1,5 @@
 import ArgumentParser
+import COffloadSystem
 import Foundation
 import Logging
 import OffloadCore
@@ -42,7 +43,26 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Key prefix in Redis.")
     var keyPrefix = "offload"
 
+    @Option(name: .long, help: "Worker processes to run under this supervisor.")
+    var processes = 1
+
+    @Option(name: .long, help: "Lower the workers' CPU priority by this much (0-19) so an API on the same machine stays responsive.")
+    var nice = 0
+
+    @Option(name: .long, help: "Replace a worker process after it ran this many jobs.")
+    var maxJobsPerChild: Int?
+
+    @Option(name: .long, help: "Replace a worker process once its memory passes this many MiB after a job.")
+    var maxMemoryPerChild: Int?
+
+    @Flag(name: .long, help: .hidden)
+    var child = false
+
     func validate() throws {
+        guard (1...256).contains(processes) else { throw ValidationError("--processes must be in 1...256") }
+        guard (0...19).contains(nice) else { throw ValidationError("--nice must be in 0...19") }
+        if let maxJobsPerChild, maxJobsPerChild < 1 { throw ValidationError("--max-jobs-per-child must be at least 1") }
+        if let maxMemoryPerChild, maxMemoryPerChild < 1 { throw ValidationError("--max-memory-per-child must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard ioConcurrency >= 1 else { throw ValidationError("--io-concurrency must be at least 1") }
         guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
@@ -68,19 +88,46 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         settings.defaultLeaseMilliseconds = leaseMs
         let broker = Broker(redis: redis, settings: settings)
 
+        if !child {
+            try await runSupervisor(broker: broker, logger: logger)
+            await redis.shutdown()
+            return
+        }
+        // A child dies with its supervisor, even when the supervisor is SIGKILLed.
+        _ = offload_set_parent_death_signal(SIGKILL)
+        if let parent = ProcessInfo.processInfo.environment["OFFLOAD_SUPERVISOR_PID"].flatMap(Int32.init), getppid() != parent {
+            return  // the supervisor died before the line above took effect
+        }
+
         var configuration = WorkerConfiguration()
         configuration.queues = try QueueWeight.parseList(queues)
         configuration.strictOrder = strict
         configuration.concurrency = concurrency
         configuration.ioConcurrency = ioConcurrency
         configuration.gracePeriod = .seconds(graceSeconds)
+        configuration.maxJobsPerChild = maxJobsPerChild
+        configuration.maxMemoryPerChildMB = maxMemoryPerChild
 
         let runtime = WorkerRuntime(
             broker: broker, registry: Jobs.registry(includeTestJobs: enableTestJobs), configuration: configuration,
-            logger: logger)
+            logger: logger, reportChannel: WorkerReportChannel.fromEnvironment())
         let group = ServiceGroup(
             configuration: .init(services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await redis.shutdown()
+    }
+
+    /// The parent process: spawns `--processes` children of this same executable.
+    private func runSupervisor(broker: Broker, logger: Logger) async throws {
+        setenv("OFFLOAD_SUPERVISOR_PID", String(getpid()), 1)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var configuration = SupervisorConfiguration(executablePath: executable, childArguments: Array(CommandLine.arguments.dropFirst()) + ["--child"])
+        configuration.processes = processes
+        configuration.niceness = nice
+        configuration.gracePeriod = .seconds(graceSeconds)
+        let supervisor = WorkerSupervisor(broker: broker, configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

@@ -9,6 +9,8 @@ enum Jobs {
             registry.register(TestJobs.Noop())
             registry.register(TestJobs.Sleep())
             registry.register(TestJobs.Fail())
+            registry.register(TestJobs.Crash())
+            registry.register(TestJobs.Hang())
         }
         return registry
     }

@@ -30,6 +30,30 @@ enum TestJobs {
         }
     }
 
+    /// Traps, killing its whole process: a poison job.
+    struct Crash: CPUJob {
+        static let name = "test.crash"
+        typealias Input = Empty
+        typealias Output = Empty
+
+        func run(_ input: Empty, context: JobContext) throws -> Empty {
+            fatalError("test.crash: crashing on purpose")
+        }
+    }
+
+    /// Spins forever and ignores cancellation: only a hard timeout stops it.
+    struct Hang: CPUJob {
+        static let name = "test.hang"
+        static let defaultTimeoutSeconds: Int? = 60
+        typealias Input = Empty
+        typealias Output = Empty
+
+        func run(_ input: Empty, context: JobContext) throws -> Empty {
+            var counter: UInt64 = 0
+            while true { counter &+= 1 }
+        }
+    }
+
     /// Always fails with the message given.
     struct Fail: CPUJob {
         static let name = "test.fail"

@@ -11,6 +11,21 @@ public struct ClaimedJob: Sendable, Hashable {
     public let timeoutSeconds: Int?
     public let leaseMilliseconds: Int
     public let token: String
+
+    public init(
+        id: String, queue: String, type: String, payload: String, attempt: Int, maxAttempts: Int,
+        timeoutSeconds: Int?, leaseMilliseconds: Int, token: String
+    ) {
+        self.id = id
+        self.queue = queue
+        self.type = type
+        self.payload = payload
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.timeoutSeconds = timeoutSeconds
+        self.leaseMilliseconds = leaseMilliseconds
+        self.token = token
+    }
 }
 
 /// The answer to a claim: jobs, or when to look again.

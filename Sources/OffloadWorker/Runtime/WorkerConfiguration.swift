@@ -47,6 +47,11 @@ public struct WorkerConfiguration: Sendable {
     public var registryInterval: Duration = .seconds(2)
     /// On SIGTERM, how long running jobs get to finish before they are handed back.
     public var gracePeriod: Duration = .seconds(30)
+    /// Recycling: after this many jobs the process stops claiming and exits once idle,
+    /// and its supervisor starts a fresh one.
+    public var maxJobsPerChild: Int?
+    /// Recycling: likewise once its resident memory passes this many MiB after a job.
+    public var maxMemoryPerChildMB: Int?
 
     public init() {}
 }

@@ -32,8 +32,14 @@ public final class WorkerRuntime: Service, Sendable {
     private let counters = NIOLockedValueBox((processed: 0, failed: 0))
     private let wakeConnection: RedisDedicatedConnection
     private let startedAt = Date()
+    private let reportChannel: WorkerReportChannel?
 
-    public init(broker: Broker, registry: JobRegistry, configuration: WorkerConfiguration, logger: Logger) {
+    /// `reportChannel`: the pipe to the supervisor, when running as its child.
+    public init(
+        broker: Broker, registry: JobRegistry, configuration: WorkerConfiguration, logger: Logger,
+        reportChannel: WorkerReportChannel? = nil
+    ) {
+        self.reportChannel = reportChannel
         self.broker = broker
         self.registry = registry
         self.configuration = configuration
@@ -162,8 +168,17 @@ public final class WorkerRuntime: Service, Sendable {
     // MARK: Running one job
 
     /// Starts a claimed job; it already holds one CPU slot.
-    private func start(_ job: ClaimedJob) async {
-        let handler = registry.handler(for: job.type)
+    private func start(_ claimed: ClaimedJob) async {
+        let handler = registry.handler(for: claimed.type)
+        // The job's own timeout, else its type's default; the supervisor enforces it.
+        let job = ClaimedJob(
+            id: claimed.id, queue: claimed.queue, type: claimed.type, payload: claimed.payload, attempt: claimed.attempt,
+            maxAttempts: claimed.maxAttempts, timeoutSeconds: claimed.timeoutSeconds ?? handler?.defaultTimeoutSeconds,
+            leaseMilliseconds: claimed.leaseMilliseconds, token: claimed.token)
+        reportChannel?.send(
+            .started(
+                queue: job.queue, id: job.id, token: job.token, attempt: job.attempt, maxAttempts: job.maxAttempts,
+                timeoutSeconds: job.timeoutSeconds, leaseMilliseconds: job.leaseMilliseconds))
         if case .io? = handler?.execution {
             // I/O jobs do not need a thread: give the CPU slot back, take an I/O one.
             cpuSlots.release()
@@ -176,7 +191,11 @@ public final class WorkerRuntime: Service, Sendable {
     }
 
     private func execute(_ job: ClaimedJob, handler: JobRegistry.Handler?, slots: WorkSlots) async {
-        defer { slots.release() }
+        defer {
+            reportChannel?.send(.ended(id: job.id))
+            slots.release()
+            recycleIfDue()
+        }
         guard let handler else {
             let error = JobError(type: "unknown_job_type", message: "this worker has no handler for '\(job.type)'")
             await finish(job, outcome: .failure(error, .retry))
@@ -192,6 +211,16 @@ public final class WorkerRuntime: Service, Sendable {
                 _ = try? await broker.reportProgress(job, percent: percent, message: message)
             }
         }
+
+        // The soft timeout comes first (90% of the hard one) so a cooperative handler
+        // can stop cleanly before its process is killed.
+        let softTimeout = job.timeoutSeconds.map { seconds in
+            Task {
+                try await Task.sleep(for: .milliseconds(seconds * 900))
+                context.cancel(reason: CancelReason.softTimeout)
+            }
+        }
+        defer { softTimeout?.cancel() }
 
         let outcome: JobOutcome
         do {
@@ -258,6 +287,30 @@ public final class WorkerRuntime: Service, Sendable {
                 return
             }
         }
+    }
+
+    /// Recycling: stop claiming once the job or memory budget is used up; the process
+    /// exits when idle and the supervisor replaces it.
+    private func recycleIfDue() {
+        var reason: String?
+        if let limit = configuration.maxJobsPerChild {
+            let done = counters.withLockedValue { $0.processed + $0.failed }
+            if done >= limit { reason = "ran \(done) jobs (max \(limit))" }
+        }
+        if let limit = configuration.maxMemoryPerChildMB, let resident = Self.residentMemoryMB(), resident > limit {
+            reason = "resident memory \(resident) MiB over \(limit) MiB"
+        }
+        guard let reason, !isStopping else { return }
+        logger.info("recycling this worker process", metadata: ["reason": "\(reason)"])
+        reportChannel?.send(.retiring(reason: reason))
+        beginShutdown()
+    }
+
+    static func residentMemoryMB() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1 << 20)
     }
 
     // MARK: Background loops

@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import OffloadCore
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct SupervisorConfiguration: Sendable {
+    public var processes = 1
+    /// Added to the children's nice value, so they yield the CPU to an API on the same host.
+    public var niceness = 0
+    /// The worker executable and the arguments that make it a child (`--child`).
+    public var executablePath: String
+    public var childArguments: [String]
+    /// After SIGTERM, children get this long (plus a margin) before SIGKILL.
+    public var gracePeriod: Duration = .seconds(30)
+    public var maxRestartBackoff: Duration = .seconds(30)
+    /// Killing a child for a job's hard timeout waits this much past the timeout.
+    public var hardTimeoutMargin: Duration = .milliseconds(500)
+
+    public init(executablePath: String, childArguments: [String]) {
+        self.executablePath = executablePath
+        self.childArguments = childArguments
+    }
+}
+
+/// The prefork model, done with spawned processes: keeps N worker children alive,
+/// restarts them with backoff, kills a child whose job overruns its hard timeout, and
+/// records why a job's process died on the job itself (crash, timeout), so poison jobs
+/// end in `dead` with their cause while the queue keeps flowing.
+public final class WorkerSupervisor: Service, Sendable {
+    let broker: Broker
+    let configuration: SupervisorConfiguration
+    let logger: Logger
+    private let stopping = NIOLockedValueBox(false)
+
+    public init(broker: Broker, configuration: SupervisorConfiguration, logger: Logger) {
+        self.broker = broker
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// A job a child reported as started, as the supervisor knows it.
+    private struct TrackedJob {
+        let job: ClaimedJob
+        let startedAt: ContinuousClock.Instant
+    }
+
+    private final class Child {
+        let handle: ChildProcessHandle
+        var jobs: [String: TrackedJob] = [:]
+        var retiring = false
+        /// The job whose hard timeout made us kill this child.
+        var killedForTimeout: String?
+
+        init(handle: ChildProcessHandle) { self.handle = handle }
+    }
+
+    public func run() async throws {
+        var children: [Int: Child] = [:]
+        var restartAt: [Int: ContinuousClock.Instant] = [:]
+        var consecutiveFailures: [Int: Int] = [:]
+        for index in 0..<configuration.processes { restartAt[index] = .now }
+        logger.info("supervisor started", metadata: ["processes": "\(configuration.processes)", "pid": "\(getpid())"])
+
+        await withGracefulShutdownHandler {
+            while !self.stopping.withLockedValue({ $0 }) {
+                for (index, child) in children {
+                    self.collectReports(child)
+                    self.enforceHardTimeouts(child)
+                    guard let status = child.handle.pollExit() else { continue }
+                    self.collectReports(child)
+                    child.handle.closePipe()
+                    children[index] = nil
+                    let clean = ChildProcessHandle.exitedCleanly(status) && child.killedForTimeout == nil
+                    await self.settleJobs(of: child, status: status)
+                    if clean {
+                        consecutiveFailures[index] = 0
+                        restartAt[index] = .now
+                    } else {
+                        let livedLong = ContinuousClock.now - child.handle.startedAt > .seconds(30)
+                        let failures = livedLong ? 1 : (consecutiveFailures[index] ?? 0) + 1
+                        consecutiveFailures[index] = failures
+                        let backoff = min(self.configuration.maxRestartBackoff, .milliseconds(250) * (1 << min(failures - 1, 10)))
+                        restartAt[index] = .now + backoff
+                        self.logger.warning(
+                            "worker process exited; restarting",
+                            metadata: [
+                                "index": "\(index)", "pid": "\(child.handle.pid)",
+                                "reason": "\(ChildProcessHandle.describe(status: status))", "restart_in": "\(backoff)",
+                            ])
+                    }
+                }
+                for (index, due) in restartAt where due <= .now && !self.stopping.withLockedValue({ $0 }) {
+                    do {
+                        let handle = try ChildProcessHandle.spawn(
+                            executable: self.configuration.executablePath, arguments: self.configuration.childArguments,
+                            niceness: self.configuration.niceness, index: index)
+                        children[index] = Child(handle: handle)
+                        restartAt[index] = nil
+                        self.logger.info("worker process started", metadata: ["index": "\(index)", "pid": "\(handle.pid)"])
+                    } catch {
+                        self.logger.error("cannot start a worker process", metadata: ["error": "\(error)"])
+                        restartAt[index] = .now + .seconds(5)
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        } onGracefulShutdown: {
+            self.stopping.withLockedValue { $0 = true }
+        }
+        await stopAll(children)
+    }
+
+    private func collectReports(_ child: Child) {
+        for report in child.handle.readReports() {
+            switch report {
+            case let .started(queue, id, token, attempt, maxAttempts, timeout, lease):
+                let job = ClaimedJob(
+                    id: id, queue: queue, type: "", payload: "", attempt: attempt, maxAttempts: maxAttempts,
+                    timeoutSeconds: timeout, leaseMilliseconds: lease, token: token)
+                child.jobs[id] = TrackedJob(job: job, startedAt: .now)
+            case .ended(let id):
+                child.jobs[id] = nil
+            case .retiring:
+                child.retiring = true
+            }
+        }
+    }
+
+    /// A thread running CPU work cannot be stopped from inside its process, so a job past
+    /// its hard timeout costs its whole child process.
+    private func enforceHardTimeouts(_ child: Child) {
+        guard child.killedForTimeout == nil else { return }
+        for (id, tracked) in child.jobs {
+            guard let timeout = tracked.job.timeoutSeconds else { continue }
+            if ContinuousClock.now - tracked.startedAt > .seconds(timeout) + configuration.hardTimeoutMargin {
+                logger.warning("job exceeded its hard timeout; killing its worker process", metadata: ["job": "\(id)", "timeout_s": "\(timeout)", "pid": "\(child.handle.pid)"])
+                child.killedForTimeout = id
+                child.handle.signal(SIGKILL)
+                return
+            }
+        }
+    }
+
+    /// Records on each job the child still ran why it stopped: the timeout on the job that
+    /// overran, the crash on the jobs of a crashed child; jobs that merely shared a killed
+    /// child go back to pending without losing an attempt.
+    private func settleJobs(of child: Child, status: Int32) async {
+        for (id, tracked) in child.jobs {
+            do {
+                if id == child.killedForTimeout {
+                    let error = JobError(type: "timeout", message: "hard timeout of \(tracked.job.timeoutSeconds ?? 0) s exceeded; worker process killed")
+                    let outcome = try await broker.fail(tracked.job, error: error, disposition: .retry)
+                    logger.warning("job timed out", metadata: ["job": "\(id)", "now": "\(outcome.rawValue)"])
+                } else if child.killedForTimeout != nil || ChildProcessHandle.exitedCleanly(status) {
+                    _ = try await broker.release(tracked.job)
+                } else {
+                    let error = JobError(type: "crash", message: "worker process crashed: \(ChildProcessHandle.describe(status: status))")
+                    let outcome = try await broker.fail(tracked.job, error: error, disposition: .retry)
+                    logger.warning("job's worker process crashed", metadata: ["job": "\(id)", "cause": "\(error.message)", "now": "\(outcome.rawValue)"])
+                }
+            } catch {
+                // Redis is away: the job's lease will expire and the reaper recovers it.
+                logger.warning("cannot record the job's fate; its lease will recover it", metadata: ["job": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// SIGTERM to every child, which drains within its grace period; SIGKILL after that.
+    private func stopAll(_ children: [Int: Child]) async {
+        logger.info("supervisor stopping", metadata: ["processes": "\(children.count)"])
+        for child in children.values { child.handle.signal(SIGTERM) }
+        var remaining = children
+        let deadline = ContinuousClock.now + configuration.gracePeriod + .seconds(5)
+        while !remaining.isEmpty {
+            for (index, child) in remaining {
+                collectReports(child)
+                if let status = child.handle.pollExit() {
+                    collectReports(child)
+                    child.handle.closePipe()
+                    remaining[index] = nil
+                    // Shutting down: whatever a child could not finish goes back to pending.
+                    _ = status
+                    await settleJobs(of: child, status: 0)
+                }
+            }
+            if ContinuousClock.now > deadline {
+                for child in remaining.values { child.handle.signal(SIGKILL) }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import OffloadRedis
+
+/// The built executables (`make test` exports OFFLOAD_BIN_DIR; else the debug folder).
+public enum OffloadBinaries {
+    public static var directory: String {
+        if let dir = ProcessInfo.processInfo.environment["OFFLOAD_BIN_DIR"] { return dir }
+        return FileManager.default.currentDirectoryPath + "/.build/debug"
+    }
+
+    public static func path(_ name: String) -> String { directory + "/" + name }
+}
+
+/// A real Offload stack for end-to-end tests: offload-api and offload-worker processes
+/// on loopback, against a Redis the test chooses, under a key prefix of their own.
+public final class OffloadStack: @unchecked Sendable {
+    public let redisURL: String
+    public let keyPrefix: String
+    public let apiPort: Int
+    public private(set) var api: ChildProcess?
+    public private(set) var workers: [ChildProcess] = []
+    public let http: HTTPClient
+
+    public var baseURL: String { "http://127.0.0.1:\(apiPort)" }
+
+    public init(redisURL: String, keyPrefix: String = TestRedis.uniquePrefix("e2e")) throws {
+        self.redisURL = redisURL
+        self.keyPrefix = keyPrefix
+        self.apiPort = try FreePort.next()
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton)
+    }
+
+    public func startAPI(environment: [String: String] = [:]) async throws {
+        let api = try ChildProcess(
+            OffloadBinaries.path("offload-api"),
+            ["--port", "\(apiPort)", "--redis-url", redisURL, "--key-prefix", keyPrefix],
+            environment: environment)
+        self.api = api
+        for _ in 0..<500 {
+            if let response = try? await request("GET", "/healthz"), response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestSupportError("offload-api did not start:\n\(api.output)")
+    }
+
+    /// Starts one worker supervisor; returns it so tests can signal it.
+    @discardableResult
+    public func startWorker(_ arguments: [String] = []) throws -> ChildProcess {
+        let worker = try ChildProcess(
+            OffloadBinaries.path("offload-worker"),
+            ["--redis-url", redisURL, "--key-prefix", keyPrefix, "--enable-test-jobs"] + arguments)
+        workers.append(worker)
+        return worker
+    }
+
+    public struct HTTPResult: Sendable {
+        public let status: Int
+        public let headers: [(String, String)]
+        public let body: Data
+
+        public var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+        public var object: [String: Any] { json as? [String: Any] ?? [:] }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    public func request(
+        _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], timeout: Duration = .seconds(30)
+    ) async throws -> HTTPResult {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.body = .bytes(ByteBuffer(data: body))
+            if headers["Content-Type"] == nil { request.headers.add(name: "Content-Type", value: "application/json") }
+        }
+        let response = try await http.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return HTTPResult(
+            status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+            body: Data(buffer: bytes))
+    }
+
+    public func post(_ path: String, json: Any, headers: [String: String] = [:]) async throws -> HTTPResult {
+        try await request("POST", path, body: try JSONSerialization.data(withJSONObject: json), headers: headers)
+    }
+
+    public func get(_ path: String) async throws -> HTTPResult {
+        try await request("GET", path)
+    }
+
+    /// Polls a job until it reaches a finished state or the time is up.
+    public func waitForJob(_ id: String, timeout: Duration = .seconds(60)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let job = try await get("/v1/jobs/\(id)").object
+            if let state = job["state"] as? String, ["completed", "dead", "cancelled"].contains(state) { return job }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSupportError("job \(id) did not finish in \(timeout): \(try await get("/v1/jobs/\(id)").text)")
+    }
+
+    public func stop() async {
+        for worker in workers { await worker.stop(grace: .seconds(10)) }
+        await api?.stop()
+        try? await http.shutdown()
+    }
+
+    /// Process output, for failure messages.
+    public var logs: String {
+        ([api].compactMap { $0 } + workers).map { "--- \($0.logPath)\n\($0.output.suffix(3000))" }.joined(separator: "\n")
+    }
+}
