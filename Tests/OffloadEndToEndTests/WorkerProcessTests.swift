@@ -1,0 +1,147 @@
+import Foundation
+import OffloadCore
+import OffloadRedis
+import OffloadTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// offload-worker as a process manager: crashes, hangs, kills and shutdowns of real
+/// processes, each bounded in time.
+@Suite(.timeLimit(.minutes(2))) struct WorkerProcessTests {
+    struct Harness {
+        let stack: OffloadStack
+        let broker: Broker
+        let inspector: Inspector
+
+        init() async throws {
+            stack = try OffloadStack(redisURL: TestRedis.url)
+            broker = Broker(redis: try TestRedis.makeClient(), settings: stack.settings)
+            inspector = Inspector(broker: broker)
+        }
+
+        func submit(_ type: String, _ payload: String = "{}", maxAttempts: Int? = nil, timeout: Int? = nil) async throws -> String {
+            try await broker.submit(JobSubmission(type: type, payload: payload, maxAttempts: maxAttempts, timeoutSeconds: timeout)).id
+        }
+
+        func wait(_ id: String, timeout: Duration = .seconds(30)) async throws -> JobRecord {
+            try await waitUntil("job \(id) finished", timeout: timeout) { try await inspector.job(id).state.isFinished }
+            return try await inspector.job(id)
+        }
+
+        /// The pid of the worker process running `id`, from the worker registry.
+        func pidRunning(_ id: String) async throws -> Int32 {
+            var pid: Int32?
+            try await waitUntil("a worker reports running \(id)") {
+                pid = try await inspector.workers().first { $0.currentJobs.contains(id) }?.pid
+                return pid != nil
+            }
+            return pid!
+        }
+    }
+
+    @Test func childKilledMidJobIsReplacedAndTheJobCompletes() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        let id = try await harness.submit("test.sleep", #"{"seconds": 3}"#)
+        let pid = try await harness.pidRunning(id)
+        kill(pid, SIGKILL)
+        let job = try await harness.wait(id)
+        #expect(job.state == .completed)
+        #expect(job.attempts == 2)
+        #expect(job.error?.type == "crash")
+        let workers = try await harness.inspector.workers()
+        #expect(workers.contains { $0.pid != pid }, "a new worker process took over")
+        await harness.stack.stop()
+    }
+
+    @Test func poisonJobGoesDeadWithItsCauseWhileOthersComplete() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "2", "--concurrency", "1"])
+        let poison = try await harness.submit("test.crash", maxAttempts: 2)
+        var normal: [String] = []
+        for index in 0..<10 { normal.append(try await harness.submit("count-primes", #"{"below": \#(10_000 + index)}"#)) }
+        let dead = try await harness.wait(poison)
+        #expect(dead.state == .dead)
+        #expect(dead.attempts == 2)
+        #expect(dead.error?.type == "crash")
+        #expect(dead.error?.message.contains("worker process crashed: signal") == true, "\(String(describing: dead.error))")
+        for id in normal { #expect(try await harness.wait(id).state == .completed) }
+        await harness.stack.stop()
+    }
+
+    @Test func hangingJobIsKilledAtItsHardTimeout() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        let hang = try await harness.submit("test.hang", maxAttempts: 1, timeout: 1)
+        let started = ContinuousClock.now
+        let job = try await harness.wait(hang)
+        #expect(job.state == .dead)
+        #expect(job.error?.type == "timeout")
+        #expect(ContinuousClock.now - started < .seconds(15))
+        // The replacement process runs the next job.
+        let next = try await harness.submit("count-primes", #"{"below": 1000}"#)
+        #expect(try await harness.wait(next).result?["count"]?.intValue == 168)
+        await harness.stack.stop()
+    }
+
+    @Test func softTimeoutCancelsACooperativeHandlerBeforeTheHardOne() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        // test.sleep checks cancellation 20 times a second; the soft timeout is 90% of 2 s.
+        let id = try await harness.submit("test.sleep", #"{"seconds": 10}"#, maxAttempts: 1, timeout: 2)
+        let job = try await harness.wait(id)
+        #expect(job.state == .dead)
+        #expect(job.error?.type == "timeout")
+        #expect(job.error?.message == "soft timeout reached", "stopped by the handler itself, not by a kill")
+        await harness.stack.stop()
+    }
+
+    @Test func sigtermDrainsRunningJobsAndLosesNothing() async throws {
+        let harness = try await Harness()
+        let worker = try harness.stack.startWorker(["--processes", "1", "--concurrency", "2", "--grace-seconds", "10"])
+        var ids: [String] = []
+        for _ in 0..<6 { ids.append(try await harness.submit("test.sleep", #"{"seconds": 1}"#)) }
+        try await waitUntil("two jobs running") { try await harness.inspector.counts()["default"]?.active == 2 }
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: .seconds(12)))
+        #expect(worker.exitCode == 0, "\(worker.output.suffix(2000))")
+        let counts = try #require(try await harness.inspector.counts()["default"])
+        #expect(counts.active == 0)
+        #expect(counts.completed >= 2, "the running jobs finished within the grace period")
+        #expect(counts.completed + counts.pending == 6, "the rest still waits: \(counts)")
+        // A new worker finishes the rest.
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "2"])
+        for id in ids { #expect(try await harness.wait(id).state == .completed) }
+        await harness.stack.stop()
+    }
+
+    @Test func childrenAreRecycledAfterMaxJobs() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--max-jobs-per-child", "5"])
+        var ids: [String] = []
+        for _ in 0..<20 { ids.append(try await harness.submit("test.noop")) }
+        var workers = Set<String>()
+        for id in ids {
+            let job = try await harness.wait(id)
+            #expect(job.state == .completed)
+            if let worker = job.worker { workers.insert(worker) }
+        }
+        #expect(workers.count >= 4, "20 jobs at 5 per child need at least 4 children: \(workers)")
+        await harness.stack.stop()
+    }
+
+    @Test func supervisorKilledLeavesNoOrphans() async throws {
+        let harness = try await Harness()
+        let supervisor = try harness.stack.startWorker(["--processes", "2", "--concurrency", "1"])
+        try await waitUntil("two workers registered") { try await harness.inspector.workers().count == 2 }
+        let children = try await harness.inspector.workers().map(\.pid)
+        supervisor.signal(SIGKILL)
+        try await waitUntil("the children exited with their supervisor", timeout: .seconds(10)) {
+            children.allSatisfy { kill($0, 0) != 0 }
+        }
+        await harness.stack.stop()
+    }
+}
