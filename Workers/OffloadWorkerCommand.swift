@@ -77,9 +77,8 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var logger = Logger(label: "offload.worker")
-        logger.logLevel = .info
+        OffloadLogging.bootstrap()
+        let logger = Logger(label: "offload.worker")
 
         let url = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? RedisConfiguration.defaultURL
         let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: logger)

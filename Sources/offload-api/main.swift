@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import OffloadAPI
+import OffloadCore
+import Prometheus
 
 @main
 struct OffloadAPICommand: AsyncParsableCommand {
@@ -24,7 +27,9 @@ struct OffloadAPICommand: AsyncParsableCommand {
     var keyPrefix = "offload"
 
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        OffloadLogging.bootstrap()
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var configuration = APIConfiguration()
         configuration.host = host
         configuration.port = port
@@ -33,7 +38,7 @@ struct OffloadAPICommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         configuration.apiToken = environment["OFFLOAD_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if let bytes = environment["OFFLOAD_MAX_BODY_BYTES"].flatMap(Int.init), bytes > 0 { configuration.maxBodyBytes = bytes }
-        let app = try buildApplication(configuration: configuration)
+        let app = try buildApplication(configuration: configuration, metricsRegistry: registry)
         try await app.runService()
     }
 }

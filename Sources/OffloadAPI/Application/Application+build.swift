@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import OffloadCore
 import OffloadRedis
+import Prometheus
 
 public typealias APIRequestContext = BasicRequestContext
 
@@ -9,6 +10,7 @@ public typealias APIRequestContext = BasicRequestContext
 /// tests run the real thing.
 public func buildApplication(
     configuration: APIConfiguration,
+    metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     logger: Logger = Logger(label: "offload.api")
 ) throws -> some ApplicationProtocol {
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
@@ -16,14 +18,23 @@ public func buildApplication(
     settings.keyPrefix = configuration.keyPrefix
     let broker = Broker(redis: redis, settings: settings)
     let inspector = Inspector(broker: broker)
+    let metrics = APIMetrics(registry: metricsRegistry)
 
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: MetricsMiddleware())
+    if let token = configuration.apiToken {
+        router.add(middleware: AuthMiddleware(token: token))
+    }
     HealthRoutes(broker: broker).register(on: router)
+    metrics.register(on: router, inspector: inspector)
     JobRoutes(
         broker: broker, inspector: inspector, catalog: JobTypeCatalog(inspector: inspector),
-        maxBodyBytes: configuration.maxBodyBytes
+        watcher: JobEventWatcher(inspector: inspector), maxBodyBytes: configuration.maxBodyBytes, metrics: metrics
     ).register(on: router)
+    QueueRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+    OpenAPIRoutes().register(on: router)
 
     return Application(
         router: router,

@@ -2,36 +2,151 @@ import Foundation
 import Hummingbird
 import OffloadCore
 
-/// `/v1/jobs`: submit and read jobs.
+/// `/v1/jobs`: submit, read, list, cancel and retry jobs.
 struct JobRoutes<Context: RequestContext>: Sendable {
     let broker: Broker
     let inspector: Inspector
     let catalog: JobTypeCatalog
+    let watcher: JobEventWatcher
     let maxBodyBytes: Int
+    let metrics: APIMetrics
+
+    static var maxBatch: Int { 1000 }
+    static var maxWaitSeconds: Int { 60 }
 
     func register(on router: Router<Context>) {
         let jobs = router.group("v1/jobs")
         jobs.post(use: submit)
+        jobs.get(use: list)
+        jobs.post("batch", use: submitBatch)
         jobs.get("{id}", use: get)
+        jobs.delete("{id}", use: cancel)
+        jobs.post("{id}/retry", use: retry)
+        jobs.get("{id}/events", use: events)
     }
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
-        let body = try await collectBody(request, context: context)
+        let body = try await collectBody(request)
         let submitRequest = try RequestDecoding.decode(SubmitRequest.self, from: body.readableBytesView)
         let idempotencyKey = request.headers[.init("Idempotency-Key")!]
         let submission = try submitRequest.submission(idempotencyKey: idempotencyKey)
         try submission.validate()
         try await catalog.requireKnown(submission.type)
         let submitted = try await broker.submit(submission)
+        if submitted.created { metrics.submitted(queue: submission.queue, type: submission.type) }
         return try JSONResponse.make(SubmitResponse(id: submitted.id, state: submitted.state), status: submitted.created ? .accepted : .ok)
     }
 
-    @Sendable func get(_ request: Request, context: Context) async throws -> Response {
-        let id = try context.parameters.require("id")
-        return try JSONResponse.make(try await inspector.job(id))
+    /// Up to 1,000 jobs in one Redis round trip; each gets its id or its own error.
+    @Sendable func submitBatch(_ request: Request, context: Context) async throws -> Response {
+        let body = try await collectBody(request)
+        let batch = try RequestDecoding.decode(BatchSubmitRequest.self, from: body.readableBytesView)
+        guard (1...Self.maxBatch).contains(batch.jobs.count) else {
+            throw OffloadError(.invalid, "jobs must hold 1 to \(Self.maxBatch) jobs")
+        }
+        var results = [BatchItemResult?](repeating: nil, count: batch.jobs.count)
+        var submissions: [JobSubmission] = []
+        var positions: [Int] = []
+        for (index, item) in batch.jobs.enumerated() {
+            do {
+                let submission = try item.submission(idempotencyKey: nil)
+                try submission.validate()
+                try await catalog.requireKnown(submission.type)
+                submissions.append(submission)
+                positions.append(index)
+            } catch {
+                results[index] = BatchItemResult(error: error)
+            }
+        }
+        let outcomes = try await broker.submit(batch: submissions)
+        for ((position, submission), outcome) in zip(zip(positions, submissions), outcomes) {
+            switch outcome {
+            case .success(let job):
+                if job.created { metrics.submitted(queue: submission.queue, type: submission.type) }
+                results[position] = BatchItemResult(id: job.id, state: job.state)
+            case .failure(let error):
+                results[position] = BatchItemResult(error: error)
+            }
+        }
+        let accepted = results.contains { $0?.id != nil }
+        return try JSONResponse.make(BatchSubmitResponse(jobs: results.map { $0! }), status: accepted ? .accepted : .unprocessableContent)
     }
 
-    private func collectBody(_ request: Request, context: Context) async throws(OffloadError) -> ByteBuffer {
+    /// `?wait=N` holds the request (not a thread) until the job finishes or N seconds pass.
+    @Sendable func get(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let waitSeconds = try request.uri.queryParameters.get("wait").map { text throws(OffloadError) -> Int in
+            guard let seconds = Int(text), (0...Self.maxWaitSeconds).contains(seconds) else {
+                throw OffloadError(.invalid, "wait must be a whole number of seconds from 0 to \(Self.maxWaitSeconds)")
+            }
+            return seconds
+        }
+        var job = try await inspector.job(id)
+        if let waitSeconds, waitSeconds > 0, !job.state.isFinished {
+            job = try await watcher.waitUntilFinished(job, timeout: .seconds(waitSeconds))
+        }
+        return try JSONResponse.make(job)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let query = request.uri.queryParameters
+        let queue = query.get("queue") ?? "default"
+        let stateText = query.get("state") ?? "pending"
+        guard let state = JobState(rawValue: stateText) else {
+            throw OffloadError(.invalid, "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var limit = 50
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw OffloadError(.invalid, "limit must be in 1...1000") }
+            limit = value
+        }
+        return try JSONResponse.make(try await inspector.jobs(queue: queue, state: state, cursor: query.get("cursor"), limit: limit))
+    }
+
+    /// Waiting jobs are cancelled at once (200); a running one is asked to stop (202).
+    @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let state = try await inspector.cancel(id)
+        let body = CancelResponse(id: id, state: state, cancelRequested: state == .active)
+        return try JSONResponse.make(body, status: state == .active ? .accepted : .ok)
+    }
+
+    @Sendable func retry(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        try await inspector.retry(id)
+        return try JSONResponse.make(SubmitResponse(id: id, state: .pending), status: .accepted)
+    }
+
+    /// Server-Sent Events: the job's current state, then progress and state changes as
+    /// they happen, then the finished job, then the stream closes.
+    @Sendable func events(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let initial = try await inspector.job(id)
+        let watcher = self.watcher
+        let inspector = self.inspector
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        headers[.init("X-Accel-Buffering")!] = "no"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await writer.write(ServerSentEvent.buffer(event: "state", json: initial))
+                if !initial.state.isFinished {
+                    for try await event in watcher.events(for: initial) {
+                        switch event {
+                        case .progress(let percent, let message):
+                            try await writer.write(ServerSentEvent.buffer(event: "progress", json: ProgressEvent(percent: percent, message: message)))
+                        case .changed:
+                            let job = try await inspector.job(id)
+                            try await writer.write(ServerSentEvent.buffer(event: "state", json: job))
+                        }
+                    }
+                }
+                try await writer.write(ServerSentEvent.buffer(event: "end", json: ["id": id]))
+                try await writer.finish(nil)
+            })
+    }
+
+    private func collectBody(_ request: Request) async throws(OffloadError) -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: maxBodyBytes)
         } catch {
@@ -43,4 +158,54 @@ struct JobRoutes<Context: RequestContext>: Sendable {
 struct SubmitResponse: Codable {
     let id: String
     let state: JobState
+}
+
+struct CancelResponse: Codable {
+    let id: String
+    let state: JobState
+    let cancelRequested: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, state
+        case cancelRequested = "cancel_requested"
+    }
+}
+
+struct BatchSubmitRequest: Decodable {
+    let jobs: [SubmitRequest]
+}
+
+struct BatchItemResult: Codable {
+    var id: String?
+    var state: JobState?
+    var error: ErrorBody.Detail?
+
+    init(id: String, state: JobState) {
+        self.id = id
+        self.state = state
+    }
+
+    init(error: OffloadError) {
+        self.error = ErrorBody.Detail(code: error.code.rawValue, message: error.message)
+    }
+}
+
+struct BatchSubmitResponse: Codable {
+    let jobs: [BatchItemResult]
+}
+
+struct ProgressEvent: Codable {
+    let percent: Int
+    let message: String
+}
+
+enum ServerSentEvent {
+    static func buffer<Value: Encodable>(event: String, json value: Value) throws -> ByteBuffer {
+        let data = try OffloadJSON.encoder().encode(value)
+        var buffer = ByteBuffer()
+        buffer.writeString("event: \(event)\ndata: ")
+        buffer.writeBytes(data)
+        buffer.writeString("\n\n")
+        return buffer
+    }
 }

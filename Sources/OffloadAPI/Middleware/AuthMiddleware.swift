@@ -1,0 +1,34 @@
+import Hummingbird
+import OffloadCore
+
+/// With `OFFLOAD_API_TOKEN` set, every route except the probes needs
+/// `Authorization: Bearer <token>`. The comparison takes the same time wherever the
+/// first wrong byte is, so the token cannot be guessed byte by byte from timings.
+struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: [UInt8]
+    static var openPaths: Set<String> { ["/healthz", "/readyz"] }
+
+    init(token: String) {
+        self.token = Array(token.utf8)
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            Self.constantTimeEqual(Array(header.utf8.dropFirst(7)), token)
+        else {
+            throw OffloadError(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
+        }
+        return try await next(request, context)
+    }
+
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
+        for index in 0..<max(lhs.count, rhs.count) {
+            let left = index < lhs.count ? lhs[index] : 0
+            let right = index < rhs.count ? rhs[index] : 0
+            difference |= left ^ right
+        }
+        return difference == 0
+    }
+}

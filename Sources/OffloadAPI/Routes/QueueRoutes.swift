@@ -1,0 +1,80 @@
+import Hummingbird
+import OffloadCore
+
+/// `/v1/queues` and `/v1/workers`: look at and operate queues; list live workers.
+struct QueueRoutes<Context: RequestContext>: Sendable {
+    let inspector: Inspector
+    let maxBodyBytes: Int
+
+    func register(on router: Router<Context>) {
+        router.get("v1/queues") { _, _ in
+            try JSONResponse.make(QueueList(queues: try await inspector.queues()))
+        }
+        router.post("v1/queues/{name}/pause") { _, context in
+            let name = try Self.queueName(context)
+            try await inspector.pause(queue: name)
+            return try JSONResponse.make(QueueState(name: name, paused: true))
+        }
+        router.post("v1/queues/{name}/resume") { _, context in
+            let name = try Self.queueName(context)
+            try await inspector.resume(queue: name)
+            return try JSONResponse.make(QueueState(name: name, paused: false))
+        }
+        router.put("v1/queues/{name}/settings") { request, context in
+            let name = try Self.queueName(context)
+            let body = try await Self.collect(request, limit: maxBodyBytes)
+            let settings = try RequestDecoding.decode(QueueSettings.self, from: body.readableBytesView)
+            try await inspector.setMaxDepth(queue: name, settings.maxDepth)
+            return try JSONResponse.make(settings)
+        }
+        router.delete("v1/queues/{name}/jobs") { request, context in
+            let name = try Self.queueName(context)
+            guard let stateText = request.uri.queryParameters.get("state"), let state = JobState(rawValue: stateText) else {
+                throw OffloadError(.invalid, "state is required: one of scheduled, pending, completed, dead, cancelled")
+            }
+            return try JSONResponse.make(PurgeResult(deleted: try await inspector.purge(queue: name, state: state)))
+        }
+        router.get("v1/workers") { _, _ in
+            try JSONResponse.make(WorkerList(workers: try await inspector.workers()))
+        }
+    }
+
+    static func queueName(_ context: Context) throws -> String {
+        let name = try context.parameters.require("name")
+        guard Validation.isQueueName(name) else {
+            throw OffloadError(.invalid, "queue names are 1-64 characters of letters, digits, '_' and '-'")
+        }
+        return name
+    }
+
+    static func collect(_ request: Request, limit: Int) async throws(OffloadError) -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch {
+            throw OffloadError(.payloadTooLarge, "the body is larger than \(limit) bytes")
+        }
+    }
+}
+
+struct QueueList: Codable { let queues: [QueueInfo] }
+struct WorkerList: Codable { let workers: [WorkerInfo] }
+struct PurgeResult: Codable { let deleted: Int }
+
+struct QueueState: Codable {
+    let name: String
+    let paused: Bool
+}
+
+/// `max_depth`: past it submits get 429; null removes the limit.
+struct QueueSettings: Codable {
+    let maxDepth: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case maxDepth = "max_depth"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(maxDepth, forKey: .maxDepth)
+    }
+}

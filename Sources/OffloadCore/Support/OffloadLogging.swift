@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+
+/// Logging for every Offload executable: human lines on stderr, or one JSON object per
+/// line with `LOG_FORMAT=json` (for log shippers). `LOG_LEVEL` sets the level.
+public enum OffloadLogging {
+    public static func bootstrap() {
+        let environment = ProcessInfo.processInfo.environment
+        let level = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let json = environment["LOG_FORMAT"]?.lowercased() == "json"
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// One JSON object per line on stderr: time, level, label, message and metadata.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    private let label: String
+    private static let lock = NSLock()
+
+    public init(label: String) {
+        self.label = label
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var object: [String: String] = [
+            "time": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
+            "level": event.level.rawValue, "label": label, "message": event.message.description,
+        ]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where object[key] == nil {
+            object[key] = value.description
+        }
+        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        data.append(0x0A)
+        Self.lock.lock()
+        FileHandle.standardError.write(data)
+        Self.lock.unlock()
+    }
+}
