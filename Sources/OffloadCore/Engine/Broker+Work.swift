@@ -116,31 +116,36 @@ extension Broker {
         return reply.int == 1
     }
 
-    /// Returns jobs whose lease expired to pending (or dead when out of attempts).
+    /// Returns jobs whose lease expired to pending (or dead when out of attempts, or
+    /// cancelled when cancellation was requested).
     @discardableResult
     public func reapExpiredLeases(queue: String, limit: Int = 100) async throws(OffloadError) -> (requeued: Int, dead: Int) {
         let keys = self.keys.queue(queue)
         let error = JobError(type: "lease_expired", message: "the worker running the job stopped heartbeating (crashed, killed or stalled)")
         let reply = try await run(
             LuaScripts.reap,
-            keys: [keys.active, keys.pending, keys.dead, keys.sequence, keys.signal, keys.events],
+            keys: [keys.active, keys.pending, keys.dead, keys.sequence, keys.signal, keys.events, keys.cancelled],
             arguments: [
                 .string(String(clock.nowMilliseconds())), .string(keys.jobPrefix), .int(limit), .int(settings.deadMaxCount),
                 .string(String(settings.deadMaxAgeMilliseconds)), .int(settings.eventsMaxLength), .string(error.jsonText),
-                .string(keys.statsPrefix),
+                .string(keys.statsPrefix), .int(settings.defaultResultTTLSeconds),
             ]
         )
         let counts = reply.array ?? []
         return (counts.first?.int ?? 0, counts.dropFirst().first?.int ?? 0)
     }
 
-    /// Hands a running job back to pending without counting the run (graceful shutdown).
+    /// Hands a running job back to pending without counting the run (graceful shutdown);
+    /// a job whose cancellation was requested ends cancelled instead.
     public func release(_ job: ClaimedJob) async throws(OffloadError) -> Bool {
         let keys = self.keys.queue(job.queue)
         let reply = try await run(
             LuaScripts.release,
-            keys: [keys.job(job.id), keys.active, keys.pending, keys.sequence, keys.signal, keys.events],
-            arguments: [.string(job.id), .string(job.token), .int(settings.eventsMaxLength)]
+            keys: [keys.job(job.id), keys.active, keys.pending, keys.sequence, keys.signal, keys.events, keys.cancelled],
+            arguments: [
+                .string(job.id), .string(job.token), .int(settings.eventsMaxLength), .string(String(clock.nowMilliseconds())),
+                .int(settings.defaultResultTTLSeconds),
+            ]
         )
         return reply.int == 1
     }

@@ -60,7 +60,7 @@ public struct Inspector: Sendable {
             ]
         )
         switch reply.string {
-        case "cancelled": return .cancelled
+        case "now-cancelled": return .cancelled
         case "cancelling": return .active
         case "missing": throw OffloadError(.notFound, "no job '\(id)'")
         case let state?: throw OffloadError(.conflict, "job '\(id)' is already \(state)")
@@ -81,7 +81,7 @@ public struct Inspector: Sendable {
             arguments: [.string(id), .int(broker.settings.eventsMaxLength)]
         )
         switch reply.string {
-        case "pending": return
+        case "retried": return
         case "missing": throw OffloadError(.notFound, "no job '\(id)'")
         case let state?: throw OffloadError(.conflict, "job '\(id)' is \(state); only dead or cancelled jobs can be retried")
         case nil: throw OffloadError(.internalError, "retry returned \(reply)")

@@ -228,25 +228,33 @@ public enum LuaScripts {
 
     public static let reap = script("reap", #"""
     -- Return jobs whose lease expired (their worker died or stalled) to pending, or to
-    -- dead when they have used their attempts. Safe to run from every process at once.
+    -- dead when they have used their attempts, or to cancelled when cancellation was
+    -- requested (the request must not be lost with the run). Safe to run from every
+    -- process at once.
     -- KEYS[1] -> active ZSET   KEYS[2] -> pending ZSET   KEYS[3] -> dead ZSET
     -- KEYS[4] -> sequence counter   KEYS[5] -> signal LIST   KEYS[6] -> events STREAM
+    -- KEYS[7] -> cancelled ZSET
     -- ARGV[1] -> now (ms)   ARGV[2] -> job key prefix   ARGV[3] -> max jobs
     -- ARGV[4] -> dead max count   ARGV[5] -> dead max age (ms)   ARGV[6] -> events max length
     -- ARGV[7] -> error JSON recorded on the job   ARGV[8] -> stats key prefix
-    -- Output: {requeued, dead}
+    -- ARGV[9] -> default result TTL (s)
+    -- Output: {requeued, dead} (cancelled jobs are in neither)
     local now = tonumber(ARGV[1])
     local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[3]))
     local requeued, died = 0, 0
     for _, id in ipairs(expired) do
       local key = ARGV[2] .. id
       redis.call("ZREM", KEYS[1], id)
-      local f = redis.call("HMGET", key, "state", "att", "max")
+      local f = redis.call("HMGET", key, "state", "att", "max", "cancel", "rttl")
       if f[1] == "active" then
-        redis.call("HDEL", key, "token")
+        redis.call("HDEL", key, "token", "cancel")
         redis.call("HSET", key, "error", ARGV[7])
         countStat(ARGV[8], now, "failed")
-        if tonumber(f[2] or "0") < tonumber(f[3] or "1") then
+        if f[4] then
+          redis.call("HSET", key, "state", "cancelled", "ftime", ARGV[1])
+          finishKept(key, KEYS[7], id, now, tonumber(f[5] or ARGV[9]))
+          emit(KEYS[6], ARGV[6], "cancelled", id)
+        elseif tonumber(f[2] or "0") < tonumber(f[3] or "1") then
           makePending(KEYS[2], KEYS[4], key, id)
           emit(KEYS[6], ARGV[6], "retrying", id, "error", ARGV[7])
           requeued = requeued + 1
@@ -282,8 +290,8 @@ public enum LuaScripts {
     -- KEYS[4] -> cancelled ZSET   KEYS[5] -> events STREAM
     -- ARGV[1] -> job id   ARGV[2] -> now (ms)   ARGV[3] -> default result TTL (s)
     -- ARGV[4] -> events max length
-    -- Output: "cancelled" | "cancelling" (active: the flag is set) | "missing" | the
-    --   finished state it already has ("completed", "dead", "cancelled")
+    -- Output: "now-cancelled" (it was waiting) | "cancelling" (active: the flag is set) |
+    --   "missing" | the finished state it already has ("completed", "dead", "cancelled")
     local f = redis.call("HMGET", KEYS[1], "state", "rttl")
     local state = f[1]
     if not state then return "missing" end
@@ -298,7 +306,7 @@ public enum LuaScripts {
     redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[2])
     finishKept(KEYS[1], KEYS[4], ARGV[1], tonumber(ARGV[2]), tonumber(f[2] or ARGV[3]))
     emit(KEYS[5], ARGV[4], "cancelled", ARGV[1])
-    return "cancelled"
+    return "now-cancelled"
     """#)
 
     public static let retry = script("retry", #"""
@@ -307,7 +315,7 @@ public enum LuaScripts {
     -- KEYS[4] -> pending ZSET     KEYS[5] -> sequence counter   KEYS[6] -> signal LIST
     -- KEYS[7] -> events STREAM
     -- ARGV[1] -> job id   ARGV[2] -> events max length
-    -- Output: "pending" | "missing" | the state that cannot be retried
+    -- Output: "retried" (now pending) | "missing" | the state that cannot be retried
     local state = redis.call("HGET", KEYS[1], "state")
     if not state then return "missing" end
     if state ~= "dead" and state ~= "cancelled" then return state end
@@ -318,7 +326,7 @@ public enum LuaScripts {
     makePending(KEYS[4], KEYS[5], KEYS[1], ARGV[1])
     wake(KEYS[6])
     emit(KEYS[7], ARGV[2], "retried", ARGV[1])
-    return "pending"
+    return "retried"
     """#)
 
     public static let purge = script("purge", #"""
@@ -334,15 +342,24 @@ public enum LuaScripts {
 
     public static let release = script("release", #"""
     -- Give a running job back to pending without counting its run: its worker is
-    -- shutting down and did not finish it in the grace period.
+    -- shutting down and did not finish it in the grace period. A job whose cancellation
+    -- was requested ends cancelled instead of running again.
     -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> pending ZSET
     -- KEYS[4] -> sequence counter   KEYS[5] -> signal LIST   KEYS[6] -> events STREAM
+    -- KEYS[7] -> cancelled ZSET
     -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> events max length
-    -- Output: 1 released | 0 the lease was lost
-    local f = redis.call("HMGET", KEYS[1], "state", "token", "att")
+    -- ARGV[4] -> now (ms)   ARGV[5] -> default result TTL (s)
+    -- Output: 1 released (or cancelled) | 0 the lease was lost
+    local f = redis.call("HMGET", KEYS[1], "state", "token", "att", "cancel", "rttl")
     if f[1] ~= "active" or f[2] ~= ARGV[2] then return 0 end
     redis.call("ZREM", KEYS[2], ARGV[1])
     redis.call("HDEL", KEYS[1], "token", "cancel")
+    if f[4] then
+      redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
+      finishKept(KEYS[1], KEYS[7], ARGV[1], tonumber(ARGV[4]), tonumber(f[5] or ARGV[5]))
+      emit(KEYS[6], ARGV[3], "cancelled", ARGV[1])
+      return 1
+    end
     redis.call("HSET", KEYS[1], "att", math.max(0, tonumber(f[3] or "1") - 1))
     makePending(KEYS[3], KEYS[4], KEYS[1], ARGV[1])
     wake(KEYS[5])

@@ -51,7 +51,22 @@ final class ChildProcessHandle {
             for pointer in cEnv { free(pointer) }
         }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, &cEnv)
+        // The spawning thread may block or ignore signals (signal handling in this process
+        // does); the new process starts with an empty mask and default handlers, so it
+        // really receives SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var catchable = sigset_t()
+        sigfillset(&catchable)
+        sigdelset(&catchable, SIGKILL)
+        sigdelset(&catchable, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &catchable)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let status = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
         close(writeFD)
         guard status == 0 else {
             close(readFD)

@@ -1,0 +1,149 @@
+import Foundation
+import OffloadRedis
+import OffloadTestSupport
+import Testing
+
+@testable import OffloadCore
+
+/// The happy path, `pending → active → completed`, against a real redis-server.
+@Suite struct JobLifecycleTests {
+    @Test func submitClaimCompleteStoresResultAndTimes() async throws {
+        try await TestEngine.with { engine in
+            let created = engine.clock.nowMilliseconds()
+            let submitted = try await engine.submit("test.echo", payload: #"{"n":7}"#) { $0.timeoutSeconds = 30 }
+            #expect(submitted.created)
+            #expect(submitted.state == .pending)
+            #expect(JobID.queue(of: submitted.id) == "q")
+
+            var record = try await engine.job(submitted.id)
+            #expect(record.state == .pending)
+            #expect(record.type == "test.echo")
+            #expect(record.payload == .object(["n": .number(7)]))
+            #expect(record.attempts == 0)
+            #expect(record.maxAttempts == engine.settings.defaultMaxAttempts)
+            #expect(record.createdAt == date(milliseconds: created))
+            #expect(record.startedAt == nil && record.finishedAt == nil && record.result == nil)
+            #expect(try await engine.counts().pending == 1)
+
+            engine.clock.advance(by: .milliseconds(1_500))
+            let started = engine.clock.nowMilliseconds()
+            let job = try await engine.claimOne(worker: "worker-a")
+            #expect(job.id == submitted.id)
+            #expect(job.type == "test.echo")
+            #expect(job.payload == #"{"n":7}"#)
+            #expect(job.attempt == 1)
+            #expect(job.timeoutSeconds == 30)
+            #expect(job.leaseMilliseconds == engine.settings.defaultLeaseMilliseconds)
+
+            record = try await engine.job(submitted.id)
+            #expect(record.state == .active)
+            #expect(record.attempts == 1)
+            #expect(record.worker == "worker-a")
+            #expect(record.startedAt == date(milliseconds: started))
+            var counts = try await engine.counts()
+            #expect(counts.pending == 0 && counts.active == 1)
+            // The lease runs from the claim.
+            let leaseScore = try await engine.client.send("ZSCORE", .string(engine.keys.queue("q").active), .string(job.id)).int
+            #expect(leaseScore == Int(started) + engine.settings.defaultLeaseMilliseconds)
+
+            engine.clock.advance(by: .seconds(2))
+            let finished = engine.clock.nowMilliseconds()
+            #expect(try await engine.broker.complete(job, resultJSON: #"{"answer":42}"#))
+
+            record = try await engine.job(submitted.id)
+            #expect(record.state == .completed)
+            #expect(record.result == .object(["answer": .number(42)]))
+            #expect(record.error == nil)
+            #expect(record.attempts == 1)
+            #expect(record.createdAt == date(milliseconds: created))
+            #expect(record.startedAt == date(milliseconds: started))
+            #expect(record.finishedAt == date(milliseconds: finished))
+            counts = try await engine.counts()
+            #expect(counts == {
+                var expected = QueueCounts()
+                expected.completed = 1
+                return expected
+            }())
+            // A finished job is kept for the result TTL, then expires.
+            let ttl = try await engine.client.send("TTL", .string(engine.keys.queue("q").job(job.id))).int ?? -1
+            #expect(ttl > 0 && ttl <= engine.settings.defaultResultTTLSeconds)
+            // Completing twice is refused: the lease ended with the first completion.
+            #expect(try await engine.broker.complete(job, resultJSON: #""again""#) == false)
+            #expect(try await engine.job(submitted.id).result == .object(["answer": .number(42)]))
+        }
+    }
+
+    @Test func countsCoverEveryStateAndEveryQueue() async throws {
+        try await TestEngine.with { engine in
+            try await engine.submit(queue: "a")  // stays pending
+            try await engine.submit(queue: "a") { $0.delaySeconds = 60 }  // scheduled
+            try await engine.submit(queue: "a")
+            try await engine.submit(queue: "a")
+            let toCancel = try await engine.submit(queue: "a") { $0.delaySeconds = 60 }
+            try await engine.submit(queue: "b")
+
+            _ = try await engine.claimOne(queue: "a")  // active
+            let completing = try await engine.claimOne(queue: "a")
+            #expect(try await engine.broker.complete(completing, resultJSON: "null"))
+            #expect(try await engine.inspector.cancel(toCancel.id) == .cancelled)
+            // The last pending job fails permanently.
+            let failing = try await engine.claimOne(queue: "a")
+            #expect(try await engine.broker.fail(failing, error: JobError(type: "x", message: "y"), disposition: .dead) == .dead)
+
+            let all = try await engine.inspector.counts()
+            #expect(Set(all.keys) == ["a", "b"])
+            let a = try #require(all["a"])
+            #expect(a.pending == 0)
+            #expect(a.scheduled == 1)
+            #expect(a.active == 1)
+            #expect(a.completed == 1)
+            #expect(a.cancelled == 1)
+            #expect(a.dead == 1)
+            #expect(all["b"]?.pending == 1)
+            #expect(try await engine.inspector.queueNames() == ["a", "b"])
+        }
+    }
+
+    @Test func eventsOfARunAreStreamedInOrder() async throws {
+        try await TestEngine.with { engine in
+            let submitted = try await engine.submit()
+            let job = try await engine.claimOne()
+            #expect(try await engine.broker.reportProgress(job, percent: 50, message: "half"))
+            #expect(try await engine.broker.complete(job, resultJSON: "1"))
+            #expect(try await engine.eventNames(of: submitted.id) == ["submitted", "started", "progress", "completed"])
+            let events = try await engine.events()
+            #expect(events.first?.fields["type"] == "test.echo")
+            #expect(events.first { $0.event == "started" }?.fields["attempt"] == "1")
+        }
+    }
+
+    @Test func unknownAndMalformedIDsAreNotFound() async throws {
+        try await TestEngine.with { engine in
+            let unknown = JobID.make(queue: "q", milliseconds: engine.clock.nowMilliseconds())
+            await expectOffloadError(.notFound) { try await engine.inspector.job(unknown) }
+            await expectOffloadError(.notFound) { try await engine.inspector.job("not-a-job-id") }
+            await expectOffloadError(.notFound) { try await engine.inspector.cancel(unknown) }
+            await expectOffloadError(.notFound) { try await engine.inspector.retry(unknown) }
+            await expectOffloadError(.notFound) { try await engine.inspector.retry("../etc/passwd") }
+        }
+    }
+
+    @Test func releaseReturnsAJobWithoutCountingTheRun() async throws {
+        try await TestEngine.with { engine in
+            let submitted = try await engine.submit()
+            let job = try await engine.claimOne()
+            #expect(try await engine.broker.release(job))
+            var record = try await engine.job(submitted.id)
+            #expect(record.state == .pending)
+            #expect(record.attempts == 0)
+            // The released token is void, and the next claim is attempt 1 again.
+            #expect(try await engine.broker.complete(job, resultJSON: "1") == false)
+            let again = try await engine.claimOne()
+            #expect(again.attempt == 1)
+            #expect(try await engine.broker.complete(again, resultJSON: "2"))
+            record = try await engine.job(submitted.id)
+            #expect(record.result == .number(2))
+            #expect(try await engine.eventNames(of: submitted.id) == ["submitted", "started", "released", "started", "completed"])
+        }
+    }
+}

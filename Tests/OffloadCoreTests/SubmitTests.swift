@@ -1,0 +1,202 @@
+import Foundation
+import OffloadRedis
+import OffloadTestSupport
+import Testing
+
+@testable import OffloadCore
+
+/// Submitting: idempotency, backpressure, batches, validation, lost scripts.
+@Suite struct SubmitTests {
+    @Test func sameIdempotencyKeyReturnsTheFirstJob() async throws {
+        try await TestEngine.with { engine in
+            let first = try await engine.submit(payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }
+            #expect(first.created)
+            let again = try await engine.submit(payload: #"{"v":2}"#) { $0.idempotencyKey = "order-17" }
+            #expect(again.id == first.id)
+            #expect(again.created == false)
+            #expect(again.state == .pending)
+            #expect(try await engine.counts().pending == 1)
+            #expect(try await engine.job(first.id).payload == .object(["v": .number(1)]))
+
+            // The key keeps naming the job through its life.
+            let job = try await engine.claimOne()
+            #expect(try await engine.broker.complete(job, resultJSON: "1"))
+            let afterwards = try await engine.submit { $0.idempotencyKey = "order-17" }
+            #expect(afterwards.id == first.id && !afterwards.created && afterwards.state == .completed)
+
+            let other = try await engine.submit { $0.idempotencyKey = "order-18" }
+            #expect(other.created && other.id != first.id)
+            let noKey = try await engine.submit()
+            #expect(noKey.created && noKey.id != first.id && noKey.id != other.id)
+            // Keys are per queue.
+            let elsewhere = try await engine.submit(queue: "other") { $0.idempotencyKey = "order-17" }
+            #expect(elsewhere.created && elsewhere.id != first.id)
+            #expect(try await engine.eventNames(of: first.id).filter { $0 == "submitted" }.count == 1)
+        }
+    }
+
+    @Test func duplicateKeysInOneBatchMakeOneJob() async throws {
+        try await TestEngine.with { engine in
+            let submission = JobSubmission(type: "test.echo", queue: "q", idempotencyKey: "k")
+            let results = try await engine.broker.submit(batch: [submission, submission, submission])
+            let jobs = try results.map { try $0.get() }
+            #expect(Set(jobs.map(\.id)).count == 1)
+            #expect(jobs.map(\.created) == [true, false, false])
+            #expect(try await engine.counts().pending == 1)
+        }
+    }
+
+    @Test func fullQueueRefusesWithRetryAfterAndStoresNothing() async throws {
+        try await TestEngine.with { engine in
+            try await engine.inspector.setMaxDepth(queue: "q", 2)
+            try await engine.submit()
+            try await engine.submit { $0.delaySeconds = 30 }  // scheduled jobs count toward the depth
+            let error = await expectOffloadError(.queueFull) { try await engine.submit() }
+            #expect((error?.retryAfterSeconds ?? 0) > 0)
+            #expect(error?.message.contains("2") == true)
+
+            let counts = try await engine.counts()
+            #expect(counts.pending == 1 && counts.scheduled == 1)
+            #expect(try await engine.storedJobCount() == 2)
+            #expect(try await engine.events().filter { $0.event == "submitted" }.count == 2)
+            #expect(try await engine.inspector.queues().first { $0.name == "q" }?.maxDepth == 2)
+
+            // Running jobs do not count: once one is claimed there is room again.
+            _ = try await engine.claimOne()
+            try await engine.submit()
+            await expectOffloadError(.queueFull) { try await engine.submit() }
+            // Removing the limit lifts it.
+            try await engine.inspector.setMaxDepth(queue: "q", nil)
+            try await engine.submit()
+            #expect(try await engine.counts().pending == 2)
+            await expectOffloadError(.invalid) { try await engine.inspector.setMaxDepth(queue: "q", 0) }
+        }
+    }
+
+    @Test func fullQueueStillAnswersAKnownIdempotencyKey() async throws {
+        try await TestEngine.with { engine in
+            try await engine.inspector.setMaxDepth(queue: "q", 1)
+            let first = try await engine.submit { $0.idempotencyKey = "same" }
+            let again = try await engine.submit { $0.idempotencyKey = "same" }
+            #expect(again.id == first.id && !again.created)
+            await expectOffloadError(.queueFull) { try await engine.submit { $0.idempotencyKey = "new" } }
+            // The refused submit did not claim its key.
+            #expect(try await engine.exists(engine.keys.queue("q").idempotency("new")) == false)
+        }
+    }
+
+    @Test func batchPastTheMaxDepthRefusesEachExtraJob() async throws {
+        try await TestEngine.with { engine in
+            try await engine.inspector.setMaxDepth(queue: "q", 2)
+            let results = try await engine.broker.submit(batch: (0..<5).map { _ in JobSubmission(type: "t", queue: "q") })
+            #expect(results.map { (try? $0.get()) != nil } == [true, true, false, false, false])
+            for result in results.dropFirst(2) {
+                guard case .failure(let error) = result else { continue }
+                #expect(error.code == .queueFull && error.retryAfterSeconds != nil)
+            }
+            #expect(try await engine.counts().pending == 2)
+            #expect(try await engine.storedJobCount() == 2)
+        }
+    }
+
+    @Test func batchOf500InOneCall() async throws {
+        try await TestEngine.with { engine in
+            let batch = (0..<500).map { JobSubmission(type: "test.echo", payload: #"{"i":\#($0)}"#, queue: "q") }
+            let results = try await engine.broker.submit(batch: batch)
+            #expect(results.count == 500)
+            let jobs = try results.map { try $0.get() }
+            #expect(jobs.allSatisfy { $0.created && $0.state == .pending })
+            #expect(Set(jobs.map(\.id)).count == 500)
+            #expect(try await engine.counts().pending == 500)
+            // Submission order is kept (FIFO).
+            let claimed = try await engine.claim(limit: 500).jobs
+            #expect(claimed.map(\.id) == jobs.map(\.id))
+            #expect(claimed.last?.payload == #"{"i":499}"#)
+        }
+    }
+
+    @Test func invalidItemFailsAloneInABatch() async throws {
+        try await TestEngine.with { engine in
+            var batch = (0..<5).map { JobSubmission(type: "test.echo", payload: #"{"i":\#($0)}"#, queue: "q") }
+            batch[2].priority = 5_000
+            batch[4].queue = "bad queue"
+            let results = try await engine.broker.submit(batch: batch)
+            #expect(results.count == 5)
+            for index in [0, 1, 3] {
+                #expect((try? results[index].get())?.created == true, "item \(index)")
+            }
+            for index in [2, 4] {
+                guard case .failure(let error) = results[index] else {
+                    Issue.record("item \(index) should have failed")
+                    continue
+                }
+                #expect(error.code == .invalid)
+            }
+            #expect(try await engine.counts().pending == 3)
+            #expect(try await engine.inspector.queueNames() == ["q"])
+        }
+    }
+
+    @Test func emptyBatchIsNoOp() async throws {
+        try await TestEngine.with { engine in
+            #expect(try await engine.broker.submit(batch: []).isEmpty)
+            let allInvalid = try await engine.broker.submit(batch: [JobSubmission(type: "bad type!", queue: "q")])
+            #expect(allInvalid.count == 1)
+            #expect((try? allInvalid[0].get()) == nil)
+            #expect(try await engine.counts().pending == 0)
+        }
+    }
+
+    @Test func validationNamesTheField() async throws {
+        let cases: [(field: String, configure: @Sendable (inout JobSubmission) -> Void)] = [
+            ("type", { $0.type = "" }),
+            ("queue", { $0.queue = "a.b" }),
+            ("priority", { $0.priority = -1_001 }),
+            ("max_attempts", { $0.maxAttempts = 0 }),
+            ("delay_seconds", { $0.delaySeconds = -1 }),
+            ("delay_seconds", { $0.delaySeconds = .nan }),
+            ("run_at", { $0.delaySeconds = 1; $0.runAtMilliseconds = 1 }),
+            ("lease", { $0.leaseMilliseconds = 10 }),
+            ("result_ttl", { $0.resultTTLSeconds = 0 }),
+            ("idempotency", { $0.idempotencyKey = "" }),
+        ]
+        try await TestEngine.with { engine in
+            for (field, configure) in cases {
+                let error = await expectOffloadError(.invalid) { try await engine.submit(queue: "q", configure) }
+                #expect(error?.message.contains(field) == true, "\(error?.message ?? "") should name \(field)")
+            }
+            let stored = try await engine.storedJobCount()
+            #expect(stored == 0)
+        }
+    }
+
+    @Test func submitSurvivesScriptFlush() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        do {
+            try await TestEngine.with(url: server.url) { engine in
+                let before = try await engine.submit()
+                _ = try await engine.client.send("SCRIPT", "FLUSH")
+                // The pipelined enqueue sees NOSCRIPT, reloads and resends once.
+                let after = try await engine.submit()
+                #expect(after.created && after.id != before.id)
+                #expect(try await engine.counts().pending == 2)
+                // Not resent twice.
+                #expect(try await engine.events().filter { $0.event == "submitted" }.count == 2)
+
+                _ = try await engine.client.send("SCRIPT", "FLUSH")
+                let batch = try await engine.broker.submit(batch: (0..<3).map { _ in JobSubmission(type: "t", queue: "q") })
+                #expect(batch.allSatisfy { (try? $0.get())?.created == true })
+                _ = try await engine.client.send("SCRIPT", "FLUSH")
+                // Single-script calls reload too.
+                #expect(try await engine.claim(limit: 10).jobs.count == 5)
+                // Stops at once; a spawned server may have SIGTERM blocked (inherited signal mask).
+                _ = try? await engine.client.send("SHUTDOWN", "NOSAVE")
+            }
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+}

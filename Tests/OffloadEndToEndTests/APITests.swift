@@ -1,0 +1,213 @@
+import Foundation
+import OffloadCore
+import OffloadRedis
+import OffloadTestSupport
+import Testing
+
+/// Every status code of the v1 API on a real stack (processes, Redis, HTTP).
+@Suite(.timeLimit(.minutes(2))) struct APITests {
+    static func errorCode(_ response: OffloadStack.HTTPResult) -> String? {
+        (response.object["error"] as? [String: Any])?["code"] as? String
+    }
+
+    /// A stack with a worker serving the test jobs, ready to accept them.
+    static func readyStack(redisURL: String = TestRedis.url, apiEnvironment: [String: String] = [:], workerArguments: [String] = [])
+        async throws -> (OffloadStack, Inspector)
+    {
+        let stack = try OffloadStack(redisURL: redisURL)
+        try await stack.startAPI(environment: apiEnvironment)
+        try stack.startWorker(workerArguments)
+        let inspector = Inspector(broker: Broker(redis: try RedisClient(url: redisURL), settings: stack.settings))
+        try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.sleep") }
+        return (stack, inspector)
+    }
+
+    @Test func idempotencyKeyReturnsTheFirstJob() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let first = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": "order-42"])
+        let second = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": "order-42"])
+        #expect(first.status == 202)
+        #expect(second.status == 200)
+        #expect(first.object["id"] as? String == second.object["id"] as? String)
+        let other = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": "order-43"])
+        #expect(other.object["id"] as? String != first.object["id"] as? String)
+        await stack.stop()
+    }
+
+    @Test func batchSubmitAnswersEachJob() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let jobs: [[String: Any]] = [
+            ["type": "count-primes", "payload": ["below": 1000]], ["type": "no-such-type"], ["type": "test.noop", "priority": 5000],
+            ["type": "count-primes", "payload": ["below": 100]],
+        ]
+        let response = try await stack.post("/v1/jobs/batch", json: ["jobs": jobs])
+        #expect(response.status == 202)
+        let results = try #require(response.object["jobs"] as? [[String: Any]])
+        #expect(results.count == 4)
+        #expect(results[0]["id"] is String)
+        #expect((results[1]["error"] as? [String: Any])?["code"] as? String == "unknown_job_type")
+        #expect((results[2]["error"] as? [String: Any])?["code"] as? String == "invalid_argument")
+        let last = try await stack.waitForJob(try #require(results[3]["id"] as? String))
+        #expect((last["result"] as? [String: Any])?["count"] as? Int == 25)
+
+        let tooMany = try await stack.post("/v1/jobs/batch", json: ["jobs": Array(repeating: ["type": "test.noop"], count: 1001)])
+        #expect(tooMany.status == 422)
+        await stack.stop()
+    }
+
+    @Test func longPollReturnsOnCompletionNotOnTimeout() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let id = try #require(try await stack.post("/v1/jobs", json: ["type": "test.sleep", "payload": ["seconds": 1]]).object["id"] as? String)
+        let started = ContinuousClock.now
+        let response = try await stack.get("/v1/jobs/\(id)?wait=30")
+        let elapsed = ContinuousClock.now - started
+        #expect(response.object["state"] as? String == "completed")
+        #expect(elapsed < .seconds(10), "returned when the job finished, after \(elapsed)")
+        #expect(try await stack.get("/v1/jobs/\(id)?wait=61").status == 422)
+        await stack.stop()
+    }
+
+    @Test func serverSentEventsDeliverProgressThenTheResult() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let id = try #require(try await stack.post("/v1/jobs", json: ["type": "test.sleep", "payload": ["seconds": 1]]).object["id"] as? String)
+        let stream = try await stack.request("GET", "/v1/jobs/\(id)/events")
+        #expect(stream.status == 200)
+        #expect(stream.header("content-type")?.hasPrefix("text/event-stream") == true)
+        let events = stream.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        let names = events.compactMap { $0.split(separator: "\n").first.map { String($0.dropFirst("event: ".count)) } }
+        let firstProgress = try #require(names.firstIndex(of: "progress"), "\(names)")
+        let finalState = try #require(names.lastIndex(of: "state"))
+        #expect(firstProgress < finalState, "progress comes before the final state")
+        #expect(events[finalState].contains(#""state":"completed""#))
+        #expect(events[finalState].contains(#""result":{"slept":1}"#))
+        #expect(names.last == "end")
+        await stack.stop()
+    }
+
+    @Test func listCancelRetryAndQueueOperations() async throws {
+        let (stack, inspector) = try await Self.readyStack()
+        // Delayed jobs wait in `scheduled`; pages of 2 with a cursor.
+        var ids: [String] = []
+        for _ in 0..<5 {
+            ids.append(try #require(try await stack.post("/v1/jobs", json: ["type": "test.noop", "delay_seconds": 300]).object["id"] as? String))
+        }
+        let page1 = try await stack.get("/v1/jobs?queue=default&state=scheduled&limit=2").object
+        let cursor = try #require(page1["next_cursor"] as? String)
+        let page2 = try await stack.get("/v1/jobs?queue=default&state=scheduled&limit=2&cursor=\(cursor)").object
+        let listed = ((page1["jobs"] as? [[String: Any]] ?? []) + (page2["jobs"] as? [[String: Any]] ?? [])).compactMap { $0["id"] as? String }
+        #expect(listed.count == 4)
+        #expect(Set(listed).isSubset(of: Set(ids)))
+        #expect(try await stack.get("/v1/jobs?state=bogus").status == 422)
+
+        // Cancel a waiting job: 200; again: 409; unknown: 404.
+        let cancelled = try await stack.request("DELETE", "/v1/jobs/\(ids[0])")
+        #expect(cancelled.status == 200)
+        #expect(cancelled.object["state"] as? String == "cancelled")
+        let again = try await stack.request("DELETE", "/v1/jobs/\(ids[0])")
+        #expect(again.status == 409)
+        #expect(Self.errorCode(again) == "conflict")
+        #expect(try await stack.request("DELETE", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W").status == 404)
+
+        // Retry: a cancelled job runs again; a waiting one cannot be retried.
+        #expect(try await stack.request("POST", "/v1/jobs/\(ids[0])/retry").status == 202)
+        #expect(try await stack.waitForJob(ids[0])["state"] as? String == "completed")
+        #expect(try await stack.request("POST", "/v1/jobs/\(ids[1])/retry").status == 409)
+
+        // Pause, resume, purge.
+        #expect(try await stack.request("POST", "/v1/queues/default/pause").status == 200)
+        let paused = try #require(try await stack.post("/v1/jobs", json: ["type": "test.noop"]).object["id"] as? String)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await inspector.job(paused).state == .pending, "a paused queue keeps its jobs")
+        let queues = try await stack.get("/v1/queues").object["queues"] as? [[String: Any]]
+        #expect(queues?.first { $0["name"] as? String == "default" }?["paused"] as? Bool == true)
+        #expect(try await stack.request("POST", "/v1/queues/default/resume").status == 200)
+        #expect(try await stack.waitForJob(paused)["state"] as? String == "completed")
+        let purge = try await stack.request("DELETE", "/v1/queues/default/jobs?state=scheduled")
+        #expect(purge.object["deleted"] as? Int == 4)
+        #expect(try await stack.request("DELETE", "/v1/queues/default/jobs?state=active").status == 422)
+
+        let workers = try await stack.get("/v1/workers").object["workers"] as? [[String: Any]]
+        #expect(workers?.count == 1)
+        let metrics = try await stack.get("/metrics")
+        #expect(metrics.text.contains(#"offload_queue_jobs{queue="default",state="completed"}"#))
+        #expect(metrics.text.contains("offload_jobs_submitted_total"))
+        await stack.stop()
+    }
+
+    @Test func backpressureGives429WithRetryAfter() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let queue = "bp-\(UUID().uuidString.prefix(6))"
+        #expect(try await stack.request("PUT", "/v1/queues/\(queue)/settings", body: Data(#"{"max_depth": 2}"#.utf8)).status == 200)
+        for _ in 0..<2 {
+            #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop", "queue": queue]).status == 202)
+        }
+        let refused = try await stack.post("/v1/jobs", json: ["type": "test.noop", "queue": queue])
+        #expect(refused.status == 429)
+        #expect(refused.header("retry-after") != nil)
+        #expect(Self.errorCode(refused) == "queue_full")
+        await stack.stop()
+    }
+
+    @Test func bearerTokenProtectsEverythingButTheProbes() async throws {
+        let (stack, _) = try await Self.readyStack(apiEnvironment: ["OFFLOAD_API_TOKEN": "s3cret-token"])
+        #expect(try await stack.get("/healthz").status == 200)
+        #expect(try await stack.get("/readyz").status == 200)
+        let missing = try await stack.post("/v1/jobs", json: ["type": "test.noop"])
+        #expect(missing.status == 401)
+        #expect(Self.errorCode(missing) == "unauthorized")
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(try await stack.get("/v1/queues").status == 401)
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "Bearer s3cret-token"]).status == 202)
+        #expect(!(stack.api?.output.contains("s3cret-token") ?? true), "the token never appears in logs")
+        await stack.stop()
+    }
+
+    @Test func oversizedBodyGives413() async throws {
+        let (stack, _) = try await Self.readyStack(apiEnvironment: ["OFFLOAD_MAX_BODY_BYTES": "1000"])
+        let big = try await stack.post("/v1/jobs", json: ["type": "test.noop", "payload": ["blob": String(repeating: "x", count: 5000)]])
+        #expect(big.status == 413)
+        #expect(Self.errorCode(big) == "payload_too_large")
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202)
+        await stack.stop()
+    }
+
+    @Test func redisOutageGives503ThenRecoversWithoutRestart() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        let (stack, _) = try await Self.readyStack(redisURL: redis.url)
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202)
+
+        await redis.stop()
+        let down = try await stack.post("/v1/jobs", json: ["type": "test.noop"])
+        #expect(down.status == 503)
+        #expect(down.header("retry-after") != nil)
+        #expect(Self.errorCode(down) == "redis_unavailable")
+        #expect(try await stack.get("/readyz").status == 503)
+        #expect(try await stack.get("/healthz").status == 200)
+
+        try await redis.start()
+        try await waitUntil("the API reaches Redis again") { try await stack.get("/readyz").status == 200 }
+        // The fresh server lost its data (no persistence in this test); the worker republishes
+        // its types on restart, so only readiness and reads are checked here.
+        #expect(try await stack.get("/v1/queues").status == 200)
+        await stack.stop()
+        await redis.stop()
+    }
+
+    @Test func stalledRedisGives503NotAHang() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        let (stack, _) = try await Self.readyStack(redisURL: redis.url)
+        redis.pause()
+        let started = ContinuousClock.now
+        let stalled = try await stack.post("/v1/jobs", json: ["type": "test.noop"])
+        #expect(stalled.status == 503)
+        #expect(ContinuousClock.now - started < .seconds(12))
+        redis.resume()
+        try await waitUntil("the API answers again") {
+            try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202
+        }
+        await stack.stop()
+        await redis.stop()
+    }
+}
