@@ -5,6 +5,11 @@ enum Jobs {
     static func registry(includeTestJobs: Bool) -> JobRegistry {
         var registry = JobRegistry()
         registry.register(CountPrimes())
+        registry.register(SHA256Chain())
+        registry.register(PBKDF2())
+        registry.register(Mandelbrot())
+        registry.register(MatMul())
+        registry.register(HTTPFetch())
         if includeTestJobs {
             registry.register(TestJobs.Noop())
             registry.register(TestJobs.Sleep())

@@ -26,6 +26,22 @@ public final class JobContext: Sendable {
         self.progressSink = progressSink
     }
 
+    /// A context for running a handler outside a worker, e.g. in tests: progress goes to
+    /// `progress`, and a non-nil `cancelledWith` starts it out cancelled.
+    public static func standalone(
+        jobID: String = "standalone",
+        logger: Logger = Logger(label: "offload.job"),
+        cancelledWith reason: String? = nil,
+        progress: @escaping @Sendable (Int, String) -> Void = { _, _ in }
+    ) -> JobContext {
+        let job = ClaimedJob(
+            id: jobID, queue: "standalone", type: "standalone", payload: "{}", attempt: 1, maxAttempts: 1,
+            timeoutSeconds: nil, leaseMilliseconds: 0, token: "")
+        let context = JobContext(job: job, logger: logger, progressSink: progress)
+        if let reason { context.cancel(reason: reason) }
+        return context
+    }
+
     /// True once the job was cancelled, its soft timeout passed, its lease was lost or the
     /// worker is shutting down past its grace period.
     public var isCancelled: Bool { cancellation.withLockedValue { $0 != nil } }
