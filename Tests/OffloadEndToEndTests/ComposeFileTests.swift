@@ -1,0 +1,375 @@
+import Foundation
+import OffloadTestSupport
+import Testing
+
+/// docker-compose.yml and the Dockerfile against the binaries they run: every command
+/// names a built executable, every `--flag` is one that executable's `--help` lists (with
+/// a value where it takes one), Redis has AOF and a healthcheck, and the worker service
+/// can be scaled. No Docker engine is needed; `docker-compose config -q` runs when
+/// Debian's docker-compose is installed.
+@Suite(.timeLimit(.minutes(2))) struct ComposeFileTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var composePath: String { repositoryRoot.appendingPathComponent("docker-compose.yml").path }
+    static var dockerfilePath: String { repositoryRoot.appendingPathComponent("Dockerfile").path }
+    static let dockerCompose: String? = try? Executable.find("docker-compose")
+
+    @Test func composeFileMatchesTheBuiltBinaries() throws {
+        let text = try String(contentsOfFile: Self.composePath, encoding: .utf8)
+        let problems = try ComposeChecker().problems(inComposeYAML: text)
+        #expect(problems.isEmpty, "docker-compose.yml drifted:\n\(problems.joined(separator: "\n"))")
+    }
+
+    /// The checker itself: each edit below is a drift it must report.
+    struct Drift: Sendable, CustomTestStringConvertible {
+        let name: String
+        let original: String
+        let replacement: String
+        let expectedProblem: String
+        var testDescription: String { name }
+    }
+
+    static let drifts: [Drift] = [
+        Drift(name: "renamed worker flag", original: "      - --processes\n", replacement: "      - --procs\n", expectedProblem: "--procs"),
+        Drift(name: "renamed api flag", original: #""--host", "0.0.0.0""#, replacement: #""--hostname", "0.0.0.0""#, expectedProblem: "--hostname"),
+        Drift(name: "option without its value", original: "      - --nice\n      - \"10\"\n", replacement: "      - --nice\n", expectedProblem: "--nice"),
+        Drift(name: "unknown executable", original: "      - offload-worker\n", replacement: "      - offload-workers\n", expectedProblem: "offload-workers"),
+        Drift(name: "worker container_name", original: "  worker:\n", replacement: "  worker:\n    container_name: offload-worker\n", expectedProblem: "container_name"),
+        Drift(name: "worker host port", original: "  worker:\n", replacement: "  worker:\n    ports:\n      - \"9000:9000\"\n", expectedProblem: "host port"),
+        Drift(name: "AOF off", original: #""--appendonly", "yes""#, replacement: #""--appendonly", "no""#, expectedProblem: "--appendonly yes"),
+        Drift(name: "healthcheck disabled", original: #"test: ["CMD", "redis-cli", "ping"]"#, replacement: #"test: ["NONE"]"#, expectedProblem: "healthcheck"),
+        Drift(name: "REDIS_URL elsewhere", original: "REDIS_URL: redis://redis:6379", replacement: "REDIS_URL: redis://127.0.0.1:6379", expectedProblem: "REDIS_URL"),
+        Drift(name: "no wait for healthy redis", original: "condition: service_healthy", replacement: "condition: service_started", expectedProblem: "service_healthy"),
+        Drift(name: "stop grace shorter than --grace-seconds", original: "stop_grace_period: 40s", replacement: "stop_grace_period: 35s", expectedProblem: "stop_grace_period"),
+        Drift(name: "api port not published", original: "\"8080:8080\"", replacement: "\"8080:8081\"", expectedProblem: "--port"),
+    ]
+
+    @Test(arguments: ComposeFileTests.drifts) func driftIsReported(_ drift: Drift) throws {
+        let text = try String(contentsOfFile: Self.composePath, encoding: .utf8)
+        try #require(text.contains(drift.original), "docker-compose.yml no longer contains \(drift.original.debugDescription); update this drift case")
+        let drifted = text.replacingOccurrences(of: drift.original, with: drift.replacement)
+        let problems = try ComposeChecker().problems(inComposeYAML: drifted)
+        #expect(
+            problems.contains { $0.contains(drift.expectedProblem) },
+            "no problem mentioning \(drift.expectedProblem.debugDescription) in: \(problems)")
+    }
+
+    @Test func dockerfileBuildsAndRunsTheRealBinaries() throws {
+        let text = try String(contentsOfFile: Self.dockerfilePath, encoding: .utf8)
+        let checker = ComposeChecker()
+        for product in ComposeChecker.products {
+            #expect(text.contains(product), "the Dockerfile does not mention \(product)")
+        }
+        #expect(text.contains("--static-swift-stdlib"))
+        #expect(text.contains("FROM debian:bookworm-slim"))
+        #expect(text.contains("libhiredis0.14"))
+        #expect(text.range(of: #"(?m)^USER\s+(?!root\b|0\b)\S+"#, options: .regularExpression) != nil, "no non-root USER")
+        // The default CMD is an exec-form JSON array run through the same flag check.
+        let cmdLine = try #require(text.split(separator: "\n").last { $0.hasPrefix("CMD ") })
+        let command = try #require(
+            try JSONSerialization.jsonObject(with: Data(cmdLine.dropFirst(4).utf8)) as? [String], "CMD is not exec form")
+        var problems: [String] = []
+        checker.checkCommand(service: "Dockerfile CMD", command, problems: &problems)
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    @Test(.enabled(if: ComposeFileTests.dockerCompose != nil, "docker-compose is not installed"))
+    func dockerComposeAcceptsTheFile() throws {
+        let result = try ComposeChecker.run(
+            try #require(Self.dockerCompose), ["-f", Self.composePath, "config", "-q"],
+            environment: ["OFFLOAD_API_TOKEN": ""])
+        #expect(result.status == 0, "docker-compose config -q failed:\n\(result.output)\n\(result.error)")
+    }
+}
+
+/// Reads a compose file through Python's yaml module and checks it against the binaries
+/// in `OffloadBinaries.directory`.
+final class ComposeChecker {
+    static let products = ["offload-api", "offload-worker", "offload"]
+
+    struct Help {
+        /// Long option name (without dashes) → whether it takes a value.
+        var options: [String: Bool] = [:]
+        var acceptsPositionals = false
+    }
+
+    private var helpCache: [String: Help] = [:]
+
+    // MARK: The checks
+
+    func problems(inComposeYAML yaml: String) throws -> [String] {
+        let document = try Self.parseYAML(yaml)
+        var problems: [String] = []
+        guard let services = document["services"] as? [String: Any], !services.isEmpty else {
+            return ["no services"]
+        }
+        let namedVolumes = Set((document["volumes"] as? [String: Any])?.keys.map { $0 } ?? [])
+
+        // Redis: the one service on a redis image.
+        let redisNames = services.compactMap { name, value in
+            ((value as? [String: Any])?["image"] as? String).map { $0.hasPrefix("redis:") || $0 == "redis" } == true ? name : nil
+        }
+        guard redisNames.count == 1, let redisName = redisNames.first, let redis = services[redisName] as? [String: Any] else {
+            return problems + ["expected exactly one service on a redis image, found \(redisNames)"]
+        }
+        let redisCommand = Self.strings(redis["command"])
+        if Self.value(after: "--appendonly", in: redisCommand) != "yes" {
+            problems.append("redis: AOF is off; its command needs --appendonly yes (got \(redisCommand))")
+        }
+        if !["everysec", "always"].contains(Self.value(after: "--appendfsync", in: redisCommand) ?? "") {
+            problems.append("redis: --appendfsync everysec (or always) is missing")
+        }
+        let healthTest = Self.strings((redis["healthcheck"] as? [String: Any])?["test"])
+        let healthText = healthTest.joined(separator: " ")
+        if healthTest.first == "NONE" || !healthText.contains("redis-cli") || !healthText.contains("ping")
+            || (redis["healthcheck"] as? [String: Any])?["disable"] as? Bool == true
+        {
+            problems.append("redis: no healthcheck running redis-cli ping (got \(healthTest))")
+        }
+        let dataSource = Self.strings(redis["volumes"]).lazy.map { $0.split(separator: ":").map(String.init) }
+            .first { $0.count >= 2 && $0[1] == "/data" }?.first
+        if !namedVolumes.contains(dataSource ?? "") {
+            problems.append("redis: /data is not on a named volume (got \(Self.strings(redis["volumes"])))")
+        }
+
+        // The Offload services.
+        var executables: [String: [String]] = [:]
+        for (name, value) in services.sorted(by: { $0.key < $1.key }) where name != redisName {
+            guard let service = value as? [String: Any] else {
+                problems.append("\(name): not a mapping")
+                continue
+            }
+            let command = Self.strings(service["command"])
+            guard let executable = command.first else {
+                problems.append("\(name): no command; the image's default CMD is not checked here, so name the executable")
+                continue
+            }
+            executables[executable, default: []].append(name)
+            checkCommand(service: name, command, problems: &problems)
+
+            let environment = service["environment"] as? [String: Any] ?? [:]
+            let redisURL = (environment["REDIS_URL"] as? String).flatMap(URLComponents.init(string:))
+            let pointsAtRedis =
+                ["redis", "rediss"].contains(redisURL?.scheme ?? "") && redisURL?.host == redisName && (redisURL?.port ?? 6379) == 6379
+            if !pointsAtRedis {
+                problems.append("\(name): REDIS_URL must point at the \(redisName) service, e.g. redis://\(redisName):6379 (got \(environment["REDIS_URL"] ?? "nothing"))")
+            }
+            let dependsOn = service["depends_on"] as? [String: Any]
+            if (dependsOn?[redisName] as? [String: Any])?["condition"] as? String != "service_healthy" {
+                problems.append("\(name): depends_on \(redisName) needs condition: service_healthy")
+            }
+
+            switch executable {
+            case "offload-api":
+                if Self.value(after: "--host", in: command) != "0.0.0.0" {
+                    problems.append("\(name): offload-api must listen on --host 0.0.0.0 to be reachable from outside its container")
+                }
+                let port = Self.value(after: "--port", in: command) ?? "8080"
+                let targets = Self.ports(service["ports"]).map(\.target)
+                if !targets.contains(port) {
+                    problems.append("\(name): --port \(port) is not published in ports (container ports: \(targets))")
+                }
+            case "offload-worker":
+                if service["container_name"] != nil {
+                    problems.append("\(name): container_name stops `docker compose up --scale \(name)=N`")
+                }
+                if Self.ports(service["ports"]).contains(where: { $0.published != nil }) {
+                    problems.append("\(name): a fixed host port stops `docker compose up --scale \(name)=N`")
+                }
+                let grace = Double(Self.value(after: "--grace-seconds", in: command) ?? "30") ?? 30
+                let stop = (service["stop_grace_period"] as? String).flatMap(Self.seconds) ?? 10  // Docker's default
+                // The supervisor SIGKILLs children 5 s after --grace-seconds; Docker must wait longer.
+                if stop <= grace + 5 {
+                    problems.append(
+                        "\(name): stop_grace_period (\(stop)s) must exceed --grace-seconds + 5 (\(grace + 5)s), or Docker kills the supervisor while jobs drain")
+                }
+            default:
+                break
+            }
+        }
+        if executables["offload-api"] == nil { problems.append("no service runs offload-api") }
+        if executables["offload-worker"] == nil { problems.append("no service runs offload-worker") }
+        return problems
+    }
+
+    /// The executable is one of the built products and every option is in its --help.
+    func checkCommand(service: String, _ command: [String], problems: inout [String]) {
+        guard let executable = command.first else { return }
+        guard Self.products.contains(executable) else {
+            problems.append("\(service): \(executable) is not one of the built executables \(Self.products)")
+            return
+        }
+        let path = OffloadBinaries.path(executable)
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            problems.append("\(service): \(path) is not built")
+            return
+        }
+        let help: Help
+        do {
+            help = try self.help(path)
+        } catch {
+            problems.append("\(service): \(executable) --help failed: \(error)")
+            return
+        }
+        var index = 1
+        while index < command.count {
+            let token = command[index]
+            index += 1
+            guard token.hasPrefix("--") else {
+                if !help.acceptsPositionals {
+                    problems.append("\(service): \(executable) takes no argument \(token.debugDescription) (a stray value?)")
+                }
+                continue
+            }
+            let parts = token.dropFirst(2).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            guard let takesValue = help.options[name] else {
+                problems.append("\(service): \(executable) has no option --\(name) (see \(executable) --help)")
+                if parts.count == 1, index < command.count, !command[index].hasPrefix("--") { index += 1 }  // its value
+                continue
+            }
+            if takesValue, parts.count == 1 {
+                if index < command.count, !command[index].hasPrefix("--") {
+                    index += 1
+                } else {
+                    problems.append("\(service): --\(name) takes a value and has none")
+                }
+            } else if !takesValue, parts.count == 2 {
+                problems.append("\(service): --\(name) is a flag and takes no value")
+            }
+        }
+    }
+
+    /// Options from the binary's own `--help`: `  --name <value>` lines and `-h, --help`.
+    func help(_ path: String) throws -> Help {
+        if let cached = helpCache[path] { return cached }
+        let result = try Self.run(path, ["--help"])
+        guard result.status == 0 else { throw TestSupportError("exit \(result.status): \(result.output)\(result.error)") }
+        var help = Help()
+        let pattern = try NSRegularExpression(pattern: #"^\s+(?:-\w, )?--([a-z0-9][a-z0-9-]*)(?: <[^>]+>)?"#)
+        for line in result.output.split(separator: "\n").map(String.init) {
+            let range = NSRange(line.startIndex..., in: line)
+            guard let match = pattern.firstMatch(in: line, range: range), let nameRange = Range(match.range(at: 1), in: line) else {
+                continue
+            }
+            let matched = String(line[Range(match.range, in: line)!])
+            help.options[String(line[nameRange])] = matched.hasSuffix(">")
+        }
+        help.acceptsPositionals = result.output.contains("\nARGUMENTS:") || result.output.contains("\nSUBCOMMANDS:")
+        guard help.options["help"] != nil, help.options.count > 1 else {
+            throw TestSupportError("cannot read options from \(path) --help:\n\(result.output)")
+        }
+        helpCache[path] = help
+        return help
+    }
+
+    // MARK: YAML through Python
+
+    static let parserScript = """
+        import json, shlex, sys, yaml
+        with open(sys.argv[1]) as f:
+            doc = yaml.safe_load(f)
+        for service in ((doc or {}).get("services") or {}).values():
+            if not isinstance(service, dict):
+                continue
+            if isinstance(service.get("command"), str):
+                service["command"] = shlex.split(service["command"])
+            env = service.get("environment")
+            if isinstance(env, list):
+                service["environment"] = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+            deps = service.get("depends_on")
+            if isinstance(deps, list):
+                service["depends_on"] = {d: {"condition": "service_started"} for d in deps}
+        json.dump(doc, sys.stdout, default=str)
+        """
+
+    /// Debian's python3 (with python3-yaml) first, then whatever python3 is on PATH.
+    static func parseYAML(_ yaml: String) throws -> [String: Any] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("offload-compose-\(UUID().uuidString).yml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var candidates = ["/usr/bin/python3"]
+        if let onPath = try? Executable.find("python3"), onPath != candidates[0] { candidates.append(onPath) }
+        var failures: [String] = []
+        for python in candidates where FileManager.default.isExecutableFile(atPath: python) {
+            let result = try run(python, ["-c", parserScript, file.path])
+            if result.status == 0 {
+                guard let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] else {
+                    throw TestSupportError("the compose file is not a mapping")
+                }
+                return object
+            }
+            failures.append("\(python): \(result.error)")
+        }
+        throw TestSupportError("cannot parse YAML (needs python3 with yaml: apt-get install python3-yaml):\n\(failures.joined(separator: "\n"))")
+    }
+
+    // MARK: Helpers
+
+    /// Runs a short-lived program to completion; stderr goes through a file so neither pipe can fill up.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
+        -> (status: Int32, output: String, error: String)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let stdout = Pipe()
+        let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("offload-run-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: stderrURL) }
+        let stderr = try FileHandle(forWritingTo: stderrURL)
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try stderr.close()
+        let error = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), error)
+    }
+
+    /// A YAML list of strings, a single string, or nothing.
+    static func strings(_ value: Any?) -> [String] {
+        if let list = value as? [Any] { return list.map { "\($0)" } }
+        if let string = value as? String { return [string] }
+        return []
+    }
+
+    /// The value of `--name value` or `--name=value` in a command.
+    static func value(after option: String, in command: [String]) -> String? {
+        for (index, token) in command.enumerated() {
+            if token == option { return index + 1 < command.count ? command[index + 1] : nil }
+            if token.hasPrefix(option + "=") { return String(token.dropFirst(option.count + 1)) }
+        }
+        return nil
+    }
+
+    /// Compose `ports` entries, short ("8080:8080", "127.0.0.1:80:8080/tcp", "8080") or long form.
+    static func ports(_ value: Any?) -> [(published: String?, target: String)] {
+        (value as? [Any] ?? []).compactMap { entry in
+            if let entry = entry as? [String: Any] {
+                guard let target = entry["target"] else { return nil }
+                return (entry["published"].map { "\($0)" }, "\(target)")
+            }
+            let spec = "\(entry)".split(separator: "/").first.map(String.init) ?? ""
+            let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard let target = parts.last else { return nil }
+            return (parts.count > 1 ? parts[parts.count - 2] : nil, target)
+        }
+    }
+
+    /// A compose duration ("40s", "1m30s", "1h", "500ms") in seconds.
+    static func seconds(_ duration: String) -> Double? {
+        let units: [String: Double] = ["h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 0.000_001]
+        let regex = try! NSRegularExpression(pattern: #"(\d+(?:\.\d+)?)(ms|us|h|m|s)"#)
+        let range = NSRange(duration.startIndex..., in: duration)
+        let matches = regex.matches(in: duration, range: range)
+        guard !matches.isEmpty, matches.map(\.range.length).reduce(0, +) == range.length else { return nil }
+        return matches.reduce(0) { total, match in
+            let number = Double(duration[Range(match.range(at: 1), in: duration)!]) ?? 0
+            return total + number * units[String(duration[Range(match.range(at: 2), in: duration)!])]!
+        }
+    }
+}
