@@ -10,7 +10,10 @@ public struct OffloadCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 Redis unreachable.
             Colours are off when NO_COLOR is set or the output is not a terminal.
             """,
-        subcommands: [Stats.self, Job.self]
+        subcommands: [
+            Stats.self, Queues.self, Jobs.self, Job.self, Submit.self, Retry.self, Cancel.self, Purge.self,
+            Pause.self, Resume.self, Workers.self, Watch.self,
+        ]
     )
 
     public init() {}

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import OffloadCore
 
-/// The one place errors become exit codes: 1 error, 3 not found, 4 Redis unreachable
-/// (2, usage, is ArgumentParser's own).
+/// The one place errors become exit codes: 1 error, 2 usage, 3 not found, 4 Redis
+/// unreachable.
 struct CLIFailure: Error, CustomStringConvertible {
     let error: OffloadError
 
@@ -35,7 +35,15 @@ extension OffloadCommand {
             FileHandle.standardError.write(Data("offload: \(failure.description)\n".utf8))
             Foundation.exit(CLIFailure.exitCode(for: failure.error.code))
         } catch {
-            exit(withError: error)
+            // ArgumentParser's own errors: help (0) stays 0; any usage error is 2.
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((message.isEmpty ? "" : message + "\n").utf8))
+            Foundation.exit(code == .failure ? 1 : 2)
         }
     }
 }

@@ -26,6 +26,17 @@ enum Output {
         return String(decoding: data, as: UTF8.self)
     }
 
+    static func seconds(_ value: Double) -> String {
+        if value < 1 { return value == 0 ? "-" : String(format: "%.0fms", value * 1000) }
+        if value < 120 { return String(format: "%.0fs", value) }
+        if value < 7200 { return String(format: "%.0fm", value / 60) }
+        return String(format: "%.1fh", value / 3600)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
     static func color(_ state: JobState, _ text: String) -> String {
         guard useColor else { return text }
         let code: String

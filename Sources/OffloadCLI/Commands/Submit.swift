@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import OffloadCore
+
+extension OffloadCommand {
+    /// `offload submit TYPE --payload JSON [--wait]`.
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit a job; with --wait, show its progress and print its result.",
+            discussion: "Exit code with --wait: 0 when the job completed, 1 when it ended dead or cancelled."
+        )
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Job type, e.g. count-primes.") var type: String
+        @Option(help: "Payload as a JSON object.") var payload = "{}"
+        @Option(help: "Queue name.") var queue = "default"
+        @Option(help: "Priority, -1000 to 1000 (higher runs first).") var priority = 0
+        @Option(help: "Run no earlier than this many seconds from now.") var delay: Double?
+        @Option(help: "Runs in all, 1 = no retry.") var maxAttempts: Int?
+        @Option(help: "Hard timeout of one run, in seconds.") var timeout: Int?
+        @Flag(help: "Wait for the job to finish, with a progress bar.") var wait = false
+
+        func run() async throws {
+            guard case .object? = JSONValue(jsonText: payload) else {
+                throw CLIFailure(OffloadError(.invalid, "--payload must be a JSON object, e.g. '{\"below\": 100000}'"))
+            }
+            let submission = JobSubmission(
+                type: type, payload: payload, queue: queue, priority: priority, delaySeconds: delay, maxAttempts: maxAttempts,
+                timeoutSeconds: timeout)
+            let showBar = !options.json
+            let finished = try await options.withInspector { inspector throws(OffloadError) -> JobRecord? in
+                try submission.validate()
+                guard try await inspector.jobTypes().contains(type) else {
+                    throw OffloadError(.unknownJobType, "no worker serves job type '\(type)'")
+                }
+                let submitted = try await inspector.broker.submit(submission)
+                guard wait else {
+                    options.report(["id": .string(submitted.id), "state": .string(submitted.state.rawValue)], human: submitted.id)
+                    return nil
+                }
+                FileHandle.standardError.write(Data("submitted \(submitted.id)\n".utf8))
+                let job = try await inspector.job(submitted.id)
+                let bar = ProgressBar(enabled: showBar)
+                do {
+                    for try await event in JobEventWatcher(inspector: inspector).events(for: job) {
+                        if case .progress(let percent, let message) = event { bar.update(percent, message) }
+                    }
+                } catch let error as OffloadError {
+                    throw error
+                } catch {
+                    throw OffloadError(.unavailable, "lost the job's event stream: \(error)")
+                }
+                let final = try await inspector.job(submitted.id)
+                bar.finish(final.state == .completed)
+                return final
+            }
+            guard let finished else { return }
+            if options.json {
+                print(Output.json(finished))
+            } else if let result = finished.result {
+                print(result.jsonText)
+            } else if let error = finished.error {
+                print("\(finished.state.rawValue): \(error.type): \(error.message)")
+            } else {
+                print(finished.state.rawValue)
+            }
+            if finished.state != .completed { throw ExitCode.failure }
+        }
+    }
+}
+
+/// A one-line progress bar on stderr: `[#########.........]  45% sieving`.
+final class ProgressBar: Sendable {
+    let enabled: Bool
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ percent: Int, _ message: String) {
+        guard enabled else { return }
+        let clamped = min(100, max(0, percent))
+        let width = 30
+        let filled = clamped * width / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = "[\(bar)] \(String(clamped).leftPadded(to: 3))% \(message.prefix(40))"
+        // On a terminal the bar redraws in place; in a log it is one line per update.
+        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
+    func finish(_ success: Bool) {
+        guard enabled else { return }
+        if success { update(100, "done") }
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
