@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -9,6 +10,19 @@ import NIOSSL
 public final class RedisConnection: Sendable {
     let channel: any Channel
     private let commandTimeout: TimeAmount
+    private let outbox = NIOLockedValueBox(Outbox())
+
+    private struct PendingWrite: Sendable {
+        var bytes: ByteBuffer
+        var replyCount: Int
+        var deadline: NIODeadline
+        var continuation: UnsafeContinuation<[RESPValue], any Error>
+    }
+
+    private struct Outbox: Sendable {
+        var pending: [PendingWrite] = []
+        var drainScheduled = false
+    }
 
     private init(channel: any Channel, commandTimeout: TimeAmount) {
         self.channel = channel
@@ -101,29 +115,55 @@ public final class RedisConnection: Sendable {
     }
 
     private func write(_ bytes: ByteBuffer, replyCount: Int, timeout: Duration?) async throws(RedisError) -> [RESPValue] {
-        let eventLoop = channel.eventLoop
-        let promise = eventLoop.makePromise(of: [RESPValue].self)
         let deadline = NIODeadline.now() + (timeout.map(TimeAmount.init) ?? commandTimeout)
-        let request = RedisRequest(bytes: bytes, replyCount: replyCount, promise: promise, deadline: deadline)
-        let channel = self.channel
-        // A write into a closed channel never reaches the handler: fail the caller here.
-        let submit: @Sendable () -> Void = {
-            let written = eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenFailure { _ in promise.fail(RedisError.notSent) }
-            channel.pipeline.syncOperations.writeAndFlush(NIOAny(request), promise: written)
-        }
-        if eventLoop.inEventLoop {
-            submit()
-        } else {
-            eventLoop.execute(submit)
-        }
         do {
-            return try await promise.futureResult.get()
+            return try await withUnsafeThrowingContinuation { continuation in
+                enqueue(PendingWrite(bytes: bytes, replyCount: replyCount, deadline: deadline, continuation: continuation))
+            }
         } catch let error as RedisError {
             throw error
         } catch {
             throw .connectionClosed
         }
+    }
+
+    /// Queues a command for the event loop. Only the first command queued since the last
+    /// drain schedules a task, so concurrent callers share one hop and one flush.
+    private func enqueue(_ write: PendingWrite) {
+        let eventLoop = channel.eventLoop
+        let scheduleDrain = outbox.withLockedValue { outbox in
+            outbox.pending.append(write)
+            defer { outbox.drainScheduled = true }
+            return !outbox.drainScheduled
+        }
+        if eventLoop.inEventLoop {
+            drain()
+        } else if scheduleDrain {
+            eventLoop.execute { self.drain() }
+        }
+    }
+
+    /// On the event loop: writes everything queued, then flushes once (one syscall).
+    private func drain() {
+        var batch: [PendingWrite] = []
+        outbox.withLockedValue { outbox in
+            swap(&batch, &outbox.pending)
+            outbox.drainScheduled = false
+        }
+        guard !batch.isEmpty else { return }
+        let eventLoop = channel.eventLoop
+        let pipeline = channel.pipeline.syncOperations
+        for item in batch {
+            let promise = eventLoop.makePromise(of: [RESPValue].self)
+            // Attached on the loop, so completing it resumes the caller without another hop.
+            promise.futureResult.whenComplete { item.continuation.resume(with: $0) }
+            // A write into a closed channel never reaches the handler: fail the caller here.
+            let written = eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenFailure { _ in promise.fail(RedisError.notSent) }
+            let request = RedisRequest(bytes: item.bytes, replyCount: item.replyCount, promise: promise, deadline: item.deadline)
+            pipeline.write(NIOAny(request), promise: written)
+        }
+        pipeline.flush()
     }
 
     public func close() async {

@@ -37,36 +37,36 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 
     /// Encodes the argv as RESP with hiredis's `redisFormatCommandArgv`.
     public func encode(into buffer: inout ByteBuffer) {
-        // One contiguous copy of all arguments, so hiredis gets stable pointers into it.
-        var storage: [UInt8] = []
-        storage.reserveCapacity(arguments.reduce(1) { $0 + $1.utf8Count })
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments {
-            switch argument {
-            case .string(let text): storage.append(contentsOf: text.utf8)
-            case .bytes(let bytes): storage.append(contentsOf: bytes)
+        let count = arguments.count
+        var total = 1  // never empty, so the base address exists even for empty arguments
+        for argument in arguments { total += argument.utf8Count }
+        // Scratch space on the stack (heap only for large payloads): one contiguous copy of
+        // the arguments so hiredis gets stable pointers, plus their pointers and lengths.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { storage in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { lengths in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(1, count)) { pointers in
+                    let base = storage.baseAddress!
+                    var offset = 0
+                    for (index, argument) in arguments.enumerated() {
+                        let target = UnsafeMutableBufferPointer(start: base + offset, count: total - offset)
+                        let written: Int
+                        switch argument {
+                        case .string(let text): written = target.initialize(fromContentsOf: text.utf8)
+                        case .bytes(let bytes): written = target.initialize(fromContentsOf: bytes)
+                        }
+                        lengths[index] = written
+                        pointers[index] = UnsafeRawPointer(base + offset).assumingMemoryBound(to: CChar.self)
+                        offset += written
+                    }
+                    var target: UnsafeMutablePointer<CChar>?
+                    let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)
+                    guard length > 0, let target else {
+                        fatalError("redisFormatCommandArgv failed (out of memory)")
+                    }
+                    buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
+                    redisFreeCommand(target)
+                }
             }
-            lengths.append(argument.utf8Count)
-        }
-        storage.append(0)  // never empty, so the base address exists even for empty arguments
-
-        storage.withUnsafeBufferPointer { base in
-            let start = UnsafeRawPointer(base.baseAddress!)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(lengths.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append((start + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
-            }
-            var target: UnsafeMutablePointer<CChar>?
-            let length = redisFormatCommandArgv(&target, Int32(lengths.count), &pointers, lengths)
-            guard length > 0, let target else {
-                fatalError("redisFormatCommandArgv failed (out of memory)")
-            }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
-            redisFreeCommand(target)
         }
     }
 
