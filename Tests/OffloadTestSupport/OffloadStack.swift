@@ -31,7 +31,7 @@ public final class OffloadStack: @unchecked Sendable {
         self.redisURL = redisURL
         self.keyPrefix = keyPrefix
         self.apiPort = try FreePort.next()
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton)
+        self.http = HTTPClient.shared
     }
 
     public func startAPI(environment: [String: String] = [:]) async throws {
@@ -107,7 +107,6 @@ public final class OffloadStack: @unchecked Sendable {
     public func stop() async {
         for worker in workers { await worker.stop(grace: .seconds(10)) }
         await api?.stop()
-        try? await http.shutdown()
     }
 
     /// Process output, for failure messages.
