@@ -1,4 +1,5 @@
 import Foundation
+import OffloadWorker
 
 #if canImport(Glibc)
 import Glibc
@@ -19,40 +20,11 @@ public final class ChildProcess: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         let argv = [try Executable.find("setpriv"), "--pdeathsig", "KILL", executable] + arguments
-        let envp = env.map { "\($0.key)=\($0.value)" }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        var cArgs = argv.map { strdup($0) } + [nil]
-        var cEnv = envp.map { strdup($0) } + [nil]
-        defer {
-            for pointer in cArgs { free(pointer) }
-            for pointer in cEnv { free(pointer) }
+        do {
+            pid = try ProcessSpawner.spawn(argv, environment: env, fileDescriptors: [0: .devNull, 1: .appendToFile(log), 2: .duplicate(1)])
+        } catch {
+            throw TestSupportError(error.description)
         }
-        var spawned: pid_t = 0
-        // The spawning thread may block or ignore signals (signal handling in this process
-        // does); the new process starts with an empty mask and default handlers, so it
-        // really receives SIGTERM.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var catchable = sigset_t()
-        sigfillset(&catchable)
-        sigdelset(&catchable, SIGKILL)
-        sigdelset(&catchable, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &catchable)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let status = posix_spawn(&spawned, argv[0], &actions, &attributes, &cArgs, &cEnv)
-        guard status == 0 else { throw TestSupportError("cannot spawn \(executable): \(String(cString: strerror(status)))") }
-        self.pid = spawned
     }
 
     public func signal(_ signal: Int32) {

@@ -35,6 +35,7 @@ public func buildApplication(
     ).register(on: router)
     QueueRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
     OpenAPIRoutes().register(on: router)
+    DashboardRoutes(inspector: inspector).register(on: router)
 
     return Application(
         router: router,

@@ -6,7 +6,8 @@ import OffloadCore
 /// first wrong byte is, so the token cannot be guessed byte by byte from timings.
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]
-    static var openPaths: Set<String> { ["/healthz", "/readyz"] }
+    /// The probes, and the dashboard's page and assets (its data calls still need the token).
+    static var openPaths: Set<String> { DashboardAssets.paths.union(["/healthz", "/readyz"]) }
 
     init(token: String) {
         self.token = Array(token.utf8)

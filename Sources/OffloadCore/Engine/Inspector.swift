@@ -144,6 +144,23 @@ public struct Inspector: Sendable {
         }
     }
 
+    /// Processed and failed counts per minute over the last `minutes` minutes, oldest first;
+    /// the last entry is the current, still filling minute. One pipeline of HMGETs.
+    public func throughput(queue: String, minutes: Int = 15) async throws(OffloadError) -> [MinuteStats] {
+        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        guard (1...120).contains(minutes) else { throw OffloadError(.invalid, "minutes must be in 1...120") }
+        let queueKeys = keys.queue(queue)
+        let current = broker.clock.nowMilliseconds() / 60_000
+        let range = (current - Int64(minutes) + 1)...current
+        let replies = try await broker.pipeline(
+            range.map { RedisCommand("HMGET", .string(queueKeys.stats(minute: $0)), "processed", "failed") })
+        return zip(range, replies).map { minute, reply in
+            let fields = reply.array ?? []
+            return MinuteStats(
+                minute: minute, processed: fields.first?.int ?? 0, failed: fields.dropFirst().first?.int ?? 0)
+        }
+    }
+
     /// Paused: submits still work, nothing is claimed.
     public func pause(queue: String) async throws(OffloadError) {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }

@@ -274,8 +274,15 @@ public final class WorkerRuntime: Service, Sendable {
                         logger.warning("lease lost before completion; result discarded (another run owns the job)", metadata: ["job": "\(job.id)"])
                     }
                 case .failure(let error, let disposition):
-                    counters.withLockedValue { $0.failed += 1 }
                     let where_ = try await broker.fail(job, error: error, disposition: disposition)
+                    if where_ == .lost {
+                        // The fail script changed nothing: another run owns the job (fencing token).
+                        logger.warning(
+                            "lease lost before the outcome was stored; outcome discarded (another run owns the job)",
+                            metadata: ["job": "\(job.id)", "error": "\(error.type): \(error.message)"])
+                        return
+                    }
+                    counters.withLockedValue { $0.failed += 1 }
                     logger.info("job failed", metadata: ["job": "\(job.id)", "error": "\(error.type): \(error.message)", "now": "\(where_.rawValue)"])
                 }
                 return

@@ -35,44 +35,21 @@ final class ChildProcessHandle {
         _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
         _ = fcntl(readFD, F_SETFL, fcntl(readFD, F_GETFL) | O_NONBLOCK)
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, writeFD, WorkerReportChannel.fileDescriptor)
-
         var environment = ProcessInfo.processInfo.environment
         environment[WorkerReportChannel.environmentKey] = String(WorkerReportChannel.fileDescriptor)
         environment["OFFLOAD_WORKER_INDEX"] = String(index)
         let argv = niceness > 0 ? ["/usr/bin/nice", "-n", String(niceness), executable] + arguments : [executable] + arguments
-        var cArgs = argv.map { strdup($0) } + [nil]
-        var cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in cArgs { free(pointer) }
-            for pointer in cEnv { free(pointer) }
+        let spawned = Result { () throws(ProcessSpawner.SpawnError) in
+            try ProcessSpawner.spawn(argv, environment: environment, fileDescriptors: [WorkerReportChannel.fileDescriptor: .duplicate(writeFD)])
         }
-        var pid: pid_t = 0
-        // The spawning thread may block or ignore signals (signal handling in this process
-        // does); the new process starts with an empty mask and default handlers, so it
-        // really receives SIGTERM.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var catchable = sigset_t()
-        sigfillset(&catchable)
-        sigdelset(&catchable, SIGKILL)
-        sigdelset(&catchable, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &catchable)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let status = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
         close(writeFD)
-        guard status == 0 else {
+        switch spawned {
+        case .success(let pid):
+            return ChildProcessHandle(pid: pid, index: index, reportFD: readFD)
+        case .failure(let error):
             close(readFD)
-            throw SupervisorError("cannot spawn \(executable): \(String(cString: strerror(status)))")
+            throw SupervisorError(error.description)
         }
-        return ChildProcessHandle(pid: pid, index: index, reportFD: readFD)
     }
 
     /// Complete report lines received since the last call; never blocks.
