@@ -130,11 +130,14 @@ let package = Package(
             path: "Workers",
             swiftSettings: swiftSettings
         ),
-        // Benchmarks run by hand (`make bench-redis`), never in tests.
+        // Benchmarks run by hand (`make bench-redis-client`, `make bench-engine`), never in tests.
         .executableTarget(
             name: "offload-bench",
             dependencies: [
                 "OffloadRedis",
+                "OffloadCore",
+                "OffloadWorker",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/offload-bench",
@@ -145,6 +148,7 @@ let package = Package(
             name: "OffloadTestSupport",
             dependencies: [
                 "OffloadRedis",
+                "OffloadWorker",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -166,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "OffloadAPITests",
             dependencies: [
-                "OffloadAPI", "OffloadTestSupport",
+                "OffloadAPI", "OffloadCore", "OffloadTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
