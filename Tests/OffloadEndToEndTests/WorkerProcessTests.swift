@@ -133,6 +133,33 @@ import Glibc
         await harness.stack.stop()
     }
 
+    @Test func childrenAreRecycledPastTheirMemoryLimit() async throws {
+        let harness = try await Harness()
+        // Any Swift process is past 1 MiB resident, so every child retires after one job.
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--max-memory-per-child", "1"])
+        var workers = Set<String>()
+        for _ in 0..<3 {
+            let job = try await harness.wait(try await harness.submit("test.noop"))
+            #expect(job.state == .completed)
+            if let worker = job.worker { workers.insert(worker) }
+        }
+        #expect(workers.count == 3, "a fresh child for each job: \(workers)")
+        await harness.stack.stop()
+    }
+
+    @Test func niceLowersTheChildrensPriority() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "2", "--concurrency", "1", "--nice", "7"])
+        try await waitUntil("two workers registered") { try await harness.inspector.workers().count == 2 }
+        for worker in try await harness.inspector.workers() {
+            // Field 19 of /proc/PID/stat is the nice value (after the parenthesised name).
+            let stat = try String(contentsOfFile: "/proc/\(worker.pid)/stat", encoding: .utf8)
+            let fields = stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")
+            #expect(fields[16] == "7", "nice of \(worker.pid)")
+        }
+        await harness.stack.stop()
+    }
+
     @Test func supervisorKilledLeavesNoOrphans() async throws {
         let harness = try await Harness()
         let supervisor = try harness.stack.startWorker(["--processes", "2", "--concurrency", "1"])
