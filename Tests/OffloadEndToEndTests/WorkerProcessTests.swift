@@ -133,6 +133,19 @@ import Glibc
         await harness.stack.stop()
     }
 
+    @Test func heartbeatsKeepAShortLeaseAliveOnAnIdleWorker() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        try await waitUntil("worker registered") { try await harness.inspector.workers().count == 1 }
+        // A 3 s job under a 600 ms lease only survives if heartbeats start at once.
+        let id = try await harness.broker.submit(
+            JobSubmission(type: "test.sleep", payload: #"{"seconds": 3}"#, leaseMilliseconds: 600)).id
+        let job = try await harness.wait(id)
+        #expect(job.state == .completed)
+        #expect(job.attempts == 1, "the lease never expired: \(String(describing: job.error))")
+        await harness.stack.stop()
+    }
+
     @Test func childrenAreRecycledPastTheirMemoryLimit() async throws {
         let harness = try await Harness()
         // Any Swift process is past 1 MiB resident, so every child retires after one job.
