@@ -95,7 +95,9 @@ public enum LuaScripts {
     local state = "pending"
     if runAt > now then state = "scheduled" end
     redis.call("HSET", KEYS[7], "type", ARGV[2], "payload", ARGV[3], "state", state,
-      "ctime", ARGV[4], "prio", ARGV[6], "max", ARGV[7])
+      "ctime", ARGV[4], "max", ARGV[7])
+    -- Priority 0 is not stored (readers default to 0): one hash field less per job.
+    if ARGV[6] ~= "0" then redis.call("HSET", KEYS[7], "prio", ARGV[6]) end
     for i = 10, #ARGV, 2 do redis.call("HSET", KEYS[7], ARGV[i], ARGV[i + 1]) end
     if state == "scheduled" then
       redis.call("HSET", KEYS[7], "run_at", ARGV[5])

@@ -2,13 +2,23 @@ import ArgumentParser
 import Foundation
 import OffloadRedis
 
-/// Redis-client throughput: `LPUSH key value` (3-byte value, like redis-benchmark's
-/// default) in the three shapes redis-benchmark measures with `-c 1`, `-c 50` and `-P 16`.
-/// Run by hand or by scripts/bench-redis-client.sh; never part of the tests.
+/// Benchmarks run by hand (scripts/bench-redis-client.sh, scripts/bench-engine.sh);
+/// never part of the tests. Without a subcommand it runs `redis-client`.
 @main
 struct OffloadBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "offload-bench",
+        abstract: "Offload benchmarks: the Redis client and the queue engine.",
+        subcommands: [RedisClientBench.self, EngineBench.self],
+        defaultSubcommand: RedisClientBench.self
+    )
+}
+
+/// Redis-client throughput: `LPUSH key value` (3-byte value, like redis-benchmark's
+/// default) in the three shapes redis-benchmark measures with `-c 1`, `-c 50` and `-P 16`.
+struct RedisClientBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redis-client",
         abstract: "Measures the Redis client's LPUSH throughput (ops/s)."
     )
 
