@@ -1,0 +1,45 @@
+# Shared by the benchmark scripts: a private Offload stack on free loopback ports.
+# Source it, then: start_redis; start_api; start_worker ARGS...; everything started is
+# stopped on exit. Needs `bin` (the folder of the built executables) to be set.
+
+workdir=$(mktemp -d)
+pids=()
+stop_stack() {
+  local status=$?
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$workdir"
+  exit "$status"
+}
+trap stop_stack EXIT INT TERM
+
+start_redis() {
+  redis_port=$(scripts/free-port.sh)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir" \
+    --daemonize no --loglevel warning >"$workdir/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  redis_url="redis://127.0.0.1:$redis_port"
+}
+
+start_api() {
+  api_port=$(scripts/free-port.sh)
+  "$bin/offload-api" --port "$api_port" --redis-url "$redis_url" >"$workdir/api.log" 2>&1 &
+  pids+=($!)
+  api="http://127.0.0.1:$api_port"
+  for _ in $(seq 1 200); do curl -sf "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+}
+
+# start_worker ARGS...: one supervisor; its pid is in $worker_pid.
+start_worker() {
+  "$bin/offload-worker" --redis-url "$redis_url" --enable-test-jobs "$@" >>"$workdir/worker.log" 2>&1 &
+  worker_pid=$!
+  pids+=($worker_pid)
+  for _ in $(seq 1 200); do
+    [ "$(redis-cli -p "$redis_port" hexists offload:job-types count-primes)" = "1" ] && break
+    sleep 0.05
+  done
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
