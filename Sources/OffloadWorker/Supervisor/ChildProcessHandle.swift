@@ -38,6 +38,10 @@ final class ChildProcessHandle {
         var environment = ProcessInfo.processInfo.environment
         environment[WorkerReportChannel.environmentKey] = String(WorkerReportChannel.fileDescriptor)
         environment["OFFLOAD_WORKER_INDEX"] = String(index)
+        // The Swift runtime's crash backtrace takes over a second to print, during which
+        // a crashed job looks like a hung one (and may be killed as a timeout). The
+        // supervisor records the signal itself; SWIFT_BACKTRACE set by the user still wins.
+        if environment["SWIFT_BACKTRACE"] == nil { environment["SWIFT_BACKTRACE"] = "enable=no" }
         let argv = niceness > 0 ? ["/usr/bin/nice", "-n", String(niceness), executable] + arguments : [executable] + arguments
         let spawned = Result { () throws(ProcessSpawner.SpawnError) in
             try ProcessSpawner.spawn(argv, environment: environment, fileDescriptors: [WorkerReportChannel.fileDescriptor: .duplicate(writeFD)])

@@ -1,0 +1,193 @@
+import Foundation
+import OffloadCore
+import OffloadRedis
+import OffloadTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hostile and absurd input against a real offload-api: every answer is a 4xx with the
+/// JSON error shape, never a 5xx, and the API keeps serving afterwards.
+@Suite(.timeLimit(.minutes(2))) struct BadInputTests {
+    static let maxBody = 65_536
+
+    static func readyStack() async throws -> OffloadStack {
+        let stack = try OffloadStack(redisURL: TestRedis.url)
+        try await stack.startAPI(environment: ["OFFLOAD_MAX_BODY_BYTES": "\(maxBody)"])
+        try stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        let inspector = Inspector(broker: Broker(redis: try TestRedis.makeClient(), settings: stack.settings))
+        try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.noop") }
+        return stack
+    }
+
+    /// A 4xx whose body is `{"error": {"code": String, "message": String}}`.
+    static func expectClientError(
+        _ response: OffloadStack.HTTPResult, _ what: String, status: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect((400..<500).contains(response.status), "\(what): HTTP \(response.status) \(response.text.prefix(300))", sourceLocation: sourceLocation)
+        if let status { #expect(response.status == status, "\(what): \(response.text.prefix(300))", sourceLocation: sourceLocation) }
+        let error = response.object["error"] as? [String: Any]
+        #expect(error?["code"] is String, "\(what): no error code in \(response.text.prefix(300))", sourceLocation: sourceLocation)
+        #expect(error?["message"] is String, "\(what): no error message", sourceLocation: sourceLocation)
+        #expect(response.header("content-type")?.hasPrefix("application/json") == true, "\(what)", sourceLocation: sourceLocation)
+    }
+
+    static func expectStillServing(_ stack: OffloadStack) async throws {
+        #expect(try await stack.get("/healthz").status == 200)
+        let submitted = try await stack.post("/v1/jobs", json: ["type": "test.noop"])
+        #expect(submitted.status == 202, "\(submitted.text)")
+        let id = try #require(submitted.object["id"] as? String)
+        #expect(try await stack.waitForJob(id)["state"] as? String == "completed")
+        #expect(stack.api?.isRunning == true, "offload-api is still running")
+    }
+
+    @Test func deeplyNestedJSON() async throws {
+        let stack = try await Self.readyStack()
+        let depth = 10_000
+        let arrays = #"{"type": "test.noop", "payload": {"a": "# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}}"
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data(arrays.utf8)), "10,000 nested arrays")
+        let objects = #"{"type": "test.noop", "payload": "# + String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth) + "}"
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data(objects.utf8)), "10,000 nested objects")
+        let batch = #"{"jobs": ["# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "]}"
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs/batch", body: Data(batch.utf8)), "nested arrays in a batch")
+        // Unbalanced: 10,000 openings and nothing else.
+        let open = String(repeating: "[", count: depth)
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data(open.utf8)), "unbalanced nesting", status: 400)
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
+    @Test func hugeStringsJustUnderAndOverTheBodyLimit() async throws {
+        let stack = try await Self.readyStack()
+        func body(size: Int) -> Data {
+            let head = #"{"type": "test.noop", "payload": {"s": ""#
+            let tail = #""}}"#
+            return Data((head + String(repeating: "x", count: size - head.utf8.count - tail.utf8.count) + tail).utf8)
+        }
+        let under = try await stack.request("POST", "/v1/jobs", body: body(size: Self.maxBody))
+        #expect(under.status == 202, "a body of exactly the limit is accepted: \(under.text.prefix(300))")
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: body(size: Self.maxBody + 1)), "one byte over", status: 413)
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: body(size: Self.maxBody * 16)), "16 times over", status: 413)
+        Self.expectClientError(
+            try await stack.request("POST", "/v1/jobs/batch", body: body(size: Self.maxBody + 1)), "batch over the limit", status: 413)
+        // A huge job type name inside the limit: invalid, not an error of the server.
+        let longType = #"{"type": ""# + String(repeating: "t", count: Self.maxBody - 100) + #""}"#
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data(longType.utf8)), "huge type", status: 422)
+        let longQueue = #"{"type": "test.noop", "queue": ""# + String(repeating: "q", count: 10_000) + #""}"#
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data(longQueue.utf8)), "huge queue", status: 422)
+        let longKey = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": String(repeating: "k", count: 10_000)])
+        Self.expectClientError(longKey, "10 KB idempotency key", status: 422)
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
+    @Test func nonUTF8BytesInTheBodyAndInTheID() async throws {
+        let stack = try await Self.readyStack()
+        var bytes = Data(#"{"type": "test.noop", "payload": {"s": ""#.utf8)
+        bytes.append(contentsOf: [0xFF, 0xFE, 0xC3, 0x28, 0xED, 0xA0, 0x80, 0x00])
+        bytes.append(Data(#""}}"#.utf8))
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: bytes), "invalid UTF-8 in a string")
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data([0xFF, 0xFE, 0xFD])), "a body of garbage bytes", status: 400)
+        var typeBytes = Data(#"{"type": "test."#.utf8)
+        typeBytes.append(contentsOf: [0xC0, 0xAF])
+        typeBytes.append(Data(#""}"#.utf8))
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: typeBytes), "invalid UTF-8 in the type")
+
+        // Sent byte for byte: URL types in HTTP clients would decode or drop these paths.
+        for path in ["/v1/jobs/%FF%FE%FD", "/v1/jobs/default.%C0%AF", "/v1/jobs/%00", "/v1/jobs/default.%ED%A0%80x"] {
+            for (method, target) in [("GET", path), ("DELETE", path), ("POST", path + "/retry")] {
+                let reply = try Self.rawRequest(
+                    port: stack.apiPort, Array("\(method) \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+                #expect(reply.hasPrefix("HTTP/1.1 4"), "\(method) \(target): \(reply.prefix(120))")
+                #expect(reply.lowercased().contains("content-type: application/json"), "\(method) \(target) answers JSON")
+            }
+        }
+        // Raw non-UTF-8 bytes in the request line, which no URL type would let through.
+        let raw = try Self.rawRequest(port: stack.apiPort, Array("GET /v1/jobs/default.".utf8) + [0xFF, 0x80, 0xFE] + Array(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        #expect(raw.hasPrefix("HTTP/1.1 4"), "raw non-UTF-8 path: \(raw.prefix(200))")
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
+    @Test func hugeIDs() async throws {
+        let stack = try await Self.readyStack()
+        let hugeID = "default." + String(repeating: "A", count: 10_240)
+        Self.expectClientError(try await stack.get("/v1/jobs/\(hugeID)"), "10 KB id", status: 404)
+        Self.expectClientError(try await stack.get("/v1/jobs/\(hugeID)?wait=1"), "10 KB id with wait", status: 404)
+        Self.expectClientError(try await stack.request("DELETE", "/v1/jobs/\(hugeID)"), "cancel a 10 KB id")
+        Self.expectClientError(try await stack.request("POST", "/v1/jobs/\(hugeID)/retry"), "retry a 10 KB id")
+        Self.expectClientError(try await stack.get("/v1/jobs/\(hugeID)/events"), "events of a 10 KB id")
+        let hugeQueueID = String(repeating: "q", count: 10_240) + ".01M88ZFP3J1NK2J7A03ZEEYF1W"
+        Self.expectClientError(try await stack.get("/v1/jobs/\(hugeQueueID)"), "10 KB queue part")
+        Self.expectClientError(try await stack.get("/v1/jobs?queue=\(String(repeating: "q", count: 10_240))&state=pending"), "10 KB queue name in a list")
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
+    @Test func negativeAndAbsurdNumbers() async throws {
+        let stack = try await Self.readyStack()
+        let bodies: [(String, String)] = [
+            ("priority 1e300", #"{"type": "test.noop", "priority": 1e300}"#),
+            ("priority -1e300", #"{"type": "test.noop", "priority": -1e300}"#),
+            ("priority 1.5", #"{"type": "test.noop", "priority": 1.5}"#),
+            ("priority 2^63", #"{"type": "test.noop", "priority": 9223372036854775808}"#),
+            ("max_attempts -1", #"{"type": "test.noop", "max_attempts": -1}"#),
+            ("max_attempts 0", #"{"type": "test.noop", "max_attempts": 0}"#),
+            ("max_attempts 2^64", #"{"type": "test.noop", "max_attempts": 18446744073709551616}"#),
+            ("delay_seconds NaN string", #"{"type": "test.noop", "delay_seconds": "NaN"}"#),
+            ("delay_seconds Infinity", #"{"type": "test.noop", "delay_seconds": Infinity}"#),
+            ("delay_seconds NaN bare", #"{"type": "test.noop", "delay_seconds": NaN}"#),
+            ("delay_seconds 1e400", #"{"type": "test.noop", "delay_seconds": 1e400}"#),
+            ("delay_seconds -1", #"{"type": "test.noop", "delay_seconds": -1}"#),
+            ("delay_seconds 1e300", #"{"type": "test.noop", "delay_seconds": 1e300}"#),
+            ("timeout_seconds 2^63", #"{"type": "test.noop", "timeout_seconds": 9223372036854775808}"#),
+            ("timeout_seconds 2^63-1", #"{"type": "test.noop", "timeout_seconds": 9223372036854775807}"#),
+            ("timeout_seconds -1", #"{"type": "test.noop", "timeout_seconds": -1}"#),
+            ("result_ttl_seconds -5", #"{"type": "test.noop", "result_ttl_seconds": -5}"#),
+            ("result_ttl_seconds 2^63-1", #"{"type": "test.noop", "result_ttl_seconds": 9223372036854775807}"#),
+            ("lease_ms 2^63-1", #"{"type": "test.noop", "lease_ms": 9223372036854775807}"#),
+            ("lease_ms -1", #"{"type": "test.noop", "lease_ms": -1}"#),
+            ("run_at year 99999", #"{"type": "test.noop", "run_at": "99999-01-01T00:00:00Z"}"#),
+            ("run_at garbage", #"{"type": "test.noop", "run_at": "\u0000\uffff"}"#),
+            ("payload a number", #"{"type": "test.noop", "payload": 1e999}"#),
+            ("type a number", #"{"type": 12}"#),
+        ]
+        for (what, body) in bodies {
+            Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data(body.utf8)), what)
+            let batch = #"{"jobs": ["# + body + "]}"
+            let response = try await stack.request("POST", "/v1/jobs/batch", body: Data(batch.utf8))
+            #expect((400..<500).contains(response.status), "batch with \(what): HTTP \(response.status) \(response.text.prefix(300))")
+        }
+        for query in ["wait=-1", "wait=1e300", "wait=99999999999999999999", "wait=NaN"] {
+            Self.expectClientError(try await stack.get("/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W?\(query)"), "?\(query)")
+        }
+        for query in ["limit=-1", "limit=1e300", "cursor=-5", "cursor=99999999999999999999", "state=nope"] {
+            Self.expectClientError(try await stack.get("/v1/jobs?queue=default&\(query)"), "list ?\(query)")
+        }
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
+    /// Sends raw bytes over TCP and returns what comes back (up to 4 KB).
+    static func rawRequest(port: Int, _ bytes: [UInt8]) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket() failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestSupportError("connect() failed") }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var reply = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &reply, reply.count, 0)
+        return count > 0 ? String(decoding: reply[..<count], as: UTF8.self) : ""
+    }
+}
