@@ -55,7 +55,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
         var headers: HTTPFields = [.contentType: "application/json"]
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
-        let data = (try? OffloadJSON.encoder().encode(body)) ?? Data()
+        let data = (try? OffloadJSON.compact.encode(body)) ?? Data()
         return Response(status: status(for: error.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

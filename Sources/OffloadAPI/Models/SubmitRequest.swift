@@ -31,6 +31,10 @@ struct SubmitRequest: Decodable, Sendable {
             guard let date = Self.parseDate(runAt) else {
                 throw OffloadError(.invalid, "run_at must be an RFC 3339 time such as 2026-01-01T12:00:00Z")
             }
+            // As far ahead as delay_seconds may reach: a run_at in year 99999 is a mistake, not a job.
+            guard date.timeIntervalSinceNow <= JobSubmission.maxDelaySeconds else {
+                throw OffloadError(.invalid, "run_at must be at most \(Int(JobSubmission.maxDelaySeconds / 86_400)) days ahead")
+            }
             runAtMilliseconds = Int64(date.timeIntervalSince1970 * 1000)
         }
         if case .some(let payload) = payload, case .object = payload {} else if payload != nil {
@@ -51,9 +55,11 @@ struct SubmitRequest: Decodable, Sendable {
 
 /// Decodes a request body, telling malformed JSON (400) from a wrong shape (422).
 enum RequestDecoding {
+    private static let decoder = JSONDecoder()
+
     static func decode<T: Decodable>(_ type: T.Type, from bytes: ByteBufferView) throws(OffloadError) -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            return try decoder.decode(T.self, from: Data(bytes))
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             throw OffloadError(.malformed, "the body is not valid JSON")
         } catch DecodingError.keyNotFound(let key, let context) {

@@ -7,7 +7,7 @@ enum JSONResponse {
     static func make<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) throws(OffloadError) -> Response {
         let data: Data
         do {
-            data = try OffloadJSON.encoder().encode(value)
+            data = try OffloadJSON.compact.encode(value)
         } catch {
             throw OffloadError(.internalError, "cannot encode the response: \(error)")
         }

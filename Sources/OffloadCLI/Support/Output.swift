@@ -22,7 +22,7 @@ enum Output {
     }
 
     static func json<Value: Encodable>(_ value: Value) -> String {
-        guard let data = try? OffloadJSON.encoder(pretty: true).encode(value) else { return "{}" }
+        guard let data = try? OffloadJSON.pretty.encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -152,7 +152,7 @@ extension Broker {
 
     /// Records this worker process in the registry; the entry expires unless refreshed.
     public func registerWorker(_ info: WorkerInfo, ttlSeconds: Int) async throws(OffloadError) {
-        let json = String(decoding: (try? OffloadJSON.encoder().encode(info)) ?? Data(), as: UTF8.self)
+        let json = String(decoding: (try? OffloadJSON.compact.encode(info)) ?? Data(), as: UTF8.self)
         _ = try await pipeline([
             RedisCommand("SET", .string(keys.worker(info.id)), .string(json), "EX", .int(ttlSeconds)),
             RedisCommand("ZADD", .string(keys.workers), .string(String(clock.nowMilliseconds())), .string(info.id)),

@@ -47,10 +47,14 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// Compact JSON text with sorted keys.
-    public var jsonText: String {
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
+        return encoder
+    }()
+
+    public var jsonText: String {
+        guard let data = try? Self.encoder.encode(self) else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }
 

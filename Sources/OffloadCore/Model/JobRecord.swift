@@ -88,6 +88,10 @@ public struct JobRecord: Sendable, Hashable, Codable {
 /// JSON as Offload writes it everywhere: snake_case keys set by each type, ISO 8601
 /// dates with milliseconds, sorted keys so output is stable.
 public enum OffloadJSON {
+    /// Shared, configured once: encoders are thread-safe and costly to create per request.
+    public static let compact = encoder()
+    public static let pretty = encoder(pretty: true)
+
     public static func encoder(pretty: Bool = false) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
