@@ -5,9 +5,9 @@ SWIFT ?= swift
 export REDIS_URL ?= redis://127.0.0.1:6379
 
 # Debian packages the build, the stack and the tests need.
-APT_PACKAGES := redis-server libhiredis-dev pkg-config python3 util-linux curl
+APT_PACKAGES := redis-server libhiredis-dev pkg-config python3 python3-venv util-linux curl docker-compose python3-yaml chromium chromium-driver
 
-.PHONY: run test deps build build-release bench-redis-client clean
+.PHONY: run test deps build build-release bench-redis-client bench-api bench-workers dashboard-screenshot clean chaos
 
 ## Start Redis (if none answers at REDIS_URL), the API on :8080 and two worker processes.
 run: deps build-release
@@ -27,9 +27,35 @@ build: deps
 build-release: deps
 	$(SWIFT) build -c release
 
+## Regenerate the OpenAPI document embedded in offload-api from docs/openapi.json.
+.PHONY: openapi
+openapi:
+	@scripts/embed-openapi.sh
+
 ## Redis client throughput against redis-benchmark, same server, same run.
 bench-redis-client: deps
 	@scripts/bench-redis-client.sh
+
+## Queue engine: Redis commands per job, idle pickup latency, memory per pending job (docs/benchmarks.md).
+.PHONY: bench-engine
+bench-engine: deps
+	@scripts/bench-engine.sh
+
+## Chaos scenarios on real loopback stacks (kills, Redis restart/stall, zombie, poison, soak); see RELIABILITY.md.
+chaos: deps
+	@scripts/chaos/run.sh
+
+## HTTP submit throughput and latency (wrk) against the same server's /healthz.
+bench-api: deps
+	@scripts/bench/api.sh
+
+## CPU efficiency: 200 ~50 ms count-primes jobs on 2 worker processes against the ideal.
+bench-workers: deps
+	@scripts/bench/workers.sh
+
+## Refresh docs/images/dashboard.png from a real stack in headless Chromium.
+dashboard-screenshot: deps
+	@DASHBOARD_SCREENSHOT=docs/images/dashboard.png scripts/dashboard-test.sh
 
 clean:
 	rm -rf .build

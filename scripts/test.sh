@@ -22,4 +22,11 @@ done
 swift build --build-tests
 export OFFLOAD_TEST_REDIS_URL="redis://127.0.0.1:$port"
 export OFFLOAD_BIN_DIR="$(swift build --show-bin-path)"
+
+# Whole-stack checks on the same (debug) binaries, each with a private Redis of its own:
+OFFLOAD_CHAOS_BIN_DIR="$OFFLOAD_BIN_DIR" scripts/chaos/run.sh --short  # SIGKILL storm, Redis restart with AOF, zombie worker
+scripts/dashboard-test.sh  # web dashboard in headless Chromium (Selenium): counts, retry, screenshot
+scripts/schemathesis.sh    # the API against docs/openapi.json: Schemathesis, seeded, all response checks
+
+# Last, so its summary closes the run.
 swift test --skip-build "$@"
