@@ -4,6 +4,10 @@ import OffloadRedis
 import OffloadTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Every status code of the v1 API on a real stack (processes, Redis, HTTP).
 @Suite(.timeLimit(.minutes(2))) struct APITests {
     static func errorCode(_ response: OffloadStack.HTTPResult) -> String? {
@@ -81,6 +85,21 @@ import Testing
         #expect(events[finalState].contains(#""state":"completed""#))
         #expect(events[finalState].contains(#""result":{"slept":1}"#))
         #expect(names.last == "end")
+        await stack.stop()
+    }
+
+    @Test func sigtermEndsOpenEventStreams() async throws {
+        let (stack, _) = try await Self.readyStack()
+        // No worker serves this queue: the job never finishes, so its stream stays open.
+        let id = try #require(try await stack.post("/v1/jobs", json: ["type": "test.noop", "queue": "idle"]).object["id"] as? String)
+        async let stream = stack.request("GET", "/v1/jobs/\(id)/events")
+        try await Task.sleep(for: .milliseconds(500))
+        let api = try #require(stack.api)
+        api.signal(SIGTERM)
+        #expect(await api.waitForExit(timeout: .seconds(10)), "the open stream does not hold up shutdown")
+        #expect(api.exitCode == 0)
+        let events = try await stream
+        #expect(events.text.contains("event: end"))
         await stack.stop()
     }
 

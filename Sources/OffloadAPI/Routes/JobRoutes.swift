@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import OffloadCore
+import ServiceLifecycle
 
 /// `/v1/jobs`: submit, read, list, cancel and retry jobs.
 struct JobRoutes<Context: RequestContext>: Sendable {
@@ -136,14 +137,25 @@ struct JobRoutes<Context: RequestContext>: Sendable {
             body: ResponseBody { writer in
                 try await writer.write(ServerSentEvent.buffer(event: "state", json: initial))
                 if !initial.state.isFinished {
-                    for try await event in watcher.events(for: initial) {
-                        switch event {
-                        case .progress(let percent, let message):
-                            try await writer.write(ServerSentEvent.buffer(event: "progress", json: ProgressEvent(percent: percent, message: message)))
-                        case .changed:
-                            let job = try await inspector.job(id)
-                            try await writer.write(ServerSentEvent.buffer(event: "state", json: job))
+                    // Events are produced in a task of their own, so SIGTERM can end a
+                    // stream that would otherwise hold up the server's shutdown.
+                    let (chunks, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
+                    let producer = Task {
+                        defer { sink.finish() }
+                        for try await event in watcher.events(for: initial) {
+                            switch event {
+                            case .progress(let percent, let message):
+                                sink.yield(try ServerSentEvent.buffer(event: "progress", json: ProgressEvent(percent: percent, message: message)))
+                            case .changed:
+                                sink.yield(try ServerSentEvent.buffer(event: "state", json: try await inspector.job(id)))
+                            }
                         }
+                    }
+                    defer { producer.cancel() }  // the client may have gone away
+                    try await withGracefulShutdownHandler {
+                        for await chunk in chunks { try await writer.write(chunk) }
+                    } onGracefulShutdown: {
+                        producer.cancel()
                     }
                 }
                 try await writer.write(ServerSentEvent.buffer(event: "end", json: ["id": id]))

@@ -162,7 +162,7 @@ enum OpenAPIDocument {
                     "value": {
                       "error": {
                         "code": "invalid_argument",
-                        "message": "…"
+                        "message": "\u2026"
                       }
                     }
                   },
@@ -170,7 +170,7 @@ enum OpenAPIDocument {
                     "value": {
                       "error": {
                         "code": "unknown_job_type",
-                        "message": "…"
+                        "message": "\u2026"
                       }
                     }
                   }
@@ -521,7 +521,7 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "An event stream: `state` (data: a `Job`) now and on every change, `progress` (data: a `ProgressEvent`), and finally `end` (data: `{\"id\": …}`) once the job is finished, after which the stream closes.",
+            "description": "An event stream: `state` (data: a `Job`) now and on every change, `progress` (data: a `ProgressEvent`), and finally `end` (data: `{\"id\": \u2026}`) once the job is finished, after which the stream closes.",
             "content": {
               "text/event-stream": {
                 "schema": {
@@ -901,6 +901,62 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/v1/queues/{name}/throughput": {
+      "parameters": [
+        {
+          "name": "name",
+          "in": "path",
+          "required": true,
+          "description": "Queue name. Other names get 422.",
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,64}$"
+          },
+          "example": "default"
+        }
+      ],
+      "get": {
+        "operationId": "queueThroughput",
+        "summary": "Jobs processed and failed per minute, oldest first; the last minute is still filling",
+        "tags": [
+          "queues"
+        ],
+        "parameters": [
+          {
+            "name": "minutes",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 120,
+              "default": 15
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Per-minute counts.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Throughput"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "422": {
+            "$ref": "#/components/responses/Invalid"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -934,7 +990,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "malformed_request",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -954,7 +1010,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "unauthorized",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -974,7 +1030,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "not_found",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -994,7 +1050,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "conflict",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -1014,7 +1070,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "payload_too_large",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -1034,7 +1090,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "invalid_argument",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -1054,7 +1110,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "queue_full",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -1079,7 +1135,7 @@ enum OpenAPIDocument {
                 "value": {
                   "error": {
                     "code": "redis_unavailable",
-                    "message": "…"
+                    "message": "\u2026"
                   }
                 }
               }
@@ -1104,7 +1160,7 @@ enum OpenAPIDocument {
           "dead",
           "cancelled"
         ],
-        "description": "`scheduled → pending → active → completed`; a failed run goes back to `scheduled` until its attempts run out (`dead`); `cancelled`."
+        "description": "`scheduled \u2192 pending \u2192 active \u2192 completed`; a failed run goes back to `scheduled` until its attempts run out (`dead`); `cancelled`."
       },
       "ErrorCode": {
         "type": "string",
@@ -1155,7 +1211,7 @@ enum OpenAPIDocument {
           "type",
           "message"
         ],
-        "description": "Why the last run failed: `timeout`, `crash`, the handler's error type, ….",
+        "description": "Why the last run failed: `timeout`, `crash`, the handler's error type, \u2026.",
         "properties": {
           "type": {
             "type": "string"
@@ -1856,6 +1912,53 @@ enum OpenAPIDocument {
               "ok",
               "ready"
             ]
+          }
+        }
+      },
+      "MinuteStats": {
+        "type": "object",
+        "required": [
+          "minute",
+          "start",
+          "processed",
+          "failed"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "minute": {
+            "type": "integer",
+            "description": "Minutes since the Unix epoch."
+          },
+          "start": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "processed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "failed": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      "Throughput": {
+        "type": "object",
+        "required": [
+          "queue",
+          "minutes"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "queue": {
+            "type": "string"
+          },
+          "minutes": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/MinuteStats"
+            }
           }
         }
       }
