@@ -22,6 +22,8 @@ import json, statistics, sys
 runs = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
 eff = sorted(r["efficiency"] for r in runs)
 print(f"\nefficiency (wall vs ideal), min / median / max: {eff[0]:.1%} / {statistics.median(eff):.1%} / {eff[-1]:.1%}"
-      f"  — single job {statistics.median(r['single_ms'] for r in runs):.1f} ms, {len(runs)} runs")
+      f"  — single job {statistics.median(r['single_ms'] for r in runs):.1f} ms alone, "
+      f"{statistics.median(r['parallel_job_ms'] for r in runs):.1f} ms in parallel; "
+      f"slots busy {statistics.median(r['busy_share'] for r in runs):.1%} of the wall time; {len(runs)} runs")
 PY
 rm -f "$results"
