@@ -12,21 +12,9 @@ POOL_SIZES=${POOL_SIZES:-1,2,4,8}
 swift build -c release --product offload-bench >&2
 bench="$(swift build -c release --show-bin-path)/offload-bench"
 
-port=$(scripts/free-port.sh)
-workdir=$(mktemp -d)
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir" \
-  --daemonize no --loglevel warning >"$workdir/redis.log" 2>&1 &
-redis_pid=$!
-cleanup() {
-  kill "$redis_pid" 2>/dev/null || true
-  wait "$redis_pid" 2>/dev/null || true
-  rm -rf "$workdir"
-}
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
+source scripts/lib/stack.sh
+start_redis
+port=$redis_port
 redis-cli -p "$port" ping >/dev/null
 
 # redis-benchmark -q prints e.g. "LPUSH: 123456.79 requests per second, p50=0.159 msec".

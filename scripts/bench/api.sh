@@ -9,7 +9,7 @@ DURATION=${DURATION:-10s}
 swift build -c release --product offload-api >/dev/null
 swift build -c release --product offload-worker >/dev/null
 bin=$(swift build -c release --show-bin-path)
-source scripts/bench/stack.sh
+source scripts/lib/stack.sh
 
 start_redis
 start_api

@@ -10,7 +10,7 @@ bin=$(swift build -c release --show-bin-path)
 results=$(mktemp)
 for run in $(seq 1 "$RUNS"); do
   (
-    source scripts/bench/stack.sh
+    source scripts/lib/stack.sh
     start_redis
     start_api
     start_worker --processes 2 --concurrency 1

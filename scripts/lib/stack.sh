@@ -1,6 +1,6 @@
-# Shared by the benchmark scripts: a private Offload stack on free loopback ports.
+# Shared by the test and benchmark scripts: a private Offload stack on free loopback ports.
 # Source it, then: start_redis; start_api; start_worker ARGS...; everything started is
-# stopped on exit. Needs `bin` (the folder of the built executables) to be set.
+# stopped on exit. start_api and start_worker need `bin` (the built executables' folder).
 
 workdir=$(mktemp -d)
 pids=()
