@@ -150,6 +150,10 @@ import Glibc
         let metrics = try await stack.get("/metrics")
         #expect(metrics.text.contains(#"offload_queue_jobs{queue="default",state="completed"}"#))
         #expect(metrics.text.contains("offload_jobs_submitted_total"))
+        #expect(metrics.text.contains(#"offload_jobs_completed_total{queue="default",type="test.noop"} 2"#), "the cancelled-then-retried job and the paused one")
+        #expect(metrics.text.contains(#"offload_job_duration_seconds_count{queue="default",type="test.noop"} 2"#))
+        #expect(metrics.text.contains(#"offload_job_duration_seconds_bucket{queue="default",type="test.noop",le="+Inf"} 2"#))
+        #expect(metrics.text.contains("# TYPE offload_job_duration_seconds histogram"))
         await stack.stop()
     }
 

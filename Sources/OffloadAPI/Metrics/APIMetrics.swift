@@ -31,11 +31,39 @@ final class APIMetrics: Sendable {
         }
     }
 
+    /// Job outcomes and run durations per queue and type. The counts live in Redis (every
+    /// worker adds to them), so they are written here as they are read, in Prometheus text.
+    static func runTotalsText(_ totals: [RunTotals]) -> String {
+        guard !totals.isEmpty else { return "" }
+        var lines: [String] = []
+        func labels(_ entry: RunTotals) -> String { "queue=\"\(entry.queue)\",type=\"\(entry.type)\"" }
+        lines.append("# HELP offload_jobs_completed_total Job runs that completed.")
+        lines.append("# TYPE offload_jobs_completed_total counter")
+        for entry in totals { lines.append("offload_jobs_completed_total{\(labels(entry))} \(entry.processed)") }
+        lines.append("# HELP offload_jobs_failed_total Job runs that failed (crash, timeout, error, lost lease), retried or not.")
+        lines.append("# TYPE offload_jobs_failed_total counter")
+        for entry in totals { lines.append("offload_jobs_failed_total{\(labels(entry))} \(entry.failed)") }
+        lines.append("# HELP offload_job_duration_seconds Run time of jobs, from claim to outcome.")
+        lines.append("# TYPE offload_job_duration_seconds histogram")
+        for entry in totals {
+            var cumulative = 0
+            for bound in RunTotals.bucketBounds {
+                cumulative += entry.buckets[bound] ?? 0
+                let le = bound == "+Inf" ? bound : String(Double(bound)! / 1000)
+                lines.append("offload_job_duration_seconds_bucket{\(labels(entry)),le=\"\(le)\"} \(cumulative)")
+            }
+            lines.append("offload_job_duration_seconds_sum{\(labels(entry))} \(Double(entry.totalMilliseconds) / 1000)")
+            lines.append("offload_job_duration_seconds_count{\(labels(entry))} \(entry.timedRuns)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     func register<Context: RequestContext>(on router: Router<Context>, inspector: Inspector) {
         router.get("metrics") { _, _ in
             try await self.refresh(from: inspector)
             var bytes: [UInt8] = []
             self.registry.emit(into: &bytes)
+            bytes += Array(Self.runTotalsText(try await inspector.runTotals()).utf8)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -206,6 +206,32 @@ public struct Inspector: Sendable {
         }
     }
 
+    /// Run totals per queue and job type, for /metrics.
+    public func runTotals() async throws(OffloadError) -> [RunTotals] {
+        let names = try await queueNames()
+        let replies = try await broker.pipeline(names.map { RedisCommand("HGETALL", .string(keys.queue($0).runTotals)) })
+        var totals: [RunTotals] = []
+        for (name, reply) in zip(names, replies) {
+            var byType: [String: RunTotals] = [:]
+            for (field, value) in reply.fieldMap ?? [:] {
+                guard let bar = field.lastIndex(of: "|"), let count = value.int else { continue }
+                let kind = field[..<bar]
+                let type = String(field[field.index(after: bar)...])
+                var entry = byType[type] ?? RunTotals(queue: name, type: type)
+                switch kind {
+                case "processed": entry.processed = count
+                case "failed": entry.failed = count
+                case "ms": entry.totalMilliseconds = count
+                default:
+                    if kind.hasPrefix("le:") { entry.buckets[String(kind.dropFirst(3))] = count }
+                }
+                byType[type] = entry
+            }
+            totals += byType.values.sorted { $0.type < $1.type }
+        }
+        return totals
+    }
+
     // MARK: Workers
 
     /// Live workers: those whose registry entry has not expired.

@@ -64,6 +64,9 @@ public struct QueueKeys: Sendable, Hashable {
     public func stats(minute: Int64) -> String { base + "stats:\(minute)" }
     /// Scripts build the per-minute key by appending the minute.
     public var statsPrefix: String { base + "stats:" }
+    /// HASH of run totals per job type since the queue began: `processed|type`,
+    /// `failed|type`, `ms|type` (summed run time) and `le:<bound ms>|type` (histogram).
+    public var runTotals: String { statsPrefix + "runs" }
 
     /// The set of a state's jobs, for the states that have one.
     public func set(for state: JobState) -> String {

@@ -20,10 +20,28 @@ public enum LuaScripts {
       redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", "event", event, "id", id, ...)
     end
 
-    local function countStat(statsPrefix, now, field)
-      local key = statsPrefix .. math.floor(now / 60000)
-      redis.call("HINCRBY", key, field, 1)
-      redis.call("EXPIRE", key, 7200)
+    -- Upper bounds (ms) of the run-duration histogram; a run longer than all is "+Inf".
+    local durationBuckets = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
+
+    -- A run ended ("processed" or "failed"): count it in this minute's throughput and in the
+    -- queue's totals per job type, with its duration (stats:runs, read for /metrics).
+    local function recordRun(jobKey, statsPrefix, now, outcome)
+      local minuteKey = statsPrefix .. math.floor(now / 60000)
+      redis.call("HINCRBY", minuteKey, outcome, 1)
+      redis.call("EXPIRE", minuteKey, 7200)
+      local job = redis.call("HMGET", jobKey, "type", "stime")
+      local jobType = job[1] or "?"
+      local runs = statsPrefix .. "runs"
+      redis.call("HINCRBY", runs, outcome .. "|" .. jobType, 1)
+      if job[2] then
+        local duration = math.max(0, now - tonumber(job[2]))
+        local bucket = "+Inf"
+        for _, bound in ipairs(durationBuckets) do
+          if duration <= bound then bucket = tostring(bound); break end
+        end
+        redis.call("HINCRBY", runs, "le:" .. bucket .. "|" .. jobType, 1)
+        redis.call("HINCRBY", runs, "ms|" .. jobType, duration)
+      end
     end
 
     local function makePending(pending, sequence, jobKey, id)
@@ -165,7 +183,7 @@ public enum LuaScripts {
     redis.call("HDEL", KEYS[1], "token", "cancel")
     redis.call("ZREM", KEYS[2], ARGV[1])
     finishKept(KEYS[1], KEYS[3], ARGV[1], now, tonumber(f[3] or ARGV[5]))
-    countStat(ARGV[7], now, "processed")
+    recordRun(KEYS[1], ARGV[7], now, "processed")
     emit(KEYS[4], ARGV[6], "completed", ARGV[1])
     return 1
     """#)
@@ -186,7 +204,7 @@ public enum LuaScripts {
     redis.call("ZREM", KEYS[2], id)
     redis.call("HDEL", KEYS[1], "token", "cancel")
     redis.call("HSET", KEYS[1], "error", ARGV[3])
-    countStat(ARGV[12], now, "failed")
+    recordRun(KEYS[1], ARGV[12], now, "failed")
     if ARGV[6] == "cancel" then
       redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
       finishKept(KEYS[1], KEYS[5], id, now, tonumber(f[5] or ARGV[9]))
@@ -251,7 +269,7 @@ public enum LuaScripts {
       if f[1] == "active" then
         redis.call("HDEL", key, "token", "cancel")
         redis.call("HSET", key, "error", ARGV[7])
-        countStat(ARGV[8], now, "failed")
+        recordRun(key, ARGV[8], now, "failed")
         if f[4] then
           redis.call("HSET", key, "state", "cancelled", "ftime", ARGV[1])
           finishKept(key, KEYS[7], id, now, tonumber(f[5] or ARGV[9]))

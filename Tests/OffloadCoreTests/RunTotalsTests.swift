@@ -1,0 +1,44 @@
+import Foundation
+import OffloadCore
+import OffloadRedis
+import OffloadTestSupport
+import Testing
+
+/// Run totals per job type (what /metrics reports): outcomes and a duration histogram.
+@Suite struct RunTotalsTests {
+    @Test func completedFailedAndLostRunsAreCountedWithTheirDurations() async throws {
+        try await TestEngine.with { engine in
+            // Completed after 30 ms.
+            _ = try await engine.submit("resize")
+            let first = try await engine.claimOne()
+            engine.clock.advance(by: .milliseconds(30))
+            #expect(try await engine.broker.complete(first, resultJSON: "{}"))
+
+            // Failed after 2 s, retried, then lost its lease (counted as failed too).
+            _ = try await engine.submit("resize")
+            let second = try await engine.claimOne()
+            engine.clock.advance(by: .seconds(2))
+            #expect(try await engine.broker.fail(second, error: JobError(type: "E", message: "m")) == .scheduled)
+            engine.clock.advance(by: .seconds(3600))
+            let retried = try await engine.claimOne()
+            engine.clock.advance(by: .milliseconds(UInt64(retried.leaseMilliseconds) + 1))
+            #expect(try await engine.broker.reapExpiredLeases(queue: "q").requeued == 1)
+
+            // Another type, kept apart.
+            _ = try await engine.submit("thumbnail") { $0.priority = 10 }  // ahead of the requeued run
+            #expect(try await engine.broker.complete(try await engine.claimOne(), resultJSON: "{}"))
+
+            let totals = try await engine.inspector.runTotals()
+            let resize = try #require(totals.first { $0.type == "resize" })
+            #expect(resize.queue == "q")
+            #expect(resize.processed == 1)
+            #expect(resize.failed == 2)
+            #expect(resize.buckets["50"] == 1, "30 ms falls in the ≤ 50 ms bucket")
+            #expect(resize.buckets["2500"] == 1, "2 s falls in the ≤ 2.5 s bucket")
+            #expect(resize.timedRuns == 3)
+            #expect(resize.totalMilliseconds == 30 + 2000 + retried.leaseMilliseconds + 1)
+            let thumbnail = try #require(totals.first { $0.type == "thumbnail" })
+            #expect(thumbnail.processed == 1 && thumbnail.failed == 0)
+        }
+    }
+}
