@@ -68,24 +68,13 @@ public final class JobEventWatcher: Sendable {
     /// The job once it has finished, or as it is when `timeout` passes.
     public func waitUntilFinished(_ job: JobRecord, timeout: Duration) async throws(OffloadError) -> JobRecord {
         let events = self.events(for: job)
-        let finishedInTime = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                do {
-                    for try await _ in events {}
-                    return true
-                } catch {
-                    return false
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
+        // Whichever comes first: the stream ending (the job finished) or the timeout.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try? await events.reduce(into: ()) { _, _ in } }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
             group.cancelAll()
-            return first
         }
-        _ = finishedInTime
         return try await inspector.job(job.id)
     }
 

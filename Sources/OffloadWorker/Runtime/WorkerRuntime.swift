@@ -281,8 +281,8 @@ public final class WorkerRuntime: Service, Sendable {
                         logger.warning("lease lost before completion; result discarded (another run owns the job)", metadata: ["job": "\(job.id)"])
                     }
                 case .failure(let error, let disposition):
-                    let where_ = try await broker.fail(job, error: error, disposition: disposition)
-                    if where_ == .lost {
+                    let outcome = try await broker.fail(job, error: error, disposition: disposition)
+                    if outcome == .lost {
                         // The fail script changed nothing: another run owns the job (fencing token).
                         logger.warning(
                             "lease lost before the outcome was stored; outcome discarded (another run owns the job)",
@@ -290,7 +290,7 @@ public final class WorkerRuntime: Service, Sendable {
                         return
                     }
                     counters.withLockedValue { $0.failed += 1 }
-                    logger.info("job failed", metadata: ["job": "\(job.id)", "error": "\(error.type): \(error.message)", "now": "\(where_.rawValue)"])
+                    logger.info("job failed", metadata: ["job": "\(job.id)", "error": "\(error.type): \(error.message)", "now": "\(outcome.rawValue)"])
                 }
                 return
             } catch where error.code == .unavailable && attempt < 30 {
