@@ -26,6 +26,7 @@ else
   echo "no Redis at $redis_host:$redis_port: starting a local redis-server (data in ./run/redis)"
   mkdir -p run/redis
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/run/redis" --appendonly yes \
+    --hash-max-listpack-value 256 \
     --daemonize no --loglevel warning &
   pids+=($!)
   for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
