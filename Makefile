@@ -53,6 +53,11 @@ bench-api: deps
 bench-workers: deps
 	@scripts/bench/workers.sh
 
+## Offload against FastAPI + Celery and Sidekiq: HTTP submit and end-to-end no-op jobs (scripts/peers/bench.sh).
+.PHONY: bench-peers
+bench-peers: deps
+	@scripts/peers/bench.sh
+
 ## Refresh docs/images/dashboard.png from a real stack in headless Chromium.
 dashboard-screenshot: deps
 	@DASHBOARD_SCREENSHOT=docs/images/dashboard.png scripts/dashboard-test.sh
