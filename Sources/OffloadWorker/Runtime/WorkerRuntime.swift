@@ -34,6 +34,8 @@ public final class WorkerRuntime: Service, Sendable {
     private let threadPool: NIOThreadPool
     private let cpuSlots: WorkSlots
     private let ioSlots: WorkSlots
+    /// Jobs started and not yet finished storing their outcome (counted, never limited).
+    private let outcomesInFlight = WorkSlots(capacity: Int.max / 2)
     private let running = NIOLockedValueBox<[String: RunningJob]>([:])
     private let stopping = NIOLockedValueBox(false)
     private let counters = NIOLockedValueBox((processed: 0, failed: 0))
@@ -198,9 +200,14 @@ public final class WorkerRuntime: Service, Sendable {
     }
 
     private func execute(_ job: ClaimedJob, handler: JobRegistry.Handler?, slots: WorkSlots) async {
+        // The slot is given back as soon as the handler returns, so the claim loop fetches
+        // the next job while this one's outcome is being stored; drain() waits for both.
+        var holdsSlot = true
+        _ = outcomesInFlight.take(upTo: 1)
         defer {
+            if holdsSlot { slots.release() }
+            outcomesInFlight.release()
             reportChannel?.send(.ended(id: job.id))
-            slots.release()
             recycleIfDue()
         }
         guard let handler else {
@@ -244,8 +251,11 @@ public final class WorkerRuntime: Service, Sendable {
         }
         sink.finish()
         await progressForwarder.value
-        running.withLockedValue { $0[job.id] = nil }
+        slots.release()
+        holdsSlot = false
+        // Still heartbeated while its outcome is stored (Redis may be briefly away).
         await finish(job, outcome: outcome)
+        running.withLockedValue { $0[job.id] = nil }
     }
 
     enum JobOutcome {
@@ -403,9 +413,14 @@ public final class WorkerRuntime: Service, Sendable {
     /// back what is left so another worker runs it at once (no waiting for a lease).
     private func drain() async {
         let grace = configuration.gracePeriod
+        let started = ContinuousClock.now
         let idle = await cpuSlots.waitUntilIdle(timeout: grace)
-        let ioIdle = await ioSlots.waitUntilIdle(timeout: idle ? grace : .zero)
-        if idle && ioIdle { return }
+        let ioIdle = await ioSlots.waitUntilIdle(timeout: idle ? grace - (ContinuousClock.now - started) : .zero)
+        if idle && ioIdle {
+            // Handlers are done; let their outcomes reach Redis before the process exits.
+            _ = await outcomesInFlight.waitUntilIdle(timeout: max(.seconds(5), grace - (ContinuousClock.now - started)))
+            return
+        }
         let leftovers = running.withLockedValue { $0.values.map { $0 } }
         for item in leftovers {
             item.context.cancel(reason: CancelReason.shutdown)
