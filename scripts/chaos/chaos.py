@@ -588,6 +588,21 @@ class Submitter(threading.Thread):
                 time.sleep(self.pause)
 
 
+def recover_and_account(st, res, sub, tail, join_timeout):
+    """After a fault: the time until the stack serves again, then let the submitter finish
+    and the queue drain, and count every accepted job. Returns the seconds from the end of
+    the fault until the queue drained."""
+    fault_end = time.time()
+    res.recover = st.probe(fault_end + 60)
+    sub.join(join_timeout)
+    drained = st.wait_drained(["chaos"], 120)
+    tail.finish()
+    account(st, res, sub.ids, tail)
+    if not drained:
+        res.fail("queue did not drain in 120 s")
+    return time.time() - fault_end
+
+
 def scenario_kill_storm(bindir, short):
     total = 600 if short else 5000
     storm_seconds = 6 if short else 20
@@ -638,17 +653,10 @@ def scenario_kill_storm(bindir, short):
                     kills += 1
                 except ProcessLookupError:
                     pass
-    fault_end = time.time()
-    res.recover = st.probe(time.time() + 60)
-    sub.join(120)
-    drained = st.wait_drained(["chaos"], 120)
-    tail.finish()
-    account(st, res, sub.ids, tail)
-    if not drained:
-        res.fail("queue did not drain in 120 s")
+    settled = recover_and_account(st, res, sub, tail, join_timeout=120)
     if len(sub.ids) != total:
         res.fail(f"only {len(sub.ids)} of {total} accepted")
-    res.note(f"{kills} child kills, {sup_kills} supervisor kills; drained {time.time() - fault_end:.1f} s after the storm")
+    res.note(f"{kills} child kills, {sup_kills} supervisor kills; drained {settled:.1f} s after the storm")
     finish_http(st, res)
     st.stop()
     return res
@@ -681,19 +689,12 @@ def scenario_redis_restart(bindir, short):
         time.sleep(0.1)
     st.redis = st.redis_proc().start()
     _wait_ping(st)
-    fault_end = time.time()
-    res.recover = st.probe(time.time() + 60)
-    sub.join(120)
-    drained = st.wait_drained(["chaos"], 120)
-    tail.finish()
-    account(st, res, sub.ids, tail)
+    settled = recover_and_account(st, res, sub, tail, join_timeout=120)
     if outage["503"] == 0:
         res.fail("no 503 while Redis was down")
     if outage["other"]:
         res.fail(f"non-503 answers during the outage: {outage['other'][:5]}")
-    if not drained:
-        res.fail("queue did not drain in 120 s")
-    res.note(f"{outage['503']} x 503 during the 5 s outage; drained {time.time() - fault_end:.1f} s after restart")
+    res.note(f"{outage['503']} x 503 during the 5 s outage; drained {settled:.1f} s after restart")
     finish_http(st, res)
     st.stop()
     return res
@@ -729,15 +730,8 @@ def scenario_redis_stall(bindir, short):
     for _ in range(3):
         st.http("GET", "/v1/queues", timeout=HTTP_TIMEOUT)
     sleeper.wait(20)
-    fault_end = time.time()
-    res.recover = st.probe(time.time() + 60)
-    sub.join(120)
-    drained = st.wait_drained(["chaos"], 120)
-    tail.finish()
-    account(st, res, sub.ids, tail)
-    if not drained:
-        res.fail("queue did not drain in 120 s")
-    res.note(f"drained {time.time() - fault_end:.1f} s after the stall")
+    settled = recover_and_account(st, res, sub, tail, join_timeout=120)
+    res.note(f"drained {settled:.1f} s after the stall")
     finish_http(st, res)
     st.stop()
     return res
@@ -770,15 +764,8 @@ def scenario_full_restart(bindir, short):
     st.start_api()
     for i in range(len(st.workers)):
         st.start_worker(i)
-    fault_end = time.time()
-    res.recover = st.probe(time.time() + 60)
-    sub.join(150)
-    drained = st.wait_drained(["chaos"], 120)
-    tail.finish()
-    account(st, res, sub.ids, tail)
-    if not drained:
-        res.fail("queue did not drain in 120 s")
-    res.note(f"all stopped {stopped_in:.1f} s after SIGTERM (exit codes {codes}); drained {time.time() - fault_end:.1f} s after restart")
+    settled = recover_and_account(st, res, sub, tail, join_timeout=150)
+    res.note(f"all stopped {stopped_in:.1f} s after SIGTERM (exit codes {codes}); drained {settled:.1f} s after restart")
     finish_http(st, res)
     st.stop()
     return res
