@@ -279,7 +279,8 @@ struct EngineBench: AsyncParsableCommand {
         let n = Double(memoryJobs)
 
         // Where it goes. MEMORY USAGE counts the key's name, its object and its value.
-        let sampleIDs = (try await redis.send("ZRANDMEMBER", .string(keys.pending), "200")).array?.compactMap(\.string) ?? []
+        // Every job has priority 0, so they are all in one level's list.
+        let sampleIDs = (try await redis.send("LRANGE", .string(keys.pending(priority: 0)), "0", "199")).array?.compactMap(\.string) ?? []
         var hashBytes = 0
         for id in sampleIDs { hashBytes += (try await redis.send("MEMORY", "USAGE", .string(keys.job(id)), "SAMPLES", "0")).int ?? 0 }
         let jobHash = Double(hashBytes) / Double(max(1, sampleIDs.count))
@@ -289,10 +290,10 @@ struct EngineBench: AsyncParsableCommand {
         func usage(_ key: String) async throws -> Double {
             Double((try await redis.send("MEMORY", "USAGE", .string(key), "SAMPLES", "0")).int ?? 0)
         }
-        let pending = try await usage(keys.pending)
+        let pending = try await usage(keys.pending(priority: 0)) + usage(keys.pendingLevels)
         let events = try await usage(keys.events)
         let eventsLength = (try await redis.send("XLEN", .string(keys.events))).int ?? 0
-        let others = try await usage(keys.sequence) + usage(keys.signal) + usage(OffloadKeys().queues)
+        let others = try await usage(keys.signal) + usage(OffloadKeys().queues)
         let accounted = jobHash * n + pending + events + others
         let delta = Double(usedAfter - usedBefore)
         return MemoryReport(

@@ -31,6 +31,13 @@ import Testing
         #expect(JobID.make(queue: "q", milliseconds: -5, using: &generator) == "q." + String(repeating: "0", count: 26))
     }
 
+    @Test func creationTimeIsReadBackFromTheID() {
+        for milliseconds: Int64 in [0, 1, 1_469_918_176_385, 1_764_000_000_123, 281_474_976_710_655] {
+            #expect(JobID.milliseconds(of: JobID.make(queue: "mail", milliseconds: milliseconds)) == milliseconds)
+        }
+        #expect(JobID.milliseconds(of: "mail.not-an-id") == nil)
+    }
+
     @Test func rejectsGarbage() {
         let valid = JobID.make(queue: "q", milliseconds: 1_764_000_000_000)
         let ulid = String(valid.dropFirst(2))

@@ -21,7 +21,8 @@ import Testing
         "+blpop", "+sadd", "+smembers", "+zrange", "+zcard", "+zadd", "+zrem", "+hgetall", "+hget", "+hmget", "+hset",
         "+hdel", "+hkeys", "+exists", "+set", "+get", "+mget", "+del", "+lpush", "+xread", "+xrevrange",
         // called only inside the Lua scripts
-        "+llen", "+incr", "+expire", "+persist", "+hincrby", "+zrangebyscore", "+zpopmin", "+zremrangebyscore", "+xadd",
+        "+llen", "+rpush", "+lpop", "+lrem", "+lindex", "+lrange", "+expire", "+persist", "+hincrby", "+zrangebyscore",
+        "+zremrangebyscore", "+xadd",
     ]
 
     @Test func apiAndWorkerRunWithTheMinimalACLUser() async throws {

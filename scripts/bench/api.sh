@@ -39,7 +39,7 @@ for run in $(seq 1 "$RUNS"); do
   measure "$api/healthz" >>"$workdir/healthz.txt"
   measure -s "$workdir/submit.lua" "$api/v1/jobs" >>"$workdir/submit.txt"
 done
-pending=$(redis-cli -p "$redis_port" zcard "offload:{default}:pending")
+pending=$(redis-cli -p "$redis_port" llen "offload:{default}:pending:0")  # priority-0 jobs
 
 stat() { awk -v c="$2" '{print $c}' "$workdir/$1.txt" | sort -n | awk '{a[NR]=$1} END {printf "%s / %s / %s", a[1], a[int((NR+1)/2)], a[NR]}'; }
 med() { awk -v c="$2" '{print $c}' "$workdir/$1.txt" | median; }

@@ -153,6 +153,13 @@ def b2s(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def pending_count(r, queues):
+    """Pending jobs of these queues: one list per priority level (see OffloadKeys)."""
+    levels = r.pipeline([("ZRANGE", f"{PREFIX}:{{{q}}}:pending", 0, -1) for q in queues])
+    lists = [(f"{PREFIX}:{{{q}}}:pending:{b2s(level)}",) for q, found in zip(queues, levels) for level in found]
+    return sum(r.pipeline([("LLEN", *key) for key in lists])) if lists else 0
+
+
 # ---------------------------------------------------------------------------- processes
 
 
@@ -421,8 +428,8 @@ class Stack:
     def unfinished(self, queues):
         r = self.client()
         try:
-            cmds = [("ZCARD", f"{PREFIX}:{{{q}}}:{s}") for q in queues for s in ("pending", "scheduled", "active")]
-            return sum(r.pipeline(cmds))
+            cmds = [("ZCARD", f"{PREFIX}:{{{q}}}:{s}") for q in queues for s in ("scheduled", "active")]
+            return sum(r.pipeline(cmds)) + pending_count(r, queues)
         finally:
             r.close()
 
@@ -649,7 +656,8 @@ def scenario_kill_storm(bindir, short):
                     os.kill(victim, signal.SIGKILL)
                     if os.environ.get("CHAOS_DEBUG"):
                         log(f"killed {victim} busy={sorted(busy)} children={children} submitted={len(sub.ids)} "
-                            f"counts={probe_redis.pipeline([('ZCARD', f'{PREFIX}:{{chaos}}:' + s) for s in ('pending', 'active', 'completed')])}")
+                            f"pending={pending_count(probe_redis, ['chaos'])} "
+                            f"counts={probe_redis.pipeline([('ZCARD', f'{PREFIX}:{{chaos}}:' + s) for s in ('active', 'completed')])}")
                     kills += 1
                 except ProcessLookupError:
                     pass
@@ -918,7 +926,7 @@ def scenario_soak(bindir, short):
     while time.time() < end and accepted < max_jobs:
         if "warm" not in samples and time.time() - started >= warmup:
             samples["warm"] = sample()
-        pending = r.call("ZCARD", f"{PREFIX}:{{soak}}:pending")
+        pending = pending_count(r, ["soak"])
         if pending > backlog_limit:
             time.sleep(0.05)
             continue

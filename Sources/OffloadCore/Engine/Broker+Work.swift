@@ -8,7 +8,7 @@ extension Broker {
         let keys = self.keys.queue(queue)
         let reply = try await run(
             LuaScripts.claim,
-            keys: [keys.pending, keys.scheduled, keys.active, keys.signal, keys.paused, keys.events, keys.sequence],
+            keys: [keys.pendingLevels, keys.scheduled, keys.active, keys.signal, keys.paused, keys.events],
             arguments: [
                 .string(String(clock.nowMilliseconds())), .int(limit), .string(token), .string(workerID),
                 .int(settings.defaultLeaseMilliseconds), .string(keys.jobPrefix), .int(settings.eventsMaxLength),
@@ -124,7 +124,7 @@ extension Broker {
         let error = JobError(type: "lease_expired", message: "the worker running the job stopped heartbeating (crashed, killed or stalled)")
         let reply = try await run(
             LuaScripts.reap,
-            keys: [keys.active, keys.pending, keys.dead, keys.sequence, keys.signal, keys.events, keys.cancelled],
+            keys: [keys.active, keys.pendingLevels, keys.dead, keys.signal, keys.events, keys.cancelled],
             arguments: [
                 .string(String(clock.nowMilliseconds())), .string(keys.jobPrefix), .int(limit), .int(settings.deadMaxCount),
                 .string(String(settings.deadMaxAgeMilliseconds)), .int(settings.eventsMaxLength), .string(error.jsonText),
@@ -141,7 +141,7 @@ extension Broker {
         let keys = self.keys.queue(job.queue)
         let reply = try await run(
             LuaScripts.release,
-            keys: [keys.job(job.id), keys.active, keys.pending, keys.sequence, keys.signal, keys.events, keys.cancelled],
+            keys: [keys.job(job.id), keys.active, keys.pendingLevels, keys.signal, keys.events, keys.cancelled],
             arguments: [
                 .string(job.id), .string(job.token), .int(settings.eventsMaxLength), .string(String(clock.nowMilliseconds())),
                 .int(settings.defaultResultTTLSeconds),

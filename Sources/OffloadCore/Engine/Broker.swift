@@ -49,12 +49,7 @@ public final class Broker: Sendable {
             commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
         }
 
-        var replies = try await pipeline(commands)
-        // Redis lost its scripts (restart, SCRIPT FLUSH): nothing ran, so load and resend.
-        if replies.contains(where: { $0.isNoScript }) {
-            try await reload()
-            replies = try await pipeline(commands)
-        }
+        let replies = try await pipelineWithScripts(commands)
         if !newQueues.isEmpty, replies.last?.int != nil {
             registeredQueues.withLockedValue { $0.formUnion(newQueues) }
         }
@@ -79,8 +74,7 @@ public final class Broker: Sendable {
         return try await scriptCommand(
             LuaScripts.enqueue,
             keys: [
-                queue.pending, queue.scheduled, queue.sequence, queue.signal, queue.events, queue.settings,
-                job, submission.idempotencyKey.map { queue.idempotency($0) } ?? job,
+                queue.pendingLevels, queue.scheduled, queue.signal, queue.events, queue.settings, job, submission.idempotencyKey.map { queue.idempotency($0) } ?? job,
             ],
             arguments: [
                 .string(id), .string(submission.type), .string(submission.payload), .string(String(now)),
@@ -133,6 +127,16 @@ public final class Broker: Sendable {
         } catch {
             throw OffloadError(error)
         }
+    }
+
+    /// A pipeline holding script calls (`scriptCommand`). When Redis lost its scripts
+    /// (restart, SCRIPT FLUSH) none of them ran, so they are loaded and the pipeline is
+    /// sent again; its other commands must be safe to repeat.
+    func pipelineWithScripts(_ commands: [RedisCommand]) async throws(OffloadError) -> [RESPValue] {
+        let replies = try await pipeline(commands)
+        guard replies.contains(where: { $0.isNoScript }) else { return replies }
+        try await reload()
+        return try await pipeline(commands)
     }
 
     @discardableResult

@@ -36,10 +36,15 @@ public struct Inspector: Sendable {
             offset = 0
         }
         let queueKeys = keys.queue(queue)
-        let newestFirst = state.isFinished
-        var range: [RedisArgument] = ["ZRANGE", .string(queueKeys.set(for: state)), .int(offset), .int(offset + limit - 1)]
-        if newestFirst { range.append("REV") }
-        let ids = (try await broker.send(range).array ?? []).compactMap(\.string)
+        let reply: RESPValue
+        if let set = queueKeys.set(for: state) {
+            var range: [RedisArgument] = ["ZRANGE", .string(set), .int(offset), .int(offset + limit - 1)]
+            if state.isFinished { range.append("REV") }
+            reply = try await broker.send(range)
+        } else {
+            reply = try await broker.run(LuaScripts.pendingPage, keys: [queueKeys.pendingLevels], arguments: [.int(offset), .int(limit)])
+        }
+        let ids = (reply.array ?? []).compactMap(\.string)
         let replies = try await broker.pipeline(ids.map { RedisCommand("HGETALL", .string(queueKeys.job($0))) })
         // A finished job whose hash expired may linger in its set until the next trim.
         let jobs = zip(ids, replies).compactMap { id, reply in
@@ -53,7 +58,7 @@ public struct Inspector: Sendable {
         let queueKeys = keys.queue(queue)
         let reply = try await broker.run(
             LuaScripts.cancel,
-            keys: [queueKeys.job(id), queueKeys.pending, queueKeys.scheduled, queueKeys.cancelled, queueKeys.events],
+            keys: [queueKeys.job(id), queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.cancelled, queueKeys.events],
             arguments: [
                 .string(id), .string(String(broker.clock.nowMilliseconds())), .int(broker.settings.defaultResultTTLSeconds),
                 .int(broker.settings.eventsMaxLength),
@@ -75,8 +80,8 @@ public struct Inspector: Sendable {
         let reply = try await broker.run(
             LuaScripts.retry,
             keys: [
-                queueKeys.job(id), queueKeys.dead, queueKeys.cancelled, queueKeys.pending, queueKeys.sequence,
-                queueKeys.signal, queueKeys.events,
+                queueKeys.job(id), queueKeys.dead, queueKeys.cancelled, queueKeys.pendingLevels, queueKeys.signal,
+                queueKeys.events,
             ],
             arguments: [.string(id), .int(broker.settings.eventsMaxLength)]
         )
@@ -98,49 +103,59 @@ public struct Inspector: Sendable {
     /// Counts per state of every known queue, in one round trip.
     public func counts() async throws(OffloadError) -> [String: QueueCounts] {
         let names = try await queueNames()
-        let states = JobState.allCases
-        let commands = names.flatMap { name in states.map { RedisCommand("ZCARD", .string(keys.queue(name).set(for: $0))) } }
-        let replies = try await broker.pipeline(commands)
-        var result: [String: QueueCounts] = [:]
-        for (queueIndex, name) in names.enumerated() {
-            var counts = QueueCounts()
-            for (stateIndex, state) in states.enumerated() {
-                counts[state] = replies[queueIndex * states.count + stateIndex].int ?? 0
-            }
-            result[name] = counts
-        }
-        return result
+        let states = try await queueStates(names)
+        return Dictionary(uniqueKeysWithValues: zip(names, states.map(\.counts)))
     }
 
     public func queues() async throws(OffloadError) -> [QueueInfo] {
         let names = try await queueNames()
-        let counts = try await self.counts()
+        let states = try await queueStates(names)
         let now = broker.clock.nowMilliseconds()
         let lastMinute = now / 60_000 - 1
         var commands: [RedisCommand] = []
         for name in names {
             let queueKeys = keys.queue(name)
             commands.append(RedisCommand("EXISTS", .string(queueKeys.paused)))
-            commands.append(RedisCommand("ZRANGE", .string(queueKeys.pending), "0", "0"))
             commands.append(RedisCommand("HMGET", .string(queueKeys.stats(minute: lastMinute)), "processed", "failed"))
             commands.append(RedisCommand("HGET", .string(queueKeys.settings), "max_depth"))
         }
         let replies = try await broker.pipeline(commands)
-        // The oldest pending job's age comes from its created time.
-        var oldest: [String: String] = [:]
-        for (index, name) in names.enumerated() {
-            if let id = replies[index * 4 + 1].array?.first?.string { oldest[name] = id }
-        }
-        let created = try await broker.pipeline(oldest.map { RedisCommand("HGET", .string(keys.queue($0.key).job($0.value)), "ctime") })
-        let createdAt = Dictionary(uniqueKeysWithValues: zip(oldest.keys, created.map { $0.int }))
-        return names.enumerated().map { index, name in
-            let stats = replies[index * 4 + 2].array ?? []
-            let ageMs = createdAt[name].flatMap { $0 }.map { max(0, Int(now) - $0) } ?? 0
+        return zip(names, states).enumerated().map { index, entry in
+            let (name, state) = entry
+            let stats = replies[index * 3 + 1].array ?? []
+            // A job's created time is in its id.
+            let ageMs = state.oldestPending.flatMap(JobID.milliseconds(of:)).map { max(0, now - $0) } ?? 0
             return QueueInfo(
-                name: name, counts: counts[name] ?? QueueCounts(), paused: replies[index * 4].int == 1,
+                name: name, counts: state.counts, paused: replies[index * 3].int == 1,
                 oldestPendingAgeSeconds: Double(ageMs) / 1000,
                 processedPerMinute: stats.first?.int ?? 0, failedPerMinute: stats.dropFirst().first?.int ?? 0,
-                maxDepth: replies[index * 4 + 3].int.flatMap { $0 > 0 ? $0 : nil })
+                maxDepth: replies[index * 3 + 2].int.flatMap { $0 > 0 ? $0 : nil })
+        }
+    }
+
+    /// Counts per state and the oldest waiting job of each queue: one script call per
+    /// queue, all in one pipeline.
+    private func queueStates(_ names: [String]) async throws(OffloadError) -> [(counts: QueueCounts, oldestPending: String?)] {
+        var commands: [RedisCommand] = []
+        for name in names {
+            let queueKeys = keys.queue(name)
+            commands.append(
+                try await broker.scriptCommand(
+                    LuaScripts.queueState,
+                    keys: [
+                        queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.active, queueKeys.completed, queueKeys.cancelled,
+                        queueKeys.dead,
+                    ], arguments: []))
+        }
+        let replies = try await broker.pipelineWithScripts(commands)
+        return replies.map { reply in
+            let fields = reply.array ?? []
+            var counts = QueueCounts()
+            let order: [JobState] = [.pending, .scheduled, .active, .completed, .cancelled, .dead]
+            for (index, state) in order.enumerated() where index < fields.count {
+                counts[state] = fields[index].int ?? 0
+            }
+            return (counts, fields.count > 6 ? fields[6].string : nil)
         }
     }
 
@@ -198,8 +213,10 @@ public struct Inspector: Sendable {
         let queueKeys = keys.queue(queue)
         var total = 0
         while true {
+            let set = queueKeys.set(for: state)
             let deleted = try await broker.run(
-                LuaScripts.purge, keys: [queueKeys.set(for: state)], arguments: [.string(queueKeys.jobPrefix), 500]
+                LuaScripts.purge, keys: [set ?? queueKeys.pendingLevels],
+                arguments: [.string(queueKeys.jobPrefix), 500, set == nil ? "pending" : "set"]
             ).int ?? 0
             total += deleted
             if deleted < 500 { return total }

@@ -33,8 +33,13 @@ public struct QueueKeys: Sendable, Hashable {
         self.base = "\(prefix):{\(queue)}:"
     }
 
-    /// ZSET of runnable jobs; score orders by priority, then FIFO (see `PriorityScore`).
-    public var pending: String { base + "pending" }
+    /// ZSET of the priority levels that have runnable jobs: member = the priority, score =
+    /// its negation, so the first member is the highest priority.
+    public var pendingLevels: String { base + "pending" }
+    /// LIST of the runnable jobs of one priority, oldest first (RPUSH, LPOP). Scripts build
+    /// it as `pendingLevels .. ":" .. priority`. A list entry costs ~40 bytes where a
+    /// sorted-set entry costs ~136, and pending jobs are most of a backlog.
+    public func pending(priority: Int) -> String { pendingLevels + ":\(priority)" }
     /// ZSET of delayed jobs and jobs waiting for a retry; score = ms when due.
     public var scheduled: String { base + "scheduled" }
     /// ZSET of running jobs; score = ms when their lease expires.
@@ -45,8 +50,6 @@ public struct QueueKeys: Sendable, Hashable {
     public var cancelled: String { base + "cancelled" }
     /// ZSET of jobs that exhausted their attempts; score = ms when they died.
     public var dead: String { base + "dead" }
-    /// Counter that makes pending scores FIFO within a priority.
-    public var sequence: String { base + "seq" }
     /// LIST of wake-up tokens that blocked workers `BLPOP` on.
     public var signal: String { base + "signal" }
     /// Present while the queue is paused.
@@ -68,10 +71,11 @@ public struct QueueKeys: Sendable, Hashable {
     /// `failed|type`, `ms|type` (summed run time) and `le:<bound ms>|type` (histogram).
     public var runTotals: String { statsPrefix + "runs" }
 
-    /// The set of a state's jobs, for the states that have one.
-    public func set(for state: JobState) -> String {
+    /// The sorted set of a state's jobs. Pending jobs are in per-priority lists instead
+    /// (`pendingLevels`), so `.pending` has none.
+    public func set(for state: JobState) -> String? {
         switch state {
-        case .pending: return pending
+        case .pending: return nil
         case .scheduled: return scheduled
         case .active: return active
         case .completed: return completed

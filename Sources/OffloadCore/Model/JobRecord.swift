@@ -75,7 +75,7 @@ public struct JobRecord: Sendable, Hashable, Codable {
         self.priority = fields["prio"]?.int ?? 0
         self.progress = fields["prog"]?.int
         self.progressMessage = fields["pmsg"]?.string.flatMap { $0.isEmpty ? nil : $0 }
-        self.createdAt = date("ctime") ?? Date(timeIntervalSince1970: 0)
+        self.createdAt = Date(timeIntervalSince1970: Double(JobID.milliseconds(of: id) ?? 0) / 1000)
         self.runAt = date("run_at")
         self.startedAt = date("stime")
         self.finishedAt = date("ftime")

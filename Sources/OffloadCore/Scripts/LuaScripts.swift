@@ -8,12 +8,53 @@ public enum LuaScripts {
         RedisScript(name: name, source: prelude + "\n" + body)
     }
 
-    /// Helpers shared by the scripts; there is one way to compute a pending score.
+    /// Helpers shared by the scripts; there is one way to queue, take and count pending jobs.
     static let prelude = #"""
-    -- Pending score: higher priority first, FIFO within a priority (priority in -1000..1000,
-    -- sequence below 1e12, so the score stays an exact integer in a double).
-    local function pendingScore(priority, sequence)
-      return (1000 - tonumber(priority)) * 1e12 + sequence
+    -- Pending jobs: one LIST per priority level, oldest first (RPUSH, LPOP), and a ZSET of
+    -- the levels that hold jobs (member = priority, score = -priority, so the first member
+    -- is the highest priority). `levels` is that ZSET's key; a level's list is
+    -- `levels .. ":" .. priority`.
+    local function pushPending(levels, id, priority)
+      local level = tostring(tonumber(priority) or 0)
+      if redis.call("RPUSH", levels .. ":" .. level, id) == 1 then
+        redis.call("ZADD", levels, -tonumber(level), level)
+      end
+    end
+
+    -- Take up to `count` ids, highest priority first, FIFO within a priority.
+    local function popPending(levels, count)
+      local ids = {}
+      while count > 0 do
+        local top = redis.call("ZRANGE", levels, 0, 0)
+        if #top == 0 then break end
+        local popped = redis.call("LPOP", levels .. ":" .. top[1], count)
+        local n = 0
+        if popped then
+          n = #popped
+          for i = 1, n do ids[#ids + 1] = popped[i] end
+        end
+        -- Fewer than asked: the level is empty now.
+        if n < count then redis.call("ZREM", levels, top[1]) end
+        count = count - n
+      end
+      return ids
+    end
+
+    -- Cancelling a waiting job scans its level's list, as Sidekiq's and BullMQ's deletes do.
+    local function removePending(levels, id, priority)
+      local level = tostring(tonumber(priority) or 0)
+      local list = levels .. ":" .. level
+      redis.call("LREM", list, 1, id)
+      if redis.call("LLEN", list) == 0 then redis.call("ZREM", levels, level) end
+    end
+
+    -- O(number of priority levels in use).
+    local function pendingDepth(levels)
+      local depth = 0
+      for _, level in ipairs(redis.call("ZRANGE", levels, 0, -1)) do
+        depth = depth + redis.call("LLEN", levels .. ":" .. level)
+      end
+      return depth
     end
 
     local function emit(stream, maxlen, event, id, ...)
@@ -44,18 +85,17 @@ public enum LuaScripts {
       end
     end
 
-    local function makePending(pending, sequence, jobKey, id)
-      local priority = redis.call("HGET", jobKey, "prio") or "0"
-      redis.call("ZADD", pending, pendingScore(priority, redis.call("INCR", sequence)), id)
+    local function makePending(levels, jobKey, id)
+      pushPending(levels, id, redis.call("HGET", jobKey, "prio") or "0")
       redis.call("HSET", jobKey, "state", "pending")
     end
 
     -- Move due scheduled jobs (delayed or waiting for a retry) to pending.
-    local function promoteDue(scheduled, pending, sequence, jobPrefix, now)
+    local function promoteDue(scheduled, levels, jobPrefix, now)
       local due = redis.call("ZRANGEBYSCORE", scheduled, "-inf", now, "LIMIT", 0, 1000)
       for _, id in ipairs(due) do
         if redis.call("EXISTS", jobPrefix .. id) == 1 then
-          makePending(pending, sequence, jobPrefix .. id, id)
+          makePending(levels, jobPrefix .. id, id)
         end
       end
       if #due > 0 then redis.call("ZREM", scheduled, unpack(due)) end
@@ -88,64 +128,62 @@ public enum LuaScripts {
 
     public static let enqueue = script("enqueue", #"""
     -- Enqueue one job, or find the job an idempotency key already names.
-    -- KEYS[1] -> pending ZSET        KEYS[2] -> scheduled ZSET     KEYS[3] -> sequence counter
-    -- KEYS[4] -> signal LIST         KEYS[5] -> events STREAM      KEYS[6] -> settings HASH
-    -- KEYS[7] -> the job's HASH      KEYS[8] -> idempotency key (the job HASH again when none)
+    -- KEYS[1] -> pending levels ZSET   KEYS[2] -> scheduled ZSET   KEYS[3] -> signal LIST
+    -- KEYS[4] -> events STREAM         KEYS[5] -> settings HASH    KEYS[6] -> the job's HASH
+    -- KEYS[7] -> idempotency key (the job HASH again when none)
     -- ARGV[1] -> job id   ARGV[2] -> type   ARGV[3] -> payload JSON   ARGV[4] -> now (ms)
     -- ARGV[5] -> run at (ms, 0 = now)   ARGV[6] -> priority   ARGV[7] -> max attempts
     -- ARGV[8] -> events max length   ARGV[9] -> idempotency TTL (s, 0 = no key)
     -- ARGV[10..] -> optional field/value pairs kept on the job (tmo, rttl, lease, idem)
     -- Output: {"created", id, state} | {"existing", id, state} | {"full", depth, max_depth}
+    -- The created time is not stored: the id's ULID carries it.
     local useKey = ARGV[9] ~= "0"
     if useKey then
-      local existing = redis.call("GET", KEYS[8])
+      local existing = redis.call("GET", KEYS[7])
       if existing then
-        local state = redis.call("HGET", KEYS[7]:sub(1, #KEYS[7] - #ARGV[1]) .. existing, "state")
-        return {"existing", existing, state or "expired"}
+        local state = redis.call("HGET", KEYS[6]:sub(1, #KEYS[6] - #ARGV[1]) .. existing, "state")
+        -- A key whose job is gone (purged, or its result expired) names nothing: submit anew.
+        if state then return {"existing", existing, state} end
       end
     end
-    local maxDepth = tonumber(redis.call("HGET", KEYS[6], "max_depth") or "0")
+    local maxDepth = tonumber(redis.call("HGET", KEYS[5], "max_depth") or "0")
     if maxDepth > 0 then
-      local depth = redis.call("ZCARD", KEYS[1]) + redis.call("ZCARD", KEYS[2])
+      local depth = pendingDepth(KEYS[1]) + redis.call("ZCARD", KEYS[2])
       if depth >= maxDepth then return {"full", depth, maxDepth} end
     end
     local id, now, runAt = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
     local state = "pending"
     if runAt > now then state = "scheduled" end
-    redis.call("HSET", KEYS[7], "type", ARGV[2], "payload", ARGV[3], "state", state,
-      "ctime", ARGV[4], "max", ARGV[7])
+    redis.call("HSET", KEYS[6], "type", ARGV[2], "payload", ARGV[3], "state", state, "max", ARGV[7])
     -- Priority 0 is not stored (readers default to 0): one hash field less per job.
-    if ARGV[6] ~= "0" then redis.call("HSET", KEYS[7], "prio", ARGV[6]) end
-    for i = 10, #ARGV, 2 do redis.call("HSET", KEYS[7], ARGV[i], ARGV[i + 1]) end
+    if ARGV[6] ~= "0" then redis.call("HSET", KEYS[6], "prio", ARGV[6]) end
+    for i = 10, #ARGV, 2 do redis.call("HSET", KEYS[6], ARGV[i], ARGV[i + 1]) end
     if state == "scheduled" then
-      redis.call("HSET", KEYS[7], "run_at", ARGV[5])
+      redis.call("HSET", KEYS[6], "run_at", ARGV[5])
       redis.call("ZADD", KEYS[2], runAt, id)
     else
-      redis.call("ZADD", KEYS[1], pendingScore(ARGV[6], redis.call("INCR", KEYS[3])), id)
+      pushPending(KEYS[1], id, ARGV[6])
     end
-    if useKey then redis.call("SET", KEYS[8], id, "EX", ARGV[9]) end
-    wake(KEYS[4])
-    emit(KEYS[5], ARGV[8], "submitted", id, "type", ARGV[2])
+    if useKey then redis.call("SET", KEYS[7], id, "EX", ARGV[9]) end
+    wake(KEYS[3])
+    emit(KEYS[4], ARGV[8], "submitted", id, "type", ARGV[2])
     return {"created", id, state}
     """#)
 
     public static let claim = script("claim", #"""
     -- Promote due scheduled jobs, then lease up to N pending jobs to one worker.
-    -- KEYS[1] -> pending ZSET   KEYS[2] -> scheduled ZSET   KEYS[3] -> active ZSET
+    -- KEYS[1] -> pending levels ZSET   KEYS[2] -> scheduled ZSET   KEYS[3] -> active ZSET
     -- KEYS[4] -> signal LIST    KEYS[5] -> paused flag      KEYS[6] -> events STREAM
-    -- KEYS[7] -> sequence counter
     -- ARGV[1] -> now (ms)   ARGV[2] -> max jobs   ARGV[3] -> lease token   ARGV[4] -> worker id
     -- ARGV[5] -> default lease (ms)   ARGV[6] -> job key prefix   ARGV[7] -> events max length
     -- Output: {next, id, type, payload, attempt, max attempts, timeout, lease ms, ...} where
     --   next is -2 when paused, else the ms the next scheduled job is due (-1: none);
     --   7 fields per claimed job follow.
     local now = tonumber(ARGV[1])
-    promoteDue(KEYS[2], KEYS[1], KEYS[7], ARGV[6], now)
+    promoteDue(KEYS[2], KEYS[1], ARGV[6], now)
     if redis.call("EXISTS", KEYS[5]) == 1 then return {-2} end
     local out = {-1}
-    local popped = redis.call("ZPOPMIN", KEYS[1], ARGV[2])
-    for i = 1, #popped, 2 do
-      local id = popped[i]
+    for _, id in ipairs(popPending(KEYS[1], tonumber(ARGV[2]))) do
       local key = ARGV[6] .. id
       local f = redis.call("HMGET", key, "type", "payload", "att", "max", "tmo", "lease", "state")
       if f[1] and f[7] == "pending" then
@@ -251,9 +289,8 @@ public enum LuaScripts {
     -- dead when they have used their attempts, or to cancelled when cancellation was
     -- requested (the request must not be lost with the run). Safe to run from every
     -- process at once.
-    -- KEYS[1] -> active ZSET   KEYS[2] -> pending ZSET   KEYS[3] -> dead ZSET
-    -- KEYS[4] -> sequence counter   KEYS[5] -> signal LIST   KEYS[6] -> events STREAM
-    -- KEYS[7] -> cancelled ZSET
+    -- KEYS[1] -> active ZSET   KEYS[2] -> pending levels ZSET   KEYS[3] -> dead ZSET
+    -- KEYS[4] -> signal LIST   KEYS[5] -> events STREAM   KEYS[6] -> cancelled ZSET
     -- ARGV[1] -> now (ms)   ARGV[2] -> job key prefix   ARGV[3] -> max jobs
     -- ARGV[4] -> dead max count   ARGV[5] -> dead max age (ms)   ARGV[6] -> events max length
     -- ARGV[7] -> error JSON recorded on the job   ARGV[8] -> stats key prefix
@@ -272,21 +309,21 @@ public enum LuaScripts {
         recordRun(key, ARGV[8], now, "failed")
         if f[4] then
           redis.call("HSET", key, "state", "cancelled", "ftime", ARGV[1])
-          finishKept(key, KEYS[7], id, now, tonumber(f[5] or ARGV[9]))
-          emit(KEYS[6], ARGV[6], "cancelled", id)
+          finishKept(key, KEYS[6], id, now, tonumber(f[5] or ARGV[9]))
+          emit(KEYS[5], ARGV[6], "cancelled", id)
         elseif tonumber(f[2] or "0") < tonumber(f[3] or "1") then
-          makePending(KEYS[2], KEYS[4], key, id)
-          emit(KEYS[6], ARGV[6], "retrying", id, "error", ARGV[7])
+          makePending(KEYS[2], key, id)
+          emit(KEYS[5], ARGV[6], "retrying", id, "error", ARGV[7])
           requeued = requeued + 1
         else
           redis.call("HSET", key, "state", "dead", "ftime", ARGV[1])
           redis.call("ZADD", KEYS[3], now, id)
-          emit(KEYS[6], ARGV[6], "dead", id, "error", ARGV[7])
+          emit(KEYS[5], ARGV[6], "dead", id, "error", ARGV[7])
           died = died + 1
         end
       end
     end
-    if requeued > 0 then wake(KEYS[5]) end
+    if requeued > 0 then wake(KEYS[4]) end
     if died > 0 then trimDead(KEYS[3], ARGV[2], now, tonumber(ARGV[4]), tonumber(ARGV[5])) end
     return {requeued, died}
     """#)
@@ -306,13 +343,13 @@ public enum LuaScripts {
 
     public static let cancel = script("cancel", #"""
     -- Cancel a job: at once when it waits, through its handler when it runs.
-    -- KEYS[1] -> the job's HASH   KEYS[2] -> pending ZSET   KEYS[3] -> scheduled ZSET
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> pending levels ZSET   KEYS[3] -> scheduled ZSET
     -- KEYS[4] -> cancelled ZSET   KEYS[5] -> events STREAM
     -- ARGV[1] -> job id   ARGV[2] -> now (ms)   ARGV[3] -> default result TTL (s)
     -- ARGV[4] -> events max length
     -- Output: "now-cancelled" (it was waiting) | "cancelling" (active: the flag is set) |
     --   "missing" | the finished state it already has ("completed", "dead", "cancelled")
-    local f = redis.call("HMGET", KEYS[1], "state", "rttl")
+    local f = redis.call("HMGET", KEYS[1], "state", "rttl", "prio")
     local state = f[1]
     if not state then return "missing" end
     if state == "active" then
@@ -320,9 +357,13 @@ public enum LuaScripts {
       emit(KEYS[5], ARGV[4], "cancelling", ARGV[1])
       return "cancelling"
     end
-    if state ~= "pending" and state ~= "scheduled" then return state end
-    redis.call("ZREM", KEYS[2], ARGV[1])
-    redis.call("ZREM", KEYS[3], ARGV[1])
+    if state == "pending" then
+      removePending(KEYS[2], ARGV[1], f[3] or "0")
+    elseif state == "scheduled" then
+      redis.call("ZREM", KEYS[3], ARGV[1])
+    else
+      return state
+    end
     redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[2])
     finishKept(KEYS[1], KEYS[4], ARGV[1], tonumber(ARGV[2]), tonumber(f[2] or ARGV[3]))
     emit(KEYS[5], ARGV[4], "cancelled", ARGV[1])
@@ -332,8 +373,7 @@ public enum LuaScripts {
     public static let retry = script("retry", #"""
     -- Run a dead or cancelled job again, with fresh attempts.
     -- KEYS[1] -> the job's HASH   KEYS[2] -> dead ZSET   KEYS[3] -> cancelled ZSET
-    -- KEYS[4] -> pending ZSET     KEYS[5] -> sequence counter   KEYS[6] -> signal LIST
-    -- KEYS[7] -> events STREAM
+    -- KEYS[4] -> pending levels ZSET   KEYS[5] -> signal LIST   KEYS[6] -> events STREAM
     -- ARGV[1] -> job id   ARGV[2] -> events max length
     -- Output: "retried" (now pending) | "missing" | the state that cannot be retried
     local state = redis.call("HGET", KEYS[1], "state")
@@ -343,20 +383,25 @@ public enum LuaScripts {
     redis.call("ZREM", KEYS[3], ARGV[1])
     redis.call("PERSIST", KEYS[1])
     redis.call("HDEL", KEYS[1], "att", "error", "result", "ftime", "stime", "prog", "pmsg", "worker", "cancel")
-    makePending(KEYS[4], KEYS[5], KEYS[1], ARGV[1])
-    wake(KEYS[6])
-    emit(KEYS[7], ARGV[2], "retried", ARGV[1])
+    makePending(KEYS[4], KEYS[1], ARGV[1])
+    wake(KEYS[5])
+    emit(KEYS[6], ARGV[2], "retried", ARGV[1])
     return "retried"
     """#)
 
     public static let purge = script("purge", #"""
-    -- Delete up to N jobs of one finished or waiting state set.
-    -- KEYS[1] -> the state's ZSET
-    -- ARGV[1] -> job key prefix   ARGV[2] -> max jobs
+    -- Delete up to N jobs of one finished or waiting state.
+    -- KEYS[1] -> the state's ZSET, or the pending levels ZSET
+    -- ARGV[1] -> job key prefix   ARGV[2] -> max jobs   ARGV[3] -> "pending" | "set"
     -- Output: number of jobs deleted (call again while it equals the maximum)
-    local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[2]) - 1)
+    local ids
+    if ARGV[3] == "pending" then
+      ids = popPending(KEYS[1], tonumber(ARGV[2]))
+    else
+      ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[2]) - 1)
+      if #ids > 0 then redis.call("ZREM", KEYS[1], unpack(ids)) end
+    end
     for _, id in ipairs(ids) do redis.call("DEL", ARGV[1] .. id) end
-    if #ids > 0 then redis.call("ZREM", KEYS[1], unpack(ids)) end
     return #ids
     """#)
 
@@ -364,9 +409,8 @@ public enum LuaScripts {
     -- Give a running job back to pending without counting its run: its worker is
     -- shutting down and did not finish it in the grace period. A job whose cancellation
     -- was requested ends cancelled instead of running again.
-    -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> pending ZSET
-    -- KEYS[4] -> sequence counter   KEYS[5] -> signal LIST   KEYS[6] -> events STREAM
-    -- KEYS[7] -> cancelled ZSET
+    -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> pending levels ZSET
+    -- KEYS[4] -> signal LIST   KEYS[5] -> events STREAM   KEYS[6] -> cancelled ZSET
     -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> events max length
     -- ARGV[4] -> now (ms)   ARGV[5] -> default result TTL (s)
     -- Output: 1 released (or cancelled) | 0 the lease was lost
@@ -376,16 +420,56 @@ public enum LuaScripts {
     redis.call("HDEL", KEYS[1], "token", "cancel")
     if f[4] then
       redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
-      finishKept(KEYS[1], KEYS[7], ARGV[1], tonumber(ARGV[4]), tonumber(f[5] or ARGV[5]))
-      emit(KEYS[6], ARGV[3], "cancelled", ARGV[1])
+      finishKept(KEYS[1], KEYS[6], ARGV[1], tonumber(ARGV[4]), tonumber(f[5] or ARGV[5]))
+      emit(KEYS[5], ARGV[3], "cancelled", ARGV[1])
       return 1
     end
     redis.call("HSET", KEYS[1], "att", math.max(0, tonumber(f[3] or "1") - 1))
-    makePending(KEYS[3], KEYS[4], KEYS[1], ARGV[1])
-    wake(KEYS[5])
-    emit(KEYS[6], ARGV[3], "released", ARGV[1])
+    makePending(KEYS[3], KEYS[1], ARGV[1])
+    wake(KEYS[4])
+    emit(KEYS[5], ARGV[3], "released", ARGV[1])
     return 1
     """#)
 
-    public static let all: [RedisScript] = [enqueue, claim, complete, fail, extendLeases, reap, progress, cancel, retry, purge, release]
+    public static let queueState = script("queue-state", #"""
+    -- Read only: a queue's counts per state and its oldest waiting job.
+    -- KEYS[1] -> pending levels ZSET   KEYS[2..6] -> scheduled, active, completed, cancelled,
+    --   dead ZSETs
+    -- Output: {pending, scheduled, active, completed, cancelled, dead, oldest pending id | false}
+    --   (the oldest of the jobs at the head of each priority level)
+    local out = {pendingDepth(KEYS[1])}
+    for i = 2, 6 do out[i] = redis.call("ZCARD", KEYS[i]) end
+    local oldest = false
+    for _, level in ipairs(redis.call("ZRANGE", KEYS[1], 0, -1)) do
+      local head = redis.call("LINDEX", KEYS[1] .. ":" .. level, 0)
+      if head and (not oldest or head < oldest) then oldest = head end
+    end
+    out[7] = oldest
+    return out
+    """#)
+
+    public static let pendingPage = script("pending-page", #"""
+    -- Read only: a page of pending job ids in the order they will be claimed.
+    -- KEYS[1] -> pending levels ZSET
+    -- ARGV[1] -> offset   ARGV[2] -> max ids
+    -- Output: the ids
+    local offset, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+    local ids = {}
+    for _, level in ipairs(redis.call("ZRANGE", KEYS[1], 0, -1)) do
+      local list = KEYS[1] .. ":" .. level
+      local length = redis.call("LLEN", list)
+      if offset >= length then
+        offset = offset - length
+      else
+        for _, id in ipairs(redis.call("LRANGE", list, offset, offset + limit - #ids - 1)) do ids[#ids + 1] = id end
+        offset = 0
+        if #ids >= limit then break end
+      end
+    end
+    return ids
+    """#)
+
+    public static let all: [RedisScript] = [
+        enqueue, claim, complete, fail, extendLeases, reap, progress, cancel, retry, purge, release, queueState, pendingPage,
+    ]
 }

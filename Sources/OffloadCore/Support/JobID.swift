@@ -26,6 +26,18 @@ public enum JobID {
         return queue + "." + String(decoding: bytes, as: UTF8.self)
     }
 
+    /// When the job was created: the ULID's first 10 characters are milliseconds since
+    /// the epoch, so the job hash need not store it.
+    public static func milliseconds(of id: String) -> Int64? {
+        guard queue(of: id) != nil else { return nil }
+        var value: Int64 = 0
+        for byte in id.utf8.suffix(26).prefix(10) {
+            guard let digit = alphabet.firstIndex(of: byte) else { return nil }
+            value = value << 5 | Int64(digit)
+        }
+        return value
+    }
+
     /// The queue a job id belongs to, or `nil` when the id is not an Offload id.
     public static func queue(of id: String) -> String? {
         guard id.utf8.count <= 200, let dot = id.firstIndex(of: ".") else { return nil }
