@@ -28,6 +28,11 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "I/O-bound jobs run at once per process.")
     var ioConcurrency = 100
 
+    @Option(
+        name: .long,
+        help: "Claim short jobs ahead of free slots, up to this many milliseconds of work at their average run time (0: never).")
+    var prefetchMs = 1.0
+
     @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redisURL: String?
 
@@ -64,6 +69,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         if let maxJobsPerChild, maxJobsPerChild < 1 { throw ValidationError("--max-jobs-per-child must be at least 1") }
         if let maxMemoryPerChild, maxMemoryPerChild < 1 { throw ValidationError("--max-memory-per-child must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (0...1000).contains(prefetchMs) else { throw ValidationError("--prefetch-ms must be in 0...1000") }
         guard ioConcurrency >= 1 else { throw ValidationError("--io-concurrency must be at least 1") }
         guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
         guard BrokerSettings.leaseRange.contains(leaseMs) else { throw ValidationError("--lease-ms must be in \(BrokerSettings.leaseRange)") }
@@ -103,6 +109,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         configuration.strictOrder = strict
         configuration.concurrency = concurrency
         configuration.ioConcurrency = ioConcurrency
+        configuration.prefetchWindow = .microseconds(Int(prefetchMs * 1000))
         configuration.gracePeriod = .seconds(graceSeconds)
         configuration.maxJobsPerChild = maxJobsPerChild
         configuration.maxMemoryPerChildMB = maxMemoryPerChild

@@ -26,6 +26,12 @@ import Glibc
             try await broker.submit(JobSubmission(type: type, payload: payload, maxAttempts: maxAttempts, timeoutSeconds: timeout)).id
         }
 
+        /// Submits in one round trip; the payload goes to the first job, `{}` to the rest.
+        func submitBatch(_ types: [String], payload: String = "{}") async throws -> [String] {
+            let submissions = types.enumerated().map { JobSubmission(type: $1, payload: $0 == 0 ? payload : "{}") }
+            return try await broker.submit(batch: submissions).map { try $0.get().id }
+        }
+
         func wait(_ id: String, timeout: Duration = .seconds(30)) async throws -> JobRecord {
             try await waitUntil("job \(id) finished", timeout: timeout) { try await inspector.job(id).state.isFinished }
             return try await inspector.job(id)
@@ -115,6 +121,34 @@ import Glibc
         // A new worker finishes the rest.
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "2"])
         for id in ids { #expect(try await harness.wait(id).state == .completed) }
+        await harness.stack.stop()
+    }
+
+    @Test func shortJobsClaimedAheadGoBackWhenASlowJobHoldsTheSlot() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        // Short jobs first: the worker learns their run time and starts claiming ahead.
+        for id in try await harness.submitBatch(Array(repeating: "test.noop", count: 50)) {
+            #expect(try await harness.wait(id).state == .completed)
+        }
+        // Paused while submitting, so one claim sees the slow job and the short ones behind it.
+        try await harness.inspector.pause(queue: "default")
+        let ids = try await harness.submitBatch(["test.sleep"] + Array(repeating: "test.noop", count: 20), payload: #"{"seconds": 2}"#)
+        try await harness.inspector.resume(queue: "default")
+        for id in ids { #expect(try await harness.wait(id).state == .completed) }
+        let events = try await harness.broker.redis.send(
+            "XRANGE", .string(harness.broker.keys.queue("default").events), "-", "+")
+        let released = Set(
+            (events.array ?? []).compactMap { entry -> String? in
+                guard let fields = entry.array?.last?.array?.compactMap(\.string), fields.count >= 4, fields[1] == "released" else { return nil }
+                return fields[3]
+            })
+        let short = Set(ids.dropFirst())
+        #expect(!released.isEmpty && released.isSubset(of: short), "claimed-ahead short jobs were handed back: \(released.count)")
+        for id in ids.dropFirst() {
+            let job = try await harness.inspector.job(id)
+            #expect(job.attempts == 1, "a hand-back does not count as an attempt")
+        }
         await harness.stack.stop()
     }
 

@@ -51,16 +51,37 @@ extension Broker {
     /// Stores the result; false when the lease was lost (the result is then discarded,
     /// because another run owns the job).
     public func complete(_ job: ClaimedJob, resultJSON: String) async throws(OffloadError) -> Bool {
-        let keys = self.keys.queue(job.queue)
-        let reply = try await run(
-            LuaScripts.complete,
-            keys: [keys.job(job.id), keys.active, keys.completed, keys.events],
-            arguments: [
-                .string(job.id), .string(job.token), .string(resultJSON), .string(String(clock.nowMilliseconds())),
-                .int(settings.defaultResultTTLSeconds), .int(settings.eventsMaxLength), .string(keys.statsPrefix),
+        try await complete([(job, resultJSON)])[0]
+    }
+
+    /// Stores many results in one round trip (one script call per queue); per job, false
+    /// when its lease was lost.
+    public func complete(_ results: [(job: ClaimedJob, resultJSON: String)]) async throws(OffloadError) -> [Bool] {
+        let now = String(clock.nowMilliseconds())
+        let byQueue = Dictionary(grouping: results.indices, by: { results[$0].job.queue })
+        var commands: [RedisCommand] = []
+        for (queue, indices) in byQueue {
+            let keys = self.keys.queue(queue)
+            var arguments: [RedisArgument] = [
+                .string(now), .int(settings.defaultResultTTLSeconds), .int(settings.eventsMaxLength), .string(keys.statsPrefix),
+                .string(keys.jobPrefix),
             ]
-        )
-        return reply.int == 1
+            for index in indices {
+                let (job, resultJSON) = results[index]
+                arguments += [.string(job.id), .string(job.token), .string(resultJSON)]
+            }
+            commands.append(try await scriptCommand(LuaScripts.complete, keys: [keys.active, keys.completed, keys.events], arguments: arguments))
+        }
+        let replies = try await pipelineWithScripts(commands)
+        var stored = [Bool](repeating: false, count: results.count)
+        for ((_, indices), reply) in zip(byQueue, replies) {
+            if case .error(let message) = reply { throw OffloadError(.internalError, "complete failed: \(message)") }
+            guard let flags = reply.array, flags.count == indices.count else {
+                throw OffloadError(.internalError, "complete returned \(reply)")
+            }
+            for (index, flag) in zip(indices, flags) { stored[index] = flag.int == 1 }
+        }
+        return stored
     }
 
     public func fail(_ job: ClaimedJob, error: JobError, disposition: FailDisposition = .retry) async throws(OffloadError) -> FailOutcome {

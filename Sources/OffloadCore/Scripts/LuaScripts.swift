@@ -14,9 +14,10 @@ public enum LuaScripts {
     -- the levels that hold jobs (member = priority, score = -priority, so the first member
     -- is the highest priority). `levels` is that ZSET's key; a level's list is
     -- `levels .. ":" .. priority`.
-    local function pushPending(levels, id, priority)
+    -- `front`: the job was already taken in order (handed back), so it goes first.
+    local function pushPending(levels, id, priority, front)
       local level = tostring(tonumber(priority) or 0)
-      if redis.call("RPUSH", levels .. ":" .. level, id) == 1 then
+      if redis.call(front and "LPUSH" or "RPUSH", levels .. ":" .. level, id) == 1 then
         redis.call("ZADD", levels, -tonumber(level), level)
       end
     end
@@ -64,29 +65,45 @@ public enum LuaScripts {
     -- Upper bounds (ms) of the run-duration histogram; a run longer than all is "+Inf".
     local durationBuckets = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
 
-    -- A run ended ("processed" or "failed"): count it in this minute's throughput and in the
-    -- queue's totals per job type, with its duration (stats:runs, read for /metrics).
-    local function recordRun(jobKey, statsPrefix, now, outcome)
-      local minuteKey = statsPrefix .. math.floor(now / 60000)
-      redis.call("HINCRBY", minuteKey, outcome, 1)
-      redis.call("EXPIRE", minuteKey, 7200)
-      local job = redis.call("HMGET", jobKey, "type", "stime")
-      local jobType = job[1] or "?"
-      local runs = statsPrefix .. "runs"
-      redis.call("HINCRBY", runs, outcome .. "|" .. jobType, 1)
-      if job[2] then
-        local duration = math.max(0, now - tonumber(job[2]))
+    -- Runs that ended ("processed" or "failed") are tallied, then stored once per script
+    -- call: this minute's throughput, and the queue's totals per job type with their
+    -- durations (stats:runs, read for /metrics).
+    local function tallyRun(tally, jobType, startedAt, now, outcome)
+      local function add(counts, field, n) counts[field] = (counts[field] or 0) + n end
+      jobType = jobType or "?"
+      add(tally.minute, outcome, 1)
+      add(tally.totals, outcome .. "|" .. jobType, 1)
+      if startedAt then
+        local duration = math.max(0, now - tonumber(startedAt))
         local bucket = "+Inf"
         for _, bound in ipairs(durationBuckets) do
           if duration <= bound then bucket = tostring(bound); break end
         end
-        redis.call("HINCRBY", runs, "le:" .. bucket .. "|" .. jobType, 1)
-        redis.call("HINCRBY", runs, "ms|" .. jobType, duration)
+        add(tally.totals, "le:" .. bucket .. "|" .. jobType, 1)
+        add(tally.totals, "ms|" .. jobType, duration)
       end
     end
 
-    local function makePending(levels, jobKey, id)
-      pushPending(levels, id, redis.call("HGET", jobKey, "prio") or "0")
+    local function storeRuns(tally, statsPrefix, now)
+      local minuteKey = statsPrefix .. math.floor(now / 60000)
+      local any = false
+      for outcome, n in pairs(tally.minute) do
+        redis.call("HINCRBY", minuteKey, outcome, n)
+        any = true
+      end
+      if any then redis.call("EXPIRE", minuteKey, 7200) end
+      for field, n in pairs(tally.totals) do redis.call("HINCRBY", statsPrefix .. "runs", field, n) end
+    end
+
+    local function recordRun(jobKey, statsPrefix, now, outcome)
+      local job = redis.call("HMGET", jobKey, "type", "stime")
+      local tally = {minute = {}, totals = {}}
+      tallyRun(tally, job[1], job[2], now, outcome)
+      storeRuns(tally, statsPrefix, now)
+    end
+
+    local function makePending(levels, jobKey, id, front)
+      pushPending(levels, id, redis.call("HGET", jobKey, "prio") or "0", front)
       redis.call("HSET", jobKey, "state", "pending")
     end
 
@@ -208,22 +225,38 @@ public enum LuaScripts {
     """#)
 
     public static let complete = script("complete", #"""
-    -- Store a job's result, if the caller still holds its lease.
-    -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> completed ZSET
-    -- KEYS[4] -> events STREAM
-    -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> result JSON   ARGV[4] -> now (ms)
-    -- ARGV[5] -> default result TTL (s)   ARGV[6] -> events max length   ARGV[7] -> stats key prefix
-    -- Output: 1 completed | 0 the lease was lost (expired and reclaimed, or cancelled)
-    local f = redis.call("HMGET", KEYS[1], "state", "token", "rttl")
-    if f[1] ~= "active" or f[2] ~= ARGV[2] then return 0 end
-    local now = tonumber(ARGV[4])
-    redis.call("HSET", KEYS[1], "state", "completed", "result", ARGV[3], "ftime", ARGV[4])
-    redis.call("HDEL", KEYS[1], "token", "cancel")
-    redis.call("ZREM", KEYS[2], ARGV[1])
-    finishKept(KEYS[1], KEYS[3], ARGV[1], now, tonumber(f[3] or ARGV[5]))
-    recordRun(KEYS[1], ARGV[7], now, "processed")
-    emit(KEYS[4], ARGV[6], "completed", ARGV[1])
-    return 1
+    -- Store the results of finished runs whose caller still holds their lease; a worker
+    -- sends the results that are ready together.
+    -- KEYS[1] -> active ZSET   KEYS[2] -> completed ZSET   KEYS[3] -> events STREAM
+    -- ARGV[1] -> now (ms)   ARGV[2] -> default result TTL (s)   ARGV[3] -> events max length
+    -- ARGV[4] -> stats key prefix   ARGV[5] -> job key prefix
+    -- ARGV[6..] -> triples: job id, lease token, result JSON
+    -- Output: per job, in order: 1 completed | 0 the lease was lost (expired and reclaimed,
+    --   or cancelled)
+    local now = tonumber(ARGV[1])
+    local out = {}
+    local tally = {minute = {}, totals = {}}
+    for i = 6, #ARGV, 3 do
+      local id = ARGV[i]
+      local key = ARGV[5] .. id
+      local f = redis.call("HMGET", key, "state", "token", "rttl", "type", "stime")
+      if f[1] ~= "active" or f[2] ~= ARGV[i + 1] then
+        out[#out + 1] = 0
+      else
+        local ttl = tonumber(f[3] or ARGV[2])
+        redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1])
+        redis.call("HDEL", key, "token", "cancel")
+        redis.call("ZREM", KEYS[1], id)
+        redis.call("EXPIRE", key, ttl)
+        redis.call("ZADD", KEYS[2], now + ttl * 1000, id)
+        tallyRun(tally, f[4], f[5], now, "processed")
+        emit(KEYS[3], ARGV[3], "completed", id)
+        out[#out + 1] = 1
+      end
+    end
+    redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now)
+    storeRuns(tally, ARGV[4], now)
+    return out
     """#)
 
     public static let fail = script("fail", #"""
@@ -406,9 +439,10 @@ public enum LuaScripts {
     """#)
 
     public static let release = script("release", #"""
-    -- Give a running job back to pending without counting its run: its worker is
-    -- shutting down and did not finish it in the grace period. A job whose cancellation
-    -- was requested ends cancelled instead of running again.
+    -- Give a job back to the front of pending without counting its run: its worker is
+    -- shutting down and did not finish it in the grace period, or claimed it ahead and
+    -- had no slot for it in time. A job whose cancellation was requested ends cancelled
+    -- instead of running again.
     -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> pending levels ZSET
     -- KEYS[4] -> signal LIST   KEYS[5] -> events STREAM   KEYS[6] -> cancelled ZSET
     -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> events max length
@@ -425,7 +459,7 @@ public enum LuaScripts {
       return 1
     end
     redis.call("HSET", KEYS[1], "att", math.max(0, tonumber(f[3] or "1") - 1))
-    makePending(KEYS[3], KEYS[1], ARGV[1])
+    makePending(KEYS[3], KEYS[1], ARGV[1], true)
     wake(KEYS[4])
     emit(KEYS[5], ARGV[3], "released", ARGV[1])
     return 1

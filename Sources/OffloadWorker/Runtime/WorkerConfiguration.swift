@@ -36,6 +36,11 @@ public struct WorkerConfiguration: Sendable {
     public var strictOrder = false
     /// CPU-bound jobs run at once, one dedicated thread each.
     public var concurrency = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Short jobs are claimed ahead of free slots, up to what the slots get through in
+    /// this time at the average run time seen (long jobs: none). Zero turns it off.
+    public var prefetchWindow: Duration = .milliseconds(1)
+    /// A job claimed ahead that waited this long for a slot goes back to its queue.
+    public var claimedAheadMaxWait: Duration = .milliseconds(200)
     /// I/O-bound (`async`) jobs run at once; they hold no thread.
     public var ioConcurrency = 100
     public var workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(6).lowercased())"

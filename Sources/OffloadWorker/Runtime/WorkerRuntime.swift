@@ -37,6 +37,8 @@ public final class WorkerRuntime: Service, Sendable {
     /// Jobs started and not yet finished storing their outcome (counted, never limited).
     private let outcomesInFlight = WorkSlots(capacity: Int.max / 2)
     private let running = NIOLockedValueBox<[String: RunningJob]>([:])
+    private let claimedAhead: ClaimedAhead
+    private let completions: CompletionBatcher
     private let stopping = NIOLockedValueBox(false)
     private let counters = NIOLockedValueBox((processed: 0, failed: 0))
     private let wakeConnection: RedisDedicatedConnection
@@ -59,6 +61,8 @@ public final class WorkerRuntime: Service, Sendable {
         self.cpuSlots = WorkSlots(capacity: max(1, configuration.concurrency))
         self.ioSlots = WorkSlots(capacity: max(1, configuration.ioConcurrency))
         self.wakeConnection = broker.redis.makeDedicatedConnection()
+        self.claimedAhead = ClaimedAhead(window: configuration.prefetchWindow, slots: max(1, configuration.concurrency))
+        self.completions = CompletionBatcher(broker: broker)
     }
 
     private var isStopping: Bool { stopping.withLockedValue { $0 } }
@@ -112,16 +116,23 @@ public final class WorkerRuntime: Service, Sendable {
         while !isStopping {
             await cpuSlots.waitForFree()
             if isStopping { break }
+            if await startClaimedAhead() { continue }
             var free = cpuSlots.take(upTo: cpuSlots.capacity)
+            var wanted = free + max(0, claimedAhead.wanted)
             do {
                 var claimedAny = false
                 var nextDue: Int64?
-                for queue in claimOrder() where free > 0 {
-                    let result = try await broker.claim(queue: queue, limit: free, token: Self.makeToken(), workerID: configuration.workerID)
+                for queue in claimOrder() where wanted > 0 {
+                    let result = try await broker.claim(queue: queue, limit: wanted, token: Self.makeToken(), workerID: configuration.workerID)
                     for job in result.jobs {
-                        free -= 1
                         claimedAny = true
-                        await start(job)
+                        wanted -= 1
+                        if free > 0 {
+                            free -= 1
+                            await start(job)
+                        } else {
+                            claimedAhead.hold(job)
+                        }
                     }
                     if let due = result.nextDueMilliseconds { nextDue = min(nextDue ?? due, due) }
                 }
@@ -137,6 +148,37 @@ public final class WorkerRuntime: Service, Sendable {
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
+        await handBack(claimedAhead.takeAll())
+    }
+
+    /// Starts jobs claimed ahead on the free slots; true when there were any.
+    private func startClaimedAhead() async -> Bool {
+        var startedAny = false
+        while cpuSlots.take(upTo: 1) == 1 {
+            guard let held = claimedAhead.next() else {
+                cpuSlots.release()
+                break
+            }
+            startedAny = true
+            await start(held)
+        }
+        return startedAny
+    }
+
+    /// Starts a claimed-ahead job on a CPU slot the caller holds.
+    private func start(_ held: ClaimedAhead.Held) async {
+        if held.cancelRequested {
+            cpuSlots.release()
+            let cancelled = JobError(type: "cancelled", message: "cancelled on request")
+            Task { await self.finish(held.job, outcome: .failure(cancelled, .cancel)) }
+        } else {
+            await start(held.job)
+        }
+    }
+
+    /// Gives claimed-ahead jobs back to the front of their queue, uncounted.
+    private func handBack(_ jobs: [ClaimedAhead.Held]) async {
+        for held in jobs { _ = try? await broker.release(held.job) }
     }
 
     /// Strict: the configured order. Weighted: a weighted random permutation, so every
@@ -241,7 +283,9 @@ public final class WorkerRuntime: Service, Sendable {
             let resultJSON: String
             switch handler.execution {
             case .cpu(let body):
+                let began = ContinuousClock.now
                 resultJSON = try await threadPool.runIfActive { try body(job.payload, context) }
+                claimedAhead.recordRun(.now - began)
             case .io(let body):
                 resultJSON = try await body(job.payload, context)
             }
@@ -251,8 +295,13 @@ public final class WorkerRuntime: Service, Sendable {
         }
         sink.finish()
         await progressForwarder.value
-        slots.release()
         holdsSlot = false
+        if slots === cpuSlots, !isStopping, let next = claimedAhead.next() {
+            // Hand the slot straight to the next claimed-ahead job: no trip through the claim loop.
+            await start(next)
+        } else {
+            slots.release()
+        }
         // Still heartbeated while its outcome is stored (Redis may be briefly away).
         await finish(job, outcome: outcome)
         running.withLockedValue { $0[job.id] = nil }
@@ -285,7 +334,7 @@ public final class WorkerRuntime: Service, Sendable {
             do {
                 switch outcome {
                 case .success(let resultJSON):
-                    if try await broker.complete(job, resultJSON: resultJSON) {
+                    if try await completions.complete(job, resultJSON: resultJSON) {
                         counters.withLockedValue { $0.processed += 1 }
                     } else {
                         logger.warning("lease lost before completion; result discarded (another run owns the job)", metadata: ["job": "\(job.id)"])
@@ -349,15 +398,19 @@ public final class WorkerRuntime: Service, Sendable {
             if running.withLockedValue({ $0.values.contains { $0.needsHeartbeat(at: now) } }) {
                 await heartbeat()
             }
+            // Jobs claimed ahead are for a steady flow of short jobs; when slots stay busy
+            // longer than that, other workers should have them.
+            await handBack(claimedAhead.takeAll(ifOldestWaited: configuration.claimedAheadMaxWait))
         }
     }
 
     /// Extends every running job's lease; learns which were cancelled or lost.
     func heartbeat() async {
         let renewedAt = ContinuousClock.now
-        let jobs = running.withLockedValue { $0.values.map(\.job) }
+        let jobs = running.withLockedValue { $0.values.map(\.job) } + claimedAhead.jobs
         for (queue, queueJobs) in Dictionary(grouping: jobs, by: \.queue) {
             guard let (lost, cancel) = try? await broker.extendLeases(queue: queue, jobs: queueJobs) else { continue }
+            claimedAhead.apply(lost: lost, cancel: cancel)
             running.withLockedValue { running in
                 for job in queueJobs where !lost.contains(job.id) { running[job.id]?.leaseRenewedAt = renewedAt }
                 for id in lost { running[id]?.context.cancel(reason: CancelReason.leaseLost) }

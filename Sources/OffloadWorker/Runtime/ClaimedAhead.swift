@@ -1,0 +1,80 @@
+import NIOConcurrencyHelpers
+import OffloadCore
+
+/// Jobs a worker claimed before it had a free slot for them, so that short jobs do not
+/// each pay a claim round trip. How many: as many as the slots get through in
+/// `window` at the average run time seen so far, so long CPU jobs are never claimed ahead
+/// and other workers keep getting them. Claimed-ahead jobs hold leases like running ones
+/// (the heartbeat covers them) and go back to the front of their queue if they wait too
+/// long here or the worker stops.
+final class ClaimedAhead: Sendable {
+    struct Held {
+        let job: ClaimedJob
+        let since: ContinuousClock.Instant
+        var cancelRequested = false
+    }
+
+    private struct State {
+        var held: [Held] = []
+        /// Exponentially weighted average of handler run times, in nanoseconds.
+        var averageRunNanoseconds: Double?
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let windowNanoseconds: Double
+    private let slots: Int
+    private let maxAhead: Int
+
+    init(window: Duration, slots: Int, maxAhead: Int = 256) {
+        windowNanoseconds = Double(window.components.seconds) * 1e9 + Double(window.components.attoseconds) / 1e9
+        self.slots = slots
+        self.maxAhead = maxAhead
+    }
+
+    /// How many jobs to claim beyond the free slots now.
+    var wanted: Int {
+        state.withLockedValue { state in
+            guard windowNanoseconds > 0, let average = state.averageRunNanoseconds else { return 0 }
+            let perSlot = windowNanoseconds / max(average, 1_000)
+            return min(maxAhead, Int(perSlot) * slots) - state.held.count
+        }
+    }
+
+    func recordRun(_ duration: Duration) {
+        let nanoseconds = Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+        state.withLockedValue { state in
+            state.averageRunNanoseconds = state.averageRunNanoseconds.map { $0 * 0.9 + nanoseconds * 0.1 } ?? nanoseconds
+        }
+    }
+
+    func hold(_ job: ClaimedJob) {
+        state.withLockedValue { $0.held.append(Held(job: job, since: .now)) }
+    }
+
+    /// The oldest held job, taken out.
+    func next() -> Held? {
+        state.withLockedValue { $0.held.isEmpty ? nil : $0.held.removeFirst() }
+    }
+
+    var jobs: [ClaimedJob] { state.withLockedValue { $0.held.map(\.job) } }
+
+    /// What a heartbeat learned: lost leases are dropped, cancellations remembered.
+    func apply(lost: Set<String>, cancel: Set<String>) {
+        guard !lost.isEmpty || !cancel.isEmpty else { return }
+        state.withLockedValue { state in
+            state.held.removeAll { lost.contains($0.job.id) }
+            for index in state.held.indices where cancel.contains(state.held[index].job.id) {
+                state.held[index].cancelRequested = true
+            }
+        }
+    }
+
+    /// Everything held, when the oldest has waited `maxWait` (or always, with `.zero`).
+    func takeAll(ifOldestWaited maxWait: Duration = .zero) -> [Held] {
+        state.withLockedValue { state in
+            guard let oldest = state.held.first, ContinuousClock.now - oldest.since >= maxWait else { return [] }
+            defer { state.held.removeAll() }
+            return state.held
+        }
+    }
+}
