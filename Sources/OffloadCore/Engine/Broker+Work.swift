@@ -186,6 +186,16 @@ extension Broker {
         ])
     }
 
+    /// Redis's `hash-max-listpack-value`: job hashes with a longer field (the payload, the
+    /// result) take about twice the memory. nil when Redis does not tell (an ACL user
+    /// without CONFIG, or a managed Redis that hides it).
+    public func listpackValueLimit() async -> Int? {
+        guard let reply = try? await send("CONFIG", "GET", "hash-max-listpack-value"), let fields = reply.array, fields.count == 2 else {
+            return nil
+        }
+        return fields[1].string.flatMap(Int.init)
+    }
+
     /// Makes job types known, so the API accepts them (unknown types get a 422).
     public func publishJobTypes(_ types: [String]) async throws(OffloadError) {
         guard !types.isEmpty else { return }

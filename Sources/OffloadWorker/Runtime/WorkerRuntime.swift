@@ -74,6 +74,11 @@ public final class WorkerRuntime: Service, Sendable {
     public func run() async throws {
         threadPool.start()
         await publishJobTypes()
+        if let limit = await broker.listpackValueLimit(), limit < 256 {
+            logger.warning(
+                "Redis hash-max-listpack-value is below 256: each job with a payload or result longer than that takes about twice the memory; set it to 256 or more (docs/semantics.md)",
+                metadata: ["hash-max-listpack-value": "\(limit)"])
+        }
         logger.info(
             "worker started",
             metadata: [
