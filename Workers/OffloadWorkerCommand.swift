@@ -31,7 +31,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: "Claim short jobs ahead of free slots, up to this many milliseconds of work at their average run time (0: never).")
-    var prefetchMs = 1.0
+    var prefetchMs = 5.0
 
     @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redisURL: String?

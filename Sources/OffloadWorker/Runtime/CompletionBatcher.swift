@@ -9,7 +9,7 @@ final class CompletionBatcher: Sendable {
     private struct Waiting {
         let job: ClaimedJob
         let resultJSON: String
-        let continuation: CheckedContinuation<Result<Bool, OffloadError>, Never>
+        let then: @Sendable (Result<Bool, OffloadError>) -> Void
     }
 
     private struct State {
@@ -29,14 +29,20 @@ final class CompletionBatcher: Sendable {
     /// Stores one result; false when the lease was lost (another run owns the job).
     func complete(_ job: ClaimedJob, resultJSON: String) async throws(OffloadError) -> Bool {
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Bool, OffloadError>, Never>) in
-            let startFlushing = state.withLockedValue { state in
-                state.waiting.append(Waiting(job: job, resultJSON: resultJSON, continuation: continuation))
-                defer { state.flushing = true }
-                return !state.flushing
-            }
-            if startFlushing { Task { await self.flush() } }
+            enqueue(job, resultJSON: resultJSON) { continuation.resume(returning: $0) }
         }
         return try outcome.get()
+    }
+
+    /// Stores one result without waiting; `then` runs once it is stored (true), refused
+    /// because the lease was lost (false), or failed.
+    func enqueue(_ job: ClaimedJob, resultJSON: String, then: @escaping @Sendable (Result<Bool, OffloadError>) -> Void) {
+        let startFlushing = state.withLockedValue { state in
+            state.waiting.append(Waiting(job: job, resultJSON: resultJSON, then: then))
+            defer { state.flushing = true }
+            return !state.flushing
+        }
+        if startFlushing { Task { await self.flush() } }
     }
 
     /// Sends batches until nothing waits. Only one flush runs at a time.
@@ -51,9 +57,9 @@ final class CompletionBatcher: Sendable {
             guard !batch.isEmpty else { return }
             do {
                 let stored = try await broker.complete(batch.map { ($0.job, $0.resultJSON) })
-                for (waiting, flag) in zip(batch, stored) { waiting.continuation.resume(returning: .success(flag)) }
+                for (waiting, flag) in zip(batch, stored) { waiting.then(.success(flag)) }
             } catch {
-                for waiting in batch { waiting.continuation.resume(returning: .failure(error)) }
+                for waiting in batch { waiting.then(.failure(error)) }
             }
         }
     }

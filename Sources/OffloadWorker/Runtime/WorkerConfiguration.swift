@@ -38,7 +38,7 @@ public struct WorkerConfiguration: Sendable {
     public var concurrency = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Short jobs are claimed ahead of free slots, up to what the slots get through in
     /// this time at the average run time seen (long jobs: none). Zero turns it off.
-    public var prefetchWindow: Duration = .milliseconds(1)
+    public var prefetchWindow: Duration = .milliseconds(5)
     /// A job claimed ahead that waited this long for a slot goes back to its queue.
     public var claimedAheadMaxWait: Duration = .milliseconds(200)
     /// I/O-bound (`async`) jobs run at once; they hold no thread.

@@ -40,7 +40,7 @@ public final class WorkerRuntime: Service, Sendable {
     private let claimedAhead: ClaimedAhead
     private let completions: CompletionBatcher
     private let stopping = NIOLockedValueBox(false)
-    private let counters = NIOLockedValueBox((processed: 0, failed: 0))
+    private let counters = NIOLockedValueBox((started: 0, processed: 0, failed: 0))
     private let wakeConnection: RedisDedicatedConnection
     private let startedAt = Date()
     private let reportChannel: WorkerReportChannel?
@@ -225,8 +225,26 @@ public final class WorkerRuntime: Service, Sendable {
 
     /// Starts a claimed job; it already holds one CPU slot.
     private func start(_ claimed: ClaimedJob) async {
+        let (job, handler) = prepare(claimed)
+        if case .io? = handler?.execution {
+            // I/O jobs do not need a thread: give the CPU slot back, take an I/O one.
+            cpuSlots.release()
+            await ioSlots.waitForFree()
+            _ = ioSlots.take(upTo: 1)
+            Task {
+                let outcome = await self.run(job, handler: handler)
+                self.ioSlots.release()
+                self.store(job, outcome)
+            }
+        } else {
+            Task { await self.runOnCPUSlot(job, handler: handler) }
+        }
+    }
+
+    /// The job with its own timeout, else its type's default (the supervisor enforces it);
+    /// the supervisor learns it started.
+    private func prepare(_ claimed: ClaimedJob) -> (ClaimedJob, JobRegistry.Handler?) {
         let handler = registry.handler(for: claimed.type)
-        // The job's own timeout, else its type's default; the supervisor enforces it.
         let job = ClaimedJob(
             id: claimed.id, queue: claimed.queue, type: claimed.type, payload: claimed.payload, attempt: claimed.attempt,
             maxAttempts: claimed.maxAttempts, timeoutSeconds: claimed.timeoutSeconds ?? handler?.defaultTimeoutSeconds,
@@ -235,43 +253,45 @@ public final class WorkerRuntime: Service, Sendable {
             .started(
                 queue: job.queue, id: job.id, token: job.token, attempt: job.attempt, maxAttempts: job.maxAttempts,
                 timeoutSeconds: job.timeoutSeconds, leaseMilliseconds: job.leaseMilliseconds))
-        if case .io? = handler?.execution {
-            // I/O jobs do not need a thread: give the CPU slot back, take an I/O one.
-            cpuSlots.release()
-            await ioSlots.waitForFree()
-            _ = ioSlots.take(upTo: 1)
-            Task { await self.execute(job, handler: handler, slots: self.ioSlots) }
-        } else {
-            Task { await self.execute(job, handler: handler, slots: self.cpuSlots) }
+        countStartedJob()
+        return (job, handler)
+    }
+
+    /// Runs a job on the CPU slot it holds, then the claimed-ahead jobs waiting for a slot,
+    /// one after another in this task: short jobs switch threads only to run. Each slot is
+    /// given back (or passed on) as soon as its handler returns; outcomes are stored
+    /// meanwhile, so the next job does not wait for Redis.
+    private func runOnCPUSlot(_ first: ClaimedJob, handler firstHandler: JobRegistry.Handler?) async {
+        var current: (ClaimedJob, JobRegistry.Handler?)? = (first, firstHandler)
+        while let (job, handler) = current {
+            current = nil
+            let outcome = await run(job, handler: handler)
+            if !isStopping, let next = claimedAhead.next() {
+                let nextHandler = registry.handler(for: next.job.type)
+                if next.cancelRequested || nextHandler.map({ if case .io = $0.execution { true } else { false } }) == true {
+                    await start(next)  // takes over the slot and gives it back itself
+                } else {
+                    current = prepare(next.job)
+                }
+            } else {
+                cpuSlots.release()
+            }
+            store(job, outcome)
         }
     }
 
-    private func execute(_ job: ClaimedJob, handler: JobRegistry.Handler?, slots: WorkSlots) async {
-        // The slot is given back as soon as the handler returns, so the claim loop fetches
-        // the next job while this one's outcome is being stored; drain() waits for both.
-        var holdsSlot = true
+    /// Runs the handler (nil: this worker does not know the type) with progress reporting
+    /// and the soft timeout. The job counts as running, and is heartbeated, from here until
+    /// `store` has its outcome in Redis.
+    private func run(_ job: ClaimedJob, handler: JobRegistry.Handler?) async -> JobOutcome {
         _ = outcomesInFlight.take(upTo: 1)
-        defer {
-            if holdsSlot { slots.release() }
-            outcomesInFlight.release()
-            reportChannel?.send(.ended(id: job.id))
-            recycleIfDue()
-        }
         guard let handler else {
-            let error = JobError(type: "unknown_job_type", message: "this worker has no handler for '\(job.type)'")
-            await finish(job, outcome: .failure(error, .retry))
-            return
+            return .failure(JobError(type: "unknown_job_type", message: "this worker has no handler for '\(job.type)'"), .retry)
         }
-        let (updates, sink) = AsyncStream.makeStream(of: (Int, String).self, bufferingPolicy: .bufferingNewest(32))
-        let context = JobContext(job: job, logger: logger) { percent, message in sink.yield((percent, message)) }
-        running.withLockedValue { $0[job.id] = RunningJob(job: job, context: context) }
-        let broker = self.broker
         // Progress goes out in order, and before the job's completion.
-        let progressForwarder = Task {
-            for await (percent, message) in updates {
-                _ = try? await broker.reportProgress(job, percent: percent, message: message)
-            }
-        }
+        let progress = ProgressForwarder(broker: broker, job: job)
+        let context = JobContext(job: job, logger: logger) { percent, message in progress.report(percent: percent, message: message) }
+        running.withLockedValue { $0[job.id] = RunningJob(job: job, context: context) }
 
         // The soft timeout comes first (90% of the hard one) so a cooperative handler
         // can stop cleanly before its process is killed.
@@ -298,18 +318,43 @@ public final class WorkerRuntime: Service, Sendable {
         } catch {
             outcome = Self.classify(error, context: context)
         }
-        sink.finish()
-        await progressForwarder.value
-        holdsSlot = false
-        if slots === cpuSlots, !isStopping, let next = claimedAhead.next() {
-            // Hand the slot straight to the next claimed-ahead job: no trip through the claim loop.
-            await start(next)
-        } else {
-            slots.release()
+        await progress.finish()
+        return outcome
+    }
+
+    /// Stores the outcome without holding up the caller: results go in the next batch;
+    /// failures, and results Redis could not take, go through `finish` and its retries.
+    private func store(_ job: ClaimedJob, _ outcome: JobOutcome) {
+        guard case .success(let resultJSON) = outcome else {
+            Task {
+                await self.finish(job, outcome: outcome)
+                self.stored(job)
+            }
+            return
         }
-        // Still heartbeated while its outcome is stored (Redis may be briefly away).
-        await finish(job, outcome: outcome)
+        completions.enqueue(job, resultJSON: resultJSON) { result in
+            switch result {
+            case .success(true):
+                self.counters.withLockedValue { $0.processed += 1 }
+            case .success(false):
+                self.logger.warning("lease lost before completion; result discarded (another run owns the job)", metadata: ["job": "\(job.id)"])
+            case .failure:
+                Task {
+                    await self.finish(job, outcome: outcome)
+                    self.stored(job)
+                }
+                return
+            }
+            self.stored(job)
+        }
+    }
+
+    /// The job's outcome is in Redis (or given up): it is no longer this worker's.
+    private func stored(_ job: ClaimedJob) {
         running.withLockedValue { $0[job.id] = nil }
+        outcomesInFlight.release()
+        reportChannel?.send(.ended(id: job.id))
+        recycleIfDue()
     }
 
     enum JobOutcome {
@@ -367,18 +412,25 @@ public final class WorkerRuntime: Service, Sendable {
         }
     }
 
-    /// Recycling: stop claiming once the job or memory budget is used up; the process
+    /// Recycling: stop claiming once the memory or job budget is used up; the process
     /// exits when idle and the supervisor replaces it.
     private func recycleIfDue() {
-        var reason: String?
-        if let limit = configuration.maxJobsPerChild {
-            let done = counters.withLockedValue { $0.processed + $0.failed }
-            if done >= limit { reason = "ran \(done) jobs (max \(limit))" }
-        }
         if let limit = configuration.maxMemoryPerChildMB, let resident = Self.residentMemoryMB(), resident > limit {
-            reason = "resident memory \(resident) MiB over \(limit) MiB"
+            retire(reason: "resident memory \(resident) MiB over \(limit) MiB")
         }
-        guard let reason, !isStopping else { return }
+    }
+
+    /// Counted when a job starts, so jobs run back to back on a slot stop at the limit too.
+    private func countStartedJob() {
+        let started = counters.withLockedValue { counters in
+            counters.started += 1
+            return counters.started
+        }
+        if let limit = configuration.maxJobsPerChild, started >= limit { retire(reason: "ran \(started) jobs (max \(limit))") }
+    }
+
+    private func retire(reason: String) {
+        guard !isStopping else { return }
         logger.info("recycling this worker process", metadata: ["reason": "\(reason)"])
         reportChannel?.send(.retiring(reason: reason))
         beginShutdown()
