@@ -152,6 +152,29 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// Every start and end reaches the supervisor, however fast jobs go: a lost "ended"
+    /// would leave it timing a finished job and kill a healthy child at the job's timeout.
+    @Test func manyShortJobsWithATimeoutNeverTripTheSupervisor() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "2"])
+        try await waitUntil("worker registered") { try await harness.inspector.workers().count == 1 }
+        let pid = try #require(try await harness.inspector.workers().first?.pid)
+        var ids: [String] = []
+        for _ in 0..<20 {
+            let batch = (0..<1_000).map { _ in JobSubmission(type: "test.noop", timeoutSeconds: 1) }
+            ids += try await harness.broker.submit(batch: batch).map { try $0.get().id }
+        }
+        try await waitUntil("20,000 jobs done", timeout: .seconds(60)) {
+            try await harness.inspector.counts()["default"]?.completed == ids.count
+        }
+        // Past every job's hard timeout: a job the supervisor still believed running would now cost the child.
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await harness.inspector.workers().map(\.pid) == [pid], "the same child process is still running")
+        let counts = try #require(try await harness.inspector.counts()["default"])
+        #expect(counts.completed == ids.count && counts.dead == 0 && counts.scheduled == 0 && counts.pending == 0)
+        await harness.stack.stop()
+    }
+
     @Test func childrenAreRecycledAfterMaxJobs() async throws {
         let harness = try await Harness()
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--max-jobs-per-child", "5"])

@@ -924,7 +924,10 @@ def scenario_soak(bindir, short):
     samples["start"] = sample()
     backlog_limit = 4000
     while time.time() < end and accepted < max_jobs:
-        if "warm" not in samples and time.time() - started >= warmup:
+        # Warm once results expire as fast as they arrive (3 TTLs), at the warm-up time or
+        # half-way through the job budget, whichever comes first.
+        ran = time.time() - started
+        if "warm" not in samples and ran >= 3.0 * ttl and (ran >= warmup or accepted >= max_jobs // 2):
             samples["warm"] = sample()
         pending = pending_count(r, ["soak"])
         if pending > backlog_limit:

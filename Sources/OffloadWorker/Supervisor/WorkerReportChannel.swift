@@ -44,13 +44,14 @@ enum WorkerReport: Equatable {
 }
 
 /// The child's end of the report pipe (fd 3, named in the environment by the supervisor).
-/// Writes are non-blocking: the supervisor drains the pipe continuously, and a lost line
-/// only costs a slower recovery (the lease still expires).
+/// Writes never block a worker thread: what the pipe cannot take now (the supervisor reads
+/// it every 50 ms) is kept and goes out first on the next report, so no line is lost or
+/// cut. A lost `ended` line would leave the supervisor timing a job that is over.
 public final class WorkerReportChannel: Sendable {
     static let fileDescriptor: Int32 = 3
     static let environmentKey = "OFFLOAD_SUPERVISOR_FD"
     private let fd: Int32
-    private let lock = NIOLock()
+    private let unsent = NIOLockedValueBox<[UInt8]>([])
 
     /// The channel when running under a supervisor, else nil.
     public static func fromEnvironment() -> WorkerReportChannel? {
@@ -63,9 +64,10 @@ public final class WorkerReportChannel: Sendable {
     private init(fd: Int32) { self.fd = fd }
 
     func send(_ report: WorkerReport) {
-        let bytes = Array(report.line.utf8)
-        lock.withLock {
-            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        unsent.withLockedValue { unsent in
+            unsent.append(contentsOf: report.line.utf8)
+            let written = unsent.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written > 0 { unsent.removeFirst(written) }
         }
     }
 }
