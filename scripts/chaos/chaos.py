@@ -902,7 +902,7 @@ def scenario_poison(bindir, short):
 
 def scenario_soak(bindir, short):
     seconds = float(os.environ.get("CHAOS_SOAK_SECONDS", "600"))
-    max_jobs = int(os.environ.get("CHAOS_SOAK_JOBS", "1000000"))
+    max_jobs = int(os.environ.get("CHAOS_SOAK_JOBS", "10000000"))
     res = Result(f"7 Soak ({int(seconds)} s)")
     st = Stack("soak", bindir, workers=1, processes=2, concurrency=2, lease_ms=30000, queues=("soak",))
     st.start()
