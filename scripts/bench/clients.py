@@ -307,12 +307,12 @@ def run_cpu(args):
     t0 = system.submit_primes(below, args.jobs)
     times = system.primes_times(args.jobs)
     wall = (max(end for _, end in times) - t0) * 1000
-    in_parallel = statistics.median((end - start) * 1000 for start, end in times)
+    durations = [(end - start) * 1000 for start, end in times]
     ideal = args.jobs * single / 2
     # Job time in parallel against alone tells CPU contention (caches, the API and Redis on
-    # the same cores) from time lost between jobs.
-    return {**result, "jobs": args.jobs, "parallel_job_ms": in_parallel, "wall_ms": wall, "ideal_ms": ideal,
-            "efficiency": ideal / wall, "busy_share": args.jobs * in_parallel / 2 / wall}
+    # the same cores) from time lost between jobs, which is what the slots' idle share is.
+    return {**result, "jobs": args.jobs, "parallel_job_ms": statistics.median(durations), "wall_ms": wall,
+            "ideal_ms": ideal, "efficiency": ideal / wall, "busy_share": sum(durations) / 2 / wall}
 
 
 def jobs_for(args, single):
