@@ -53,10 +53,11 @@ bench-api: deps
 bench-workers: deps
 	@scripts/bench/workers.sh
 
-## Offload against FastAPI + Celery and Sidekiq: HTTP submit and end-to-end no-op jobs (scripts/peers/bench.sh).
-.PHONY: bench-peers
-bench-peers: deps
-	@scripts/peers/bench.sh
+## Offload side by side with FastAPI + Celery and Sidekiq, steps (a)-(g); writes the results into
+## docs/benchmarks.md. STEPS="a b", RUNS=3, QUICK=1 and the sizes: see scripts/bench/run.sh.
+.PHONY: bench
+bench: deps
+	@scripts/bench/run.sh
 
 ## Refresh docs/images/dashboard.png from a real stack in headless Chromium.
 dashboard-screenshot: deps

@@ -12,6 +12,7 @@ enum Jobs {
         registry.register(HTTPFetch())
         if includeTestJobs {
             registry.register(TestJobs.Noop())
+            registry.register(TestJobs.StartedAt())
             registry.register(TestJobs.Sleep())
             registry.register(TestJobs.Fail())
             registry.register(TestJobs.Crash())

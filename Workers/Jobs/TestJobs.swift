@@ -13,6 +13,22 @@ enum TestJobs {
         func run(_ input: Empty, context: JobContext) throws -> Empty { Empty() }
     }
 
+    /// Returns the wall-clock time its handler started, in microseconds since the Unix
+    /// epoch: a client on the same machine takes the time before it submits and gets the
+    /// pickup latency, submit to handler start, end to end.
+    struct StartedAt: CPUJob {
+        static let name = "test.started-at"
+        typealias Input = Empty
+        struct Output: Codable, Sendable {
+            let startedAtUs: Int64
+            enum CodingKeys: String, CodingKey { case startedAtUs = "started_at_us" }
+        }
+
+        func run(_ input: Empty, context: JobContext) throws -> Output {
+            Output(startedAtUs: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+        }
+    }
+
     /// Waits on its thread, reporting progress, honouring cancellation.
     struct Sleep: CPUJob {
         static let name = "test.sleep"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the peers that `make bench-peers` compares Offload with, in the project's own
-# places: FastAPI + uvicorn + Celery (Redis broker) in the virtualenv .venv-peers with the
-# versions pinned in scripts/peers/requirements.txt, and Sidekiq from Debian (ruby-sidekiq).
+# Installs what `make bench` needs besides Offload, in the project's own places: the peers
+# it compares Offload with, FastAPI + uvicorn + Celery (Redis broker) in the virtualenv
+# .venv-peers with the versions pinned in scripts/peers/requirements.txt (matplotlib for the
+# plots too), Sidekiq from Debian (ruby-sidekiq), and wrk.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
