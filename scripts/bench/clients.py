@@ -105,7 +105,9 @@ class Offload:
         return t0
 
     def pending(self):
-        return self.redis.zcard("offload:{default}:pending")
+        # One list per priority level in use (see OffloadKeys).
+        levels = self.redis.zrange("offload:{default}:pending", 0, -1)
+        return sum(self.redis.llen(b"offload:{default}:pending:" + level) for level in levels)
 
     def primes_times(self, count):
         # Jobs start in FIFO order: wait on the last one first, so the client stays idle.
