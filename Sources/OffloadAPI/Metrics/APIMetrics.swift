@@ -58,8 +58,8 @@ final class APIMetrics: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    func register<Context: RequestContext>(on router: Router<Context>, inspector: Inspector) {
-        router.get("metrics") { _, _ in
+    func register<Context: RequestContext>(on routes: RouteTable<Context>, inspector: Inspector) {
+        routes.get("metrics") { _, _ in
             try await self.refresh(from: inspector)
             var bytes: [UInt8] = []
             self.registry.emit(into: &bytes)

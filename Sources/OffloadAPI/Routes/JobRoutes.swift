@@ -15,8 +15,8 @@ struct JobRoutes<Context: RequestContext>: Sendable {
     static var maxBatch: Int { 1000 }
     static var maxWaitSeconds: Int { 60 }
 
-    func register(on router: Router<Context>) {
-        let jobs = router.group("v1/jobs")
+    func register(on routes: RouteTable<Context>) {
+        let jobs = routes.group("v1/jobs")
         jobs.post(use: submit)
         jobs.get(use: list)
         jobs.post("batch", use: submitBatch)
