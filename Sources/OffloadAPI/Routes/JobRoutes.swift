@@ -28,7 +28,7 @@ struct JobRoutes<Context: RequestContext>: Sendable {
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
         let body = try await collectBody(request)
-        let submitRequest = try RequestDecoding.decode(SubmitRequest.self, from: body.readableBytesView)
+        let submitRequest = try SubmitRequest.decode(body)
         let idempotencyKey = request.headers[.init("Idempotency-Key")!]
         let submission = try submitRequest.submission(idempotencyKey: idempotencyKey)
         try submission.validate()
