@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Property-based API tests: Schemathesis reads the OpenAPI document the running API serves
 # (/openapi.json) and checks every operation against it: no server errors, documented
-# status codes, content types, headers and response schemas. Starts its own redis-server,
+# status codes, content types, headers and response schemas, and a method a path does not
+# document answered with 405 and an `Allow` header. Starts its own redis-server,
 # offload-api and offload-worker (--enable-test-jobs) on free ports and stops them on exit.
 #
 #   SCHEMATHESIS_SEED=1234 scripts/schemathesis.sh      # replay a run
@@ -121,7 +122,7 @@ TOML
 venv_bin="$PWD/$venv/bin"
 cd "$workdir"
 SCHEMATHESIS_HOOKS="$workdir/hooks.py" "$venv_bin/schemathesis" --config-file "$workdir/schemathesis.toml" run "$base/openapi.json" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance \
   --max-examples "$max_examples" \
   --seed "$seed" \
   --request-timeout 3 \

@@ -9,6 +9,8 @@ public struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible 
         /// No worker has published this job type.
         case unknownJobType = "unknown_job_type"
         case notFound = "not_found"
+        /// The path exists but does not answer this HTTP method.
+        case methodNotAllowed = "method_not_allowed"
         /// The job is in a state that does not allow the action.
         case conflict
         /// The queue is at its max depth; try again later.

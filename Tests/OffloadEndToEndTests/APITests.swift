@@ -157,6 +157,42 @@ import Glibc
         await stack.stop()
     }
 
+    /// A known path asked with a method it does not have: 405, `Allow` with the path's methods
+    /// and the JSON error. An unknown path stays 404 whatever the method.
+    @Test func wrongMethodGives405WithAllow() async throws {
+        let stack = try OffloadStack(redisURL: TestRedis.url)
+        try await stack.startAPI()
+        let cases: [(method: String, path: String, allow: String)] = [
+            ("PUT", "/v1/jobs", "GET, POST"),
+            ("DELETE", "/healthz", "GET"),
+            ("POST", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W", "DELETE, GET"),
+            ("GET", "/v1/jobs/batch", "POST"),
+            ("PATCH", "/v1/queues/default/settings", "PUT"),
+            ("OPTIONS", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W/retry", "POST"),
+            ("POST", "/", "GET"),
+        ]
+        for (method, path, allow) in cases {
+            let response = try await stack.request(method, path, body: Data("{}".utf8))
+            #expect(response.status == 405, "\(method) \(path): HTTP \(response.status) \(response.text.prefix(300))")
+            #expect(response.header("allow") == allow, "\(method) \(path): Allow \(response.header("allow") ?? "missing")")
+            #expect(response.header("content-type")?.hasPrefix("application/json") == true, "\(method) \(path)")
+            #expect(Self.errorCode(response) == "method_not_allowed", "\(method) \(path): \(response.text.prefix(300))")
+            let message = (response.object["error"] as? [String: Any])?["message"] as? String
+            #expect(message?.contains(allow) == true, "\(method) \(path): the message names the allowed methods")
+        }
+        let head = try await stack.request("HEAD", "/v1/queues")
+        #expect(head.status == 405 && head.header("allow") == "GET", "HEAD /v1/queues: HTTP \(head.status)")
+        for (method, path) in [("PUT", "/v1/nope"), ("GET", "/v1/jobs/x/cancel"), ("DELETE", "/v2/jobs"), ("POST", "/v1/queues/default")] {
+            let response = try await stack.request(method, path, body: Data("{}".utf8))
+            #expect(response.status == 404, "\(method) \(path): HTTP \(response.status)")
+            #expect(response.header("allow") == nil, "\(method) \(path)")
+            #expect(Self.errorCode(response) == "not_found", "\(method) \(path): \(response.text.prefix(300))")
+        }
+        // The right method still works on the same paths.
+        #expect(try await stack.get("/healthz").status == 200)
+        await stack.stop()
+    }
+
     @Test func backpressureGives429WithRetryAfter() async throws {
         let (stack, _) = try await Self.readyStack()
         let queue = "bp-\(UUID().uuidString.prefix(6))"
@@ -180,6 +216,9 @@ import Glibc
         #expect(Self.errorCode(missing) == "unauthorized")
         #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "Bearer wrong"]).status == 401)
         #expect(try await stack.get("/v1/queues").status == 401)
+        // The token is checked before the method: a wrong method without it is 401, with it 405.
+        #expect(try await stack.request("PUT", "/v1/jobs").status == 401)
+        #expect(try await stack.request("PUT", "/v1/jobs", headers: ["Authorization": "Bearer s3cret-token"]).status == 405)
         #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "Bearer s3cret-token"]).status == 202)
         #expect(!(stack.api?.output.contains("s3cret-token") ?? true), "the token never appears in logs")
         await stack.stop()

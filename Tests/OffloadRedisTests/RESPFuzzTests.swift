@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import OffloadTestSupport
 import Testing
 
 @testable import OffloadRedis
@@ -11,25 +12,7 @@ import Testing
 ///
 /// The seed is printed; `OFFLOAD_FUZZ_SEED=<n> swift test --filter RESPFuzzTests` replays a run.
 @Suite struct RESPFuzzTests {
-    /// SplitMix64: small, fast, and the same sequence on every platform for a seed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let cases = 20_000
-
-    static var seed: UInt64 {
-        if let text = ProcessInfo.processInfo.environment["OFFLOAD_FUZZ_SEED"], let value = UInt64(text) { return value }
-        return UInt64.random(in: 1...UInt64(UInt32.max))
-    }
 
     // MARK: Generation and encoding
 
@@ -119,7 +102,7 @@ import Testing
     // MARK: Properties
 
     @Test func randomRepliesRoundTripAndCorruptionNeverCrashes() {
-        let seed = Self.seed
+        let seed = SplitMix64.fuzzSeed
         print("RESPFuzzTests seed \(seed) (replay with OFFLOAD_FUZZ_SEED=\(seed))")
         var rng = SplitMix64(seed: seed)
         var stats = (valid: 0, truncated: 0, corrupted: 0, errors: 0, corruptedValues: 0)

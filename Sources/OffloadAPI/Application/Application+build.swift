@@ -27,15 +27,17 @@ public func buildApplication(
     if let token = configuration.apiToken {
         router.add(middleware: AuthMiddleware(token: token))
     }
-    HealthRoutes(broker: broker).register(on: router)
-    metrics.register(on: router, inspector: inspector)
+    let routes = RouteTable(router: router)
+    HealthRoutes(broker: broker).register(on: routes)
+    metrics.register(on: routes, inspector: inspector)
     JobRoutes(
         broker: broker, inspector: inspector, catalog: JobTypeCatalog(inspector: inspector),
         watcher: JobEventWatcher(inspector: inspector), maxBodyBytes: configuration.maxBodyBytes, metrics: metrics
-    ).register(on: router)
-    QueueRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
-    OpenAPIRoutes().register(on: router)
-    DashboardRoutes(inspector: inspector).register(on: router)
+    ).register(on: routes)
+    QueueRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: routes)
+    OpenAPIRoutes().register(on: routes)
+    DashboardRoutes(inspector: inspector).register(on: routes)
+    routes.addMethodNotAllowedFallback()
 
     return Application(
         router: router,

@@ -14,6 +14,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("internal error", metadata: ["error": "\(error.message)"])
             }
             return Self.response(for: error)
+        } catch let error as MethodNotAllowed {
+            let message = "\(error.method.rawValue.prefix(32)) is not allowed here; allowed: \(error.allowHeader)"
+            return Self.response(for: OffloadError(.methodNotAllowed, message), headers: [.allow: error.allowHeader])
         } catch let error as HTTPError {
             return Self.response(for: OffloadError(Self.code(for: error.status), error.body ?? error.status.reasonPhrase))
         } catch let error as any HTTPResponseError {
@@ -29,6 +32,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .malformed: return .badRequest
         case .invalid, .unknownJobType: return .unprocessableContent
         case .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
         case .conflict, .leaseLost: return .conflict
         case .queueFull: return .tooManyRequests
         case .unauthorized: return .unauthorized
@@ -44,16 +48,18 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case 404: return .notFound
         case 401: return .unauthorized
         case 413: return .payloadTooLarge
-        case 405, 409: return .conflict
+        case 405: return .methodNotAllowed
+        case 409: return .conflict
         case 422: return .invalid
         case 400..<500: return .malformed
         default: return .internalError
         }
     }
 
-    static func response(for error: OffloadError) -> Response {
+    static func response(for error: OffloadError, headers extraHeaders: HTTPFields = [:]) -> Response {
         let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
         var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extraHeaders)
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         let data = (try? OffloadJSON.compact.encode(body)) ?? Data()
         return Response(status: status(for: error.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOConcurrencyHelpers
 import OffloadCore
 import Prometheus
 
@@ -6,13 +7,28 @@ import Prometheus
 /// from Redis at scrape time (so any API replica reports the same queue state).
 final class APIMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
+    /// Submit counters by queue and job type, kept so a submit does not look its counter up
+    /// in the registry (which checks the name and labels) every time.
+    private let submittedCounters = NIOLockedValueBox([SubmittedLabels: Counter]())
+
+    private struct SubmittedLabels: Hashable {
+        let queue: String
+        let type: String
+    }
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
     }
 
     func submitted(queue: String, type: String) {
-        registry.makeCounter(name: "offload_jobs_submitted_total", labels: [("queue", queue), ("type", type)]).increment()
+        let labels = SubmittedLabels(queue: queue, type: type)
+        if let counter = submittedCounters.withLockedValue({ $0[labels] }) {
+            counter.increment()
+            return
+        }
+        let counter = registry.makeCounter(name: "offload_jobs_submitted_total", labels: [("queue", queue), ("type", type)])
+        submittedCounters.withLockedValue { $0[labels] = counter }
+        counter.increment()
     }
 
     func refresh(from inspector: Inspector) async throws(OffloadError) {
@@ -58,8 +74,8 @@ final class APIMetrics: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    func register<Context: RequestContext>(on router: Router<Context>, inspector: Inspector) {
-        router.get("metrics") { _, _ in
+    func register<Context: RequestContext>(on routes: RouteTable<Context>, inspector: Inspector) {
+        routes.get("metrics") { _, _ in
             try await self.refresh(from: inspector)
             var bytes: [UInt8] = []
             self.registry.emit(into: &bytes)

@@ -1,10 +1,11 @@
 import Foundation
+import NIOCore
 import OffloadCore
 
 /// The body of `POST /v1/jobs` (and each item of a batch).
 struct SubmitRequest: Decodable, Sendable {
     let type: String
-    let payload: JSONValue?
+    let payload: Payload?
     let queue: String?
     let priority: Int?
     let delaySeconds: Double?
@@ -14,6 +15,24 @@ struct SubmitRequest: Decodable, Sendable {
     let timeoutSeconds: Int?
     let resultTTLSeconds: Int?
     let leaseMs: Int?
+
+    /// What JSONDecoder made of the payload, or the canonical text of an object that
+    /// `SubmitBodyReader` read (the text `JSONValue.jsonText` would write for it).
+    enum Payload: Decodable, Sendable {
+        case value(JSONValue)
+        case canonicalObject(String)
+
+        init(from decoder: any Decoder) throws {
+            self = .value(try JSONValue(from: decoder))
+        }
+    }
+
+    /// The body of a single submit: `SubmitBodyReader` for the shape clients nearly always
+    /// send, JSONDecoder for everything else (and for every error).
+    static func decode(_ body: ByteBuffer) throws(OffloadError) -> SubmitRequest {
+        if let request = SubmitBodyReader.read(body) { return request }
+        return try RequestDecoding.decode(SubmitRequest.self, from: body.readableBytesView)
+    }
 
     enum CodingKeys: String, CodingKey {
         case type, payload, queue, priority
@@ -37,11 +56,16 @@ struct SubmitRequest: Decodable, Sendable {
             }
             runAtMilliseconds = Int64(date.timeIntervalSince1970 * 1000)
         }
-        if case .some(let payload) = payload, case .object = payload {} else if payload != nil {
-            throw OffloadError(.invalid, "payload must be a JSON object")
+        let payloadText: String
+        switch payload {
+        case nil: payloadText = "{}"
+        case .canonicalObject(let text): payloadText = text
+        case .value(let value):
+            guard case .object = value else { throw OffloadError(.invalid, "payload must be a JSON object") }
+            payloadText = value.jsonText
         }
         return JobSubmission(
-            type: type, payload: (payload ?? .object([:])).jsonText, queue: queue ?? "default", priority: priority ?? 0,
+            type: type, payload: payloadText, queue: queue ?? "default", priority: priority ?? 0,
             delaySeconds: delaySeconds, runAtMilliseconds: runAtMilliseconds, maxAttempts: maxAttempts,
             timeoutSeconds: timeoutSeconds, resultTTLSeconds: resultTTLSeconds, leaseMilliseconds: leaseMs,
             idempotencyKey: idempotencyKey)
@@ -77,5 +101,3 @@ enum RequestDecoding {
         keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 }
-
-import NIOCore

@@ -10,11 +10,11 @@ struct DashboardRoutes<Context: RequestContext>: Sendable {
 
     static var maxMinutes: Int { 120 }
 
-    func register(on router: Router<Context>) {
+    func register(on routes: RouteTable<Context>) {
         for asset in DashboardAssets.all {
-            router.get(RouterPath(asset.path)) { _, _ in asset.response() }
+            routes.get(RouterPath(asset.path)) { _, _ in asset.response() }
         }
-        router.get("v1/queues/{name}/throughput") { request, context in
+        routes.get("v1/queues/{name}/throughput") { request, context in
             let name = try QueueRoutes<Context>.queueName(context)
             var minutes = 15
             if let text = request.uri.queryParameters.get("minutes") {

@@ -6,9 +6,9 @@ import OffloadRedis
 struct HealthRoutes<Context: RequestContext>: Sendable {
     let broker: Broker
 
-    func register(on router: Router<Context>) {
-        router.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
-        router.get("readyz") { _, _ in
+    func register(on routes: RouteTable<Context>) {
+        routes.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
+        routes.get("readyz") { _, _ in
             do {
                 _ = try await broker.redis.send("PING")
             } catch let error as RedisError {

@@ -6,7 +6,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Offload",
     "version": "1.0.0",
-    "description": "Enqueue jobs into Redis and read their results; operate queues and see workers. Errors are `{\"error\": {\"code\", \"message\"}}` with the status of the code. When the server has an API token (`OFFLOAD_API_TOKEN`), every route but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`."
+    "description": "Enqueue jobs into Redis and read their results; operate queues and see workers. Errors are `{\"error\": {\"code\", \"message\"}}` with the status of the code. A path asked with a method it does not have answers 405 `method_not_allowed` with an `Allow` header listing the path's methods; an unknown path answers 404. When the server has an API token (`OFFLOAD_API_TOKEN`), every route but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`."
   },
   "tags": [
     {
@@ -1169,6 +1169,7 @@ enum OpenAPIDocument {
           "invalid_argument",
           "unknown_job_type",
           "not_found",
+          "method_not_allowed",
           "conflict",
           "queue_full",
           "unauthorized",

@@ -6,35 +6,35 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
     let inspector: Inspector
     let maxBodyBytes: Int
 
-    func register(on router: Router<Context>) {
-        router.get("v1/queues") { _, _ in
+    func register(on routes: RouteTable<Context>) {
+        routes.get("v1/queues") { _, _ in
             try JSONResponse.make(QueueList(queues: try await inspector.queues()))
         }
-        router.post("v1/queues/{name}/pause") { _, context in
+        routes.post("v1/queues/{name}/pause") { _, context in
             let name = try Self.queueName(context)
             try await inspector.pause(queue: name)
             return try JSONResponse.make(QueueState(name: name, paused: true))
         }
-        router.post("v1/queues/{name}/resume") { _, context in
+        routes.post("v1/queues/{name}/resume") { _, context in
             let name = try Self.queueName(context)
             try await inspector.resume(queue: name)
             return try JSONResponse.make(QueueState(name: name, paused: false))
         }
-        router.put("v1/queues/{name}/settings") { request, context in
+        routes.put("v1/queues/{name}/settings") { request, context in
             let name = try Self.queueName(context)
             let body = try await Self.collect(request, limit: maxBodyBytes)
             let settings = try RequestDecoding.decode(QueueSettings.self, from: body.readableBytesView)
             try await inspector.setMaxDepth(queue: name, settings.maxDepth)
             return try JSONResponse.make(settings)
         }
-        router.delete("v1/queues/{name}/jobs") { request, context in
+        routes.delete("v1/queues/{name}/jobs") { request, context in
             let name = try Self.queueName(context)
             guard let stateText = request.uri.queryParameters.get("state"), let state = JobState(rawValue: stateText) else {
                 throw OffloadError(.invalid, "state is required: one of scheduled, pending, completed, dead, cancelled")
             }
             return try JSONResponse.make(PurgeResult(deleted: try await inspector.purge(queue: name, state: state)))
         }
-        router.get("v1/workers") { _, _ in
+        routes.get("v1/workers") { _, _ in
             try JSONResponse.make(WorkerList(workers: try await inspector.workers()))
         }
     }

@@ -1,6 +1,12 @@
 import NIOConcurrencyHelpers
 import OffloadRedis
 
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// The queue engine: submits jobs and carries out every job state change through the
 /// Lua scripts in `LuaScripts`. Worker-side operations are in `Broker+Work.swift`;
 /// reading and operating queues is the `Inspector`'s.
@@ -11,6 +17,8 @@ public final class Broker: Sendable {
     public let settings: BrokerSettings
     /// Queues this process already added to the queue set, to skip the SADD next time.
     private let registeredQueues = NIOLockedValueBox(Set<String>())
+    /// The random part of job ids.
+    private let idRandomness = NIOLockedValueBox(BufferedSystemRandom())
 
     public init(redis: RedisClient, settings: BrokerSettings = BrokerSettings(), clock: any OffloadClock = SystemClock()) {
         self.redis = redis
@@ -21,9 +29,13 @@ public final class Broker: Sendable {
 
     // MARK: Submit
 
+    /// Enqueues one job: the path every API submit takes, so it skips the batch's
+    /// bookkeeping.
     public func submit(_ submission: JobSubmission) async throws(OffloadError) -> SubmittedJob {
-        let results = try await submit(batch: [submission])
-        return try results[0].get()
+        try submission.validate()
+        let command = try await enqueueCommand(submission, now: clock.nowMilliseconds())
+        let replies = try await pipelineEnqueues([command], queues: CollectionOfOne(submission.queue))
+        return try Self.submitted(from: replies[0], queue: submission.queue)
     }
 
     /// Enqueues many jobs in one Redis round trip. Each job gets its own outcome: an
@@ -42,25 +54,32 @@ public final class Broker: Sendable {
                 outcomes[index] = .failure(error)
             }
         }
-        let newQueues = registeredQueues.withLockedValue { known in
-            Set(submissions.map(\.queue)).filter { Validation.isQueueName($0) && !known.contains($0) }
-        }
-        if !newQueues.isEmpty {
-            commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
-        }
-
-        let replies = try await pipelineWithScripts(commands)
-        if !newQueues.isEmpty, replies.last?.int != nil {
-            registeredQueues.withLockedValue { $0.formUnion(newQueues) }
-        }
+        let replies = try await pipelineEnqueues(commands, queues: submissions.lazy.map(\.queue))
         for (position, index) in commandIndex.enumerated() {
             outcomes[index] = Result { () throws(OffloadError) in try Self.submitted(from: replies[position], queue: submissions[index].queue) }
         }
         return outcomes.map { $0! }
     }
 
+    /// Sends enqueue commands in one round trip, with an SADD of the queues this process
+    /// has not put in the queue set yet; the replies are the commands' replies, in order.
+    private func pipelineEnqueues(_ enqueues: [RedisCommand], queues: some Sequence<String>) async throws(OffloadError) -> [RESPValue] {
+        let newQueues = registeredQueues.withLockedValue { known in
+            Set(queues.filter { !known.contains($0) && Validation.isQueueName($0) })
+        }
+        var commands = enqueues
+        if !newQueues.isEmpty {
+            commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
+        }
+        let replies = try await pipelineWithScripts(commands)
+        if !newQueues.isEmpty, replies.last?.int != nil {
+            registeredQueues.withLockedValue { $0.formUnion(newQueues) }
+        }
+        return replies
+    }
+
     private func enqueueCommand(_ submission: JobSubmission, now: Int64) async throws(OffloadError) -> RedisCommand {
-        let id = JobID.make(queue: submission.queue, milliseconds: now)
+        let id = idRandomness.withLockedValue { JobID.make(queue: submission.queue, milliseconds: now, using: &$0) }
         let queue = keys.queue(submission.queue)
         var runAt: Int64 = 0
         if let delay = submission.delaySeconds, delay > 0 { runAt = now + Int64(delay * 1000) }
@@ -74,7 +93,8 @@ public final class Broker: Sendable {
         return try await scriptCommand(
             LuaScripts.enqueue,
             keys: [
-                queue.pendingLevels, queue.scheduled, queue.signal, queue.events, queue.settings, job, submission.idempotencyKey.map { queue.idempotency($0) } ?? job,
+                queue.pendingLevels, queue.scheduled, queue.signal, queue.events, queue.settings, job,
+                submission.idempotencyKey.map { queue.idempotency($0) } ?? job,
             ],
             arguments: [
                 .string(id), .string(submission.type), .string(submission.payload), .string(String(now)),
@@ -166,5 +186,21 @@ extension RESPValue {
     var isNoScript: Bool {
         if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
         return false
+    }
+}
+
+/// The system's random bytes (`arc4random_buf`: one `getrandom` call on Linux), read 256
+/// at a time: `SystemRandomNumberGenerator` makes a system call per 8 bytes, two per job id.
+struct BufferedSystemRandom: RandomNumberGenerator {
+    private var words = [UInt64](repeating: 0, count: 32)
+    private var position = 32
+
+    mutating func next() -> UInt64 {
+        if position == words.count {
+            words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+            position = 0
+        }
+        defer { position += 1 }
+        return words[position]
     }
 }

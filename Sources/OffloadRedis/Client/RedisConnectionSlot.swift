@@ -24,15 +24,23 @@ final class RedisConnectionSlot: Sendable {
         self.logger = logger
     }
 
+    private enum Taken {
+        case open(RedisConnection)
+        case pending(EventLoopFuture<RedisConnection>)
+        case shutDown
+    }
+
     func connection() async throws(RedisError) -> RedisConnection {
-        let taken: EventLoopFuture<RedisConnection>? = state.withLockedValue { state in
+        let taken: Taken = state.withLockedValue { state in
             switch state {
             case .connected(let connection) where connection.isActive:
-                return eventLoop.makeSucceededFuture(connection)
+                // Handed out directly: awaiting even a succeeded future hops to the event
+                // loop and back, which every command would pay for.
+                return .open(connection)
             case .connecting(let future):
-                return future
+                return .pending(future)
             case .shutDown:
-                return nil
+                return .shutDown
             case .idle, .connected:
                 let promise = eventLoop.makePromise(of: RedisConnection.self)
                 let configuration = self.configuration, eventLoop = self.eventLoop, logger = self.logger
@@ -40,10 +48,15 @@ final class RedisConnectionSlot: Sendable {
                     try await RedisConnection.connect(configuration: configuration, eventLoop: eventLoop, logger: logger)
                 }
                 state = .connecting(promise.futureResult)
-                return promise.futureResult
+                return .pending(promise.futureResult)
             }
         }
-        guard let future = taken else { throw .unavailable("client is shut down") }
+        let future: EventLoopFuture<RedisConnection>
+        switch taken {
+        case .open(let connection): return connection
+        case .pending(let pending): future = pending
+        case .shutDown: throw .unavailable("client is shut down")
+        }
         do {
             let connection = try await future.get()
             let shutDown = state.withLockedValue { state -> Bool in
