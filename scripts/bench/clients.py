@@ -364,12 +364,20 @@ async def pace(url, rate, duration):
 
     async def one():
         nonlocal failures
-        connection = idle.pop() if idle else await Connection.open(url)
         sent = time.perf_counter()
-        status, _ = await connection.get(url.path or "/")
-        latencies.append(time.perf_counter() - sent)
-        failures += status != 200
-        idle.append(connection)
+        for attempt in (1, 2):
+            try:
+                connection = idle.pop() if idle and attempt == 1 else await Connection.open(url)
+                status, _ = await connection.get(url.path or "/")
+            except (OSError, asyncio.IncompleteReadError):
+                # A keep-alive connection the server closed (uvicorn does after 5 s idle,
+                # which a blocked event loop makes likely): once more on a new one.
+                continue
+            latencies.append(time.perf_counter() - sent)
+            failures += status != 200
+            idle.append(connection)
+            return
+        failures += 1
 
     loop = asyncio.get_running_loop()
     start, tasks = loop.time() + 0.05, []
