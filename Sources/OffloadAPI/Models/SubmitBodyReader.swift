@@ -36,35 +36,42 @@ struct SubmitBodyReader {
         var payload: SubmitRequest.Payload?
         var queue: String?, runAt: String?
         var priority: Int?, delay: Int?, maxAttempts: Int?, timeout: Int?, resultTTL: Int?, lease: Int?
-        var seen = Set<String>()
+        var seen: UInt16 = 0  // one bit per field, to leave repeated fields to JSONDecoder
         skipSpace()
         guard take(UInt8(ascii: "{")) else { return nil }
         skipSpace()
         if take(UInt8(ascii: "}")) { return nil }  // no type: JSONDecoder says so
         while true {
-            guard let key = string(), seen.insert(key).inserted else { return nil }
+            guard let key = string() else { return nil }
             skipSpace()
             guard take(UInt8(ascii: ":")) else { return nil }
             skipSpace()
+            let field: Int
             switch key {
-            case "type": guard let value = string() else { return nil }; type = value
+            case "type":
+                field = 0
+                guard let value = string() else { return nil }
+                type = value
             case "payload":
+                field = 1
                 if !takeNull() {
                     guard peek == UInt8(ascii: "{") else { return nil }
                     var text: [UInt8] = []
                     guard value(into: &text, depth: 0) else { return nil }
                     payload = .canonicalObject(String(decoding: text, as: UTF8.self))
                 }
-            case "queue": guard optionalString(&queue) else { return nil }
-            case "run_at": guard optionalString(&runAt) else { return nil }
-            case "priority": guard optionalNumber(&priority) else { return nil }
-            case "delay_seconds": guard optionalNumber(&delay) else { return nil }
-            case "max_attempts": guard optionalNumber(&maxAttempts) else { return nil }
-            case "timeout_seconds": guard optionalNumber(&timeout) else { return nil }
-            case "result_ttl_seconds": guard optionalNumber(&resultTTL) else { return nil }
-            case "lease_ms": guard optionalNumber(&lease) else { return nil }
+            case "queue": field = 2; guard optionalString(&queue) else { return nil }
+            case "run_at": field = 3; guard optionalString(&runAt) else { return nil }
+            case "priority": field = 4; guard optionalNumber(&priority) else { return nil }
+            case "delay_seconds": field = 5; guard optionalNumber(&delay) else { return nil }
+            case "max_attempts": field = 6; guard optionalNumber(&maxAttempts) else { return nil }
+            case "timeout_seconds": field = 7; guard optionalNumber(&timeout) else { return nil }
+            case "result_ttl_seconds": field = 8; guard optionalNumber(&resultTTL) else { return nil }
+            case "lease_ms": field = 9; guard optionalNumber(&lease) else { return nil }
             default: return nil
             }
+            guard seen & (1 << field) == 0 else { return nil }
+            seen |= 1 << field
             skipSpace()
             if take(UInt8(ascii: ",")) {
                 skipSpace()

@@ -1,13 +1,13 @@
 import DequeModule
 import NIOCore
 
-/// What the client writes into the channel: encoded commands and the promise that
-/// receives their replies, in order.
+/// What the client writes into the channel: encoded commands and the caller waiting for
+/// their replies, in order. The handler resumes the caller exactly once, on the loop.
 struct RedisRequest {
     var bytes: ByteBuffer
     /// How many replies `bytes` produces (1 for a command, n for a pipeline).
     var replyCount: Int
-    var promise: EventLoopPromise<[RESPValue]>
+    var caller: UnsafeContinuation<[RESPValue], any Error>
     var deadline: NIODeadline
 }
 
@@ -22,7 +22,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Waiter {
-        var promise: EventLoopPromise<[RESPValue]>
+        var caller: UnsafeContinuation<[RESPValue], any Error>
         var remaining: Int
         var replies: [RESPValue]
         var deadline: NIODeadline
@@ -36,13 +36,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         if closedError != nil {
-            request.promise.fail(RedisError.notSent)
+            request.caller.resume(throwing: RedisError.notSent)
             promise?.fail(RedisError.notSent)
             return
         }
         var replies: [RESPValue] = []
         replies.reserveCapacity(request.replyCount)
-        waiters.append(Waiter(promise: request.promise, remaining: request.replyCount, replies: replies, deadline: request.deadline))
+        waiters.append(Waiter(caller: request.caller, remaining: request.replyCount, replies: replies, deadline: request.deadline))
         context.write(wrapOutboundOut(request.bytes), promise: promise)
         if timeoutCheck == nil { scheduleTimeoutCheck(context: context, at: request.deadline) }
     }
@@ -59,7 +59,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 waiters[waiters.startIndex].remaining -= 1
                 if waiters[waiters.startIndex].remaining == 0 {
                     let waiter = waiters.removeFirst()
-                    waiter.promise.succeed(waiter.replies)
+                    waiter.caller.resume(returning: waiter.replies)
                 }
             }
         } catch {
@@ -82,7 +82,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         timeoutCheck = nil
         let failed = waiters
         waiters.removeAll()
-        for waiter in failed { waiter.promise.fail(error) }
+        for waiter in failed { waiter.caller.resume(throwing: error) }
         context.close(promise: nil)
     }
 

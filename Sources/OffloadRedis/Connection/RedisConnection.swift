@@ -151,17 +151,17 @@ public final class RedisConnection: Sendable {
             outbox.drainScheduled = false
         }
         guard !batch.isEmpty else { return }
-        let eventLoop = channel.eventLoop
+        // A write into a closed channel never reaches the handler, which answers every
+        // request it sees: fail the callers here. Closing happens on this loop, so the
+        // channel stays open while the batch is written.
+        guard channel.isActive else {
+            for item in batch { item.continuation.resume(throwing: RedisError.notSent) }
+            return
+        }
         let pipeline = channel.pipeline.syncOperations
         for item in batch {
-            let promise = eventLoop.makePromise(of: [RESPValue].self)
-            // Attached on the loop, so completing it resumes the caller without another hop.
-            promise.futureResult.whenComplete { item.continuation.resume(with: $0) }
-            // A write into a closed channel never reaches the handler: fail the caller here.
-            let written = eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenFailure { _ in promise.fail(RedisError.notSent) }
-            let request = RedisRequest(bytes: item.bytes, replyCount: item.replyCount, promise: promise, deadline: item.deadline)
-            pipeline.write(NIOAny(request), promise: written)
+            let request = RedisRequest(bytes: item.bytes, replyCount: item.replyCount, caller: item.continuation, deadline: item.deadline)
+            pipeline.write(NIOAny(request), promise: nil)
         }
         pipeline.flush()
     }
