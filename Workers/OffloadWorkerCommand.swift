@@ -54,6 +54,9 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lower the workers' CPU priority by this much (0-19) so an API on the same machine stays responsive.")
     var nice = 0
 
+    @Flag(name: .long, help: "Run CPU jobs at Linux's idle scheduling priority (SCHED_IDLE), on top of --nice: they use only CPU time nothing else wants, so an API on the same machine answers at once under full load.")
+    var idlePriority = false
+
     @Option(name: .long, help: "Replace a worker process after it ran this many jobs.")
     var maxJobsPerChild: Int?
 
@@ -109,6 +112,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         configuration.strictOrder = strict
         configuration.concurrency = concurrency
         configuration.ioConcurrency = ioConcurrency
+        configuration.idleSchedulingForJobs = idlePriority
         configuration.prefetchWindow = .microseconds(Int(prefetchMs * 1000))
         configuration.gracePeriod = .seconds(graceSeconds)
         configuration.maxJobsPerChild = maxJobsPerChild

@@ -32,7 +32,7 @@ else
   for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 fi
 
-"$bin/offload-worker" --redis-url "$REDIS_URL" --processes 2 --nice 10 &
+"$bin/offload-worker" --redis-url "$REDIS_URL" --processes 2 --nice 10 --idle-priority &
 pids+=($!)
 "$bin/offload-api" --redis-url "$REDIS_URL" --port "$PORT" &
 pids+=($!)

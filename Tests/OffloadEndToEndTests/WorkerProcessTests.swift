@@ -230,6 +230,25 @@ import Glibc
         await harness.stack.stop()
     }
 
+    @Test func idlePriorityPutsOnlyTheJobThreadsUnderSchedIdle() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--idle-priority"])
+        let id = try await harness.submit("test.sleep", #"{"seconds": 4}"#)
+        let pid = try await harness.pidRunning(id)
+        // Field 41 of /proc/PID/task/TID/stat is the scheduling policy: 0 SCHED_OTHER, 5 SCHED_IDLE.
+        func policies(named name: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap { tid in
+                let stat = try String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8)
+                guard stat.contains("(\(name))") else { return nil }
+                return String(stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")[38])
+            }
+        }
+        #expect(try policies(named: "TP-#0") == ["5"], "the thread running the job")
+        #expect(try policies(named: "offload-worker") == ["0"], "the main thread keeps its policy")
+        #expect(try await harness.wait(id).state == .completed)
+        await harness.stack.stop()
+    }
+
     @Test func supervisorKilledLeavesNoOrphans() async throws {
         let harness = try await Harness()
         let supervisor = try harness.stack.startWorker(["--processes", "2", "--concurrency", "1"])

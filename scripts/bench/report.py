@@ -223,7 +223,7 @@ class Report:
                  "percentile over the runs.", "",
                  "| setup | CPU load | idle p50 | idle p99 | loaded p50 | loaded p99 | loaded max | failures |",
                  "|---|---|---|---|---|---|---|---:|")
-        load = {"offload": "2 worker processes at nice 10, prime counts", "celery": "2 Celery worker processes at nice 10, prime counts",
+        load = {"offload": "2 worker processes at nice 10, job threads at idle priority, prime counts", "celery": "2 Celery worker processes at nice 10, prime counts",
                 "fastapi-inline": "2 clients calling the inline prime count back to back"}
         setups = [s for s in ("offload", "celery", "fastapi-inline") if r.values("load.p99", step="d", system=s)]
         for system in setups:

@@ -117,7 +117,9 @@ start_workers() {
   worker_pids=()
   case $system in
     offload)
-      if [ "$mode" = cpu ]; then start_worker --processes 2 --concurrency 1 --nice "$nice"; else start_worker --processes 2 --nice "$nice"; fi
+      local priority=(--nice "$nice")
+      [ "$nice" -gt 0 ] && priority+=(--idle-priority)  # as `make run` starts them
+      if [ "$mode" = cpu ]; then start_worker --processes 2 --concurrency 1 "${priority[@]}"; else start_worker --processes 2 "${priority[@]}"; fi
       worker_pids=("$worker_pid")
       ;;
     celery)

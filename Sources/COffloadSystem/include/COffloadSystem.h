@@ -9,4 +9,9 @@
 /// returns -1 elsewhere.
 int offload_set_parent_death_signal(int signal);
 
+/// Moves the calling thread to Linux's SCHED_IDLE policy, once per thread (later calls
+/// return at once): the thread then runs only on CPU time no other thread wants. Returns 0
+/// on success, -1 elsewhere than Linux or when the kernel refuses.
+int offload_enter_idle_scheduling(void);
+
 #endif

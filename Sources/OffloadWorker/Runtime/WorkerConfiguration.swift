@@ -41,6 +41,10 @@ public struct WorkerConfiguration: Sendable {
     public var prefetchWindow: Duration = .milliseconds(5)
     /// A job claimed ahead that waited this long for a slot goes back to its queue.
     public var claimedAheadMaxWait: Duration = .milliseconds(200)
+    /// CPU jobs' threads run under Linux's SCHED_IDLE policy: they get only CPU time no
+    /// other thread wants, so an API on the same machine answers at once under full load.
+    /// The worker's Redis side (claims, lease renewals) keeps its priority.
+    public var idleSchedulingForJobs = false
     /// I/O-bound (`async`) jobs run at once; they hold no thread.
     public var ioConcurrency = 100
     public var workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(6).lowercased())"

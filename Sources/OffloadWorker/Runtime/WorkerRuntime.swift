@@ -1,3 +1,4 @@
+import COffloadSystem
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -309,7 +310,11 @@ public final class WorkerRuntime: Service, Sendable {
             switch handler.execution {
             case .cpu(let body):
                 let began = ContinuousClock.now
-                resultJSON = try await threadPool.runIfActive { try body(job.payload, context) }
+                let idleScheduling = configuration.idleSchedulingForJobs
+                resultJSON = try await threadPool.runIfActive {
+                    if idleScheduling { _ = offload_enter_idle_scheduling() }
+                    return try body(job.payload, context)
+                }
                 claimedAhead.recordRun(.now - began)
             case .io(let body):
                 resultJSON = try await body(job.payload, context)
