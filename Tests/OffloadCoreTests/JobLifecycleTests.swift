@@ -113,7 +113,38 @@ import Testing
             #expect(try await engine.eventNames(of: submitted.id) == ["submitted", "started", "progress", "completed"])
             let events = try await engine.events()
             #expect(events.first?.fields["type"] == "test.echo")
-            #expect(events.first { $0.event == "started" }?.fields["attempt"] == "1")
+            #expect(events.first { $0.event == "started" }?.fields["attempts"] == "1")
+        }
+    }
+
+    @Test func aBatchOfRunsIsOneStartedAndOneCompletedEvent() async throws {
+        try await TestEngine.with { engine in
+            var ids: [String] = []
+            for _ in 0..<3 { ids.append(try await engine.submit().id) }
+            let claimed = try await engine.claim(limit: 3).jobs
+            #expect(claimed.map(\.id) == ids)
+            #expect(try await engine.broker.complete(claimed.map { ($0, "1") }) == [true, true, true])
+            let events = try await engine.events().filter { $0.event != "submitted" }
+            #expect(events.map(\.event) == ["started", "completed"])
+            #expect(events.map(\.ids) == [ids, ids])
+            #expect(events.first?.fields["attempts"] == "1 1 1")
+            for id in ids { #expect(try await engine.eventNames(of: id) == ["submitted", "started", "completed"]) }
+        }
+    }
+
+    @Test func aWatcherSeesItsJobFinishInsideABatch() async throws {
+        try await TestEngine.with { engine in
+            var ids: [String] = []
+            for _ in 0..<3 { ids.append(try await engine.submit().id) }
+            let watcher = JobEventWatcher(inspector: engine.inspector)
+            var events = watcher.events(for: try await engine.job(ids[1])).makeAsyncIterator()
+            // The watcher follows the stream from when it is registered; give it that moment.
+            try await Task.sleep(for: .milliseconds(300))
+            let claimed = try await engine.claim(limit: 3).jobs
+            #expect(try await events.next() == .changed(event: "started"))
+            _ = try await engine.broker.complete(claimed.map { ($0, "1") })
+            #expect(try await events.next() == .changed(event: "completed"))
+            #expect(try await events.next() == nil, "the stream ends with the job")
         }
     }
 

@@ -110,7 +110,7 @@ import Testing
             #expect(counts.pending == 20 && counts.active == 0)
             let retrying = try await engine.events().filter { $0.event == "retrying" }
             #expect(retrying.count == 20)
-            #expect(Set(retrying.map(\.id)) == Set(ids))
+            #expect(Set(retrying.flatMap(\.ids)) == Set(ids))
             for id in ids { #expect(try await engine.job(id).attempts == 1) }
             // A second pass finds nothing left to reap.
             #expect(try await engine.broker.reapExpiredLeases(queue: "q") == (0, 0))

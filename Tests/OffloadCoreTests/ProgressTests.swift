@@ -23,7 +23,7 @@ import Testing
             #expect(record.progress == 80)
             #expect(record.progressMessage == nil)
 
-            let progress = try await engine.events().filter { $0.event == "progress" && $0.id == submitted.id }
+            let progress = try await engine.events().filter { $0.event == "progress" && $0.ids == [submitted.id] }
             #expect(progress.map { $0.fields["percent"] } == ["25", "80"])
             #expect(progress.map { $0.fields["message"] } == ["reading input", ""])
         }

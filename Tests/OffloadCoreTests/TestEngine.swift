@@ -106,7 +106,7 @@ struct TestEngine: Sendable {
 
     /// The event names recorded for one job, in order.
     func eventNames(of id: String, queue: String = "q") async throws -> [String] {
-        try await events(queue: queue).filter { $0.id == id }.map(\.event)
+        try await events(queue: queue).filter { $0.ids.contains(id) }.map(\.event)
     }
 
     func exists(_ key: String) async throws -> Bool {
@@ -130,7 +130,8 @@ struct TestEngine: Sendable {
 struct StreamEvent: Sendable, Hashable {
     let fields: [String: String]
     var event: String { fields["event"] ?? "" }
-    var id: String { fields["id"] ?? "" }
+    /// The jobs it names: `id`, or `ids` (space-separated) for a batch entry.
+    var ids: [String] { fields["ids"].map { $0.split(separator: " ").map(String.init) } ?? fields["id"].map { [$0] } ?? [] }
 }
 
 /// A millisecond timestamp as the engine turns it into a `Date`.

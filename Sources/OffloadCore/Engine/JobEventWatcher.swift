@@ -124,7 +124,9 @@ public final class JobEventWatcher: Sendable {
     }
 
     private func dispatch(_ fields: [String: RESPValue]) {
-        guard let name = fields["event"]?.string, let jobID = fields["id"]?.string else { return }
+        // A claim's `started` and a batch's `completed` name their jobs in `ids`.
+        guard let name = fields["event"]?.string else { return }
+        let jobIDs = fields["ids"]?.string.map { $0.split(separator: " ").map(String.init) } ?? fields["id"]?.string.map { [$0] } ?? []
         let event: JobEvent
         if name == "progress" {
             event = .progress(percent: fields["percent"]?.int ?? 0, message: fields["message"]?.string ?? "")
@@ -132,7 +134,9 @@ public final class JobEventWatcher: Sendable {
             event = .changed(event: name)
         }
         let finished = ["completed", "dead", "cancelled"].contains(name)
-        let continuations = state.withLockedValue { $0.watchers[jobID].map { Array($0.values) } ?? [] }
+        let continuations = state.withLockedValue { state in
+            jobIDs.flatMap { state.watchers[$0].map { Array($0.values) } ?? [] }
+        }
         for continuation in continuations {
             continuation.yield(event)
             if finished { continuation.finish() }

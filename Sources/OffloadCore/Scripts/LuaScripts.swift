@@ -62,25 +62,37 @@ public enum LuaScripts {
       redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", "event", event, "id", id, ...)
     end
 
+    -- One entry for the jobs a script call moved alike (a claim's `started`, a batch's
+    -- `completed`): `ids` lists them, space-separated, instead of `id`.
+    local function emitBatch(stream, maxlen, event, ids, ...)
+      if #ids == 0 then return end
+      redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", "event", event, "ids", table.concat(ids, " "), ...)
+    end
+
     -- Upper bounds (ms) of the run-duration histogram; a run longer than all is "+Inf".
     local durationBuckets = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
 
-    -- Runs that ended ("processed" or "failed") are tallied, then stored once per script
-    -- call: this minute's throughput, and the queue's totals per job type with their
-    -- durations (stats:runs, read for /metrics).
+    -- Runs that ended ("processed" or "failed") are tallied in plain counters (no string
+    -- is built per run), then stored once per script call: this minute's throughput, and
+    -- the queue's totals per job type with their durations (stats:runs, read for /metrics).
+    local function newTally() return {minute = {}, outcomes = {}, durations = {}} end
+
     local function tallyRun(tally, jobType, startedAt, now, outcome)
-      local function add(counts, field, n) counts[field] = (counts[field] or 0) + n end
       jobType = jobType or "?"
-      add(tally.minute, outcome, 1)
-      add(tally.totals, outcome .. "|" .. jobType, 1)
+      tally.minute[outcome] = (tally.minute[outcome] or 0) + 1
+      local byType = tally.outcomes[outcome]
+      if not byType then byType = {}; tally.outcomes[outcome] = byType end
+      byType[jobType] = (byType[jobType] or 0) + 1
       if startedAt then
         local duration = math.max(0, now - tonumber(startedAt))
-        local bucket = "+Inf"
-        for _, bound in ipairs(durationBuckets) do
-          if duration <= bound then bucket = tostring(bound); break end
+        local bucket = #durationBuckets + 1  -- "+Inf"
+        for i, bound in ipairs(durationBuckets) do
+          if duration <= bound then bucket = i; break end
         end
-        add(tally.totals, "le:" .. bucket .. "|" .. jobType, 1)
-        add(tally.totals, "ms|" .. jobType, duration)
+        local d = tally.durations[jobType]
+        if not d then d = {ms = 0, buckets = {}}; tally.durations[jobType] = d end
+        d.ms = d.ms + duration
+        d.buckets[bucket] = (d.buckets[bucket] or 0) + 1
       end
     end
 
@@ -92,12 +104,22 @@ public enum LuaScripts {
         any = true
       end
       if any then redis.call("EXPIRE", minuteKey, 7200) end
-      for field, n in pairs(tally.totals) do redis.call("HINCRBY", statsPrefix .. "runs", field, n) end
+      local runs = statsPrefix .. "runs"
+      for outcome, byType in pairs(tally.outcomes) do
+        for jobType, n in pairs(byType) do redis.call("HINCRBY", runs, outcome .. "|" .. jobType, n) end
+      end
+      for jobType, d in pairs(tally.durations) do
+        for bucket, n in pairs(d.buckets) do
+          local bound = durationBuckets[bucket] and tostring(durationBuckets[bucket]) or "+Inf"
+          redis.call("HINCRBY", runs, "le:" .. bound .. "|" .. jobType, n)
+        end
+        redis.call("HINCRBY", runs, "ms|" .. jobType, d.ms)
+      end
     end
 
     local function recordRun(jobKey, statsPrefix, now, outcome)
       local job = redis.call("HMGET", jobKey, "type", "stime")
-      local tally = {minute = {}, totals = {}}
+      local tally = newTally()
       tallyRun(tally, job[1], job[2], now, outcome)
       storeRuns(tally, statsPrefix, now)
     end
@@ -200,6 +222,8 @@ public enum LuaScripts {
     promoteDue(KEYS[2], KEYS[1], ARGV[6], now)
     if redis.call("EXISTS", KEYS[5]) == 1 then return {-2} end
     local out = {-1}
+    local leases = {}  -- score, member pairs: one ZADD for the whole claim
+    local started, attempts = {}, {}
     for _, id in ipairs(popPending(KEYS[1], tonumber(ARGV[2]))) do
       local key = ARGV[6] .. id
       local f = redis.call("HMGET", key, "type", "payload", "att", "max", "tmo", "lease", "state")
@@ -208,13 +232,15 @@ public enum LuaScripts {
         local lease = tonumber(f[6] or ARGV[5])
         redis.call("HSET", key, "state", "active", "att", attempt, "token", ARGV[3],
           "worker", ARGV[4], "stime", ARGV[1])
-        redis.call("ZADD", KEYS[3], now + lease, id)
-        emit(KEYS[6], ARGV[7], "started", id, "attempt", attempt)
+        leases[#leases + 1], leases[#leases + 2] = now + lease, id
+        started[#started + 1], attempts[#attempts + 1] = id, attempt
         local n = #out
         out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, f[1], f[2], attempt
         out[n + 5], out[n + 6], out[n + 7] = f[4] or "1", f[5] or "0", lease
       end
     end
+    if #leases > 0 then redis.call("ZADD", KEYS[3], unpack(leases)) end
+    emitBatch(KEYS[6], ARGV[7], "started", started, "attempts", table.concat(attempts, " "))
     if #out == 1 then
       -- Nothing to do: clear stale wake-ups so the worker really blocks until new work.
       redis.call("DEL", KEYS[4])
@@ -235,24 +261,31 @@ public enum LuaScripts {
     --   or cancelled)
     local now = tonumber(ARGV[1])
     local out = {}
-    local tally = {minute = {}, totals = {}}
+    local tally = newTally()
+    -- One ZREM from the active set and one ZADD to the completed set for the whole batch.
+    local ended, kept = {}, {}
     for i = 6, #ARGV, 3 do
       local id = ARGV[i]
       local key = ARGV[5] .. id
-      local f = redis.call("HMGET", key, "state", "token", "rttl", "type", "stime")
+      local f = redis.call("HMGET", key, "state", "token", "rttl", "type", "stime", "cancel")
       if f[1] ~= "active" or f[2] ~= ARGV[i + 1] then
         out[#out + 1] = 0
       else
         local ttl = tonumber(f[3] or ARGV[2])
-        redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1])
-        redis.call("HDEL", key, "token", "cancel")
-        redis.call("ZREM", KEYS[1], id)
+        -- The token is blanked rather than deleted: one command less per job.
+        redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1], "token", "")
+        if f[6] then redis.call("HDEL", key, "cancel") end
         redis.call("EXPIRE", key, ttl)
-        redis.call("ZADD", KEYS[2], now + ttl * 1000, id)
+        ended[#ended + 1] = id
+        kept[#kept + 1], kept[#kept + 2] = now + ttl * 1000, id
         tallyRun(tally, f[4], f[5], now, "processed")
-        emit(KEYS[3], ARGV[3], "completed", id)
         out[#out + 1] = 1
       end
+    end
+    if #ended > 0 then
+      redis.call("ZREM", KEYS[1], unpack(ended))
+      redis.call("ZADD", KEYS[2], unpack(kept))
+      emitBatch(KEYS[3], ARGV[3], "completed", ended)
     end
     redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now)
     storeRuns(tally, ARGV[4], now)
