@@ -152,6 +152,29 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// Short jobs ride along to the job thread in batches; one of them that turns out slow
+    /// holds up the rest of its batch, but their timeouts count from when each one starts.
+    @Test func jobsWaitingInABatchDoNotSpendTheirTimeout() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        // test.sleep learns a short average run time.
+        for _ in 0..<30 {
+            #expect(try await harness.wait(try await harness.submit("test.sleep", #"{"seconds": 0}"#)).state == .completed)
+        }
+        // Paused while submitting, so one claim takes the slow job and the short ones behind it.
+        try await harness.inspector.pause(queue: "default")
+        let slow = try await harness.submit("test.sleep", #"{"seconds": 2.5}"#, maxAttempts: 1, timeout: 20)
+        var short: [String] = []
+        for _ in 0..<5 { short.append(try await harness.submit("test.sleep", #"{"seconds": 0}"#, maxAttempts: 1, timeout: 1)) }
+        try await harness.inspector.resume(queue: "default")
+        #expect(try await harness.wait(slow).state == .completed)
+        for id in short {
+            let job = try await harness.wait(id)
+            #expect(job.state == .completed, "\(id): \(job.error?.message ?? "")")
+        }
+        await harness.stack.stop()
+    }
+
     /// Every start and end reaches the supervisor, however fast jobs go: a lost "ended"
     /// would leave it timing a finished job and kill a healthy child at the job's timeout.
     @Test func manyShortJobsWithATimeoutNeverTripTheSupervisor() async throws {

@@ -242,89 +242,163 @@ public final class WorkerRuntime: Service, Sendable {
         }
     }
 
-    /// The job with its own timeout, else its type's default (the supervisor enforces it);
-    /// the supervisor learns it started.
+    /// The job with its own timeout, else its type's default (the supervisor enforces it).
     private func prepare(_ claimed: ClaimedJob) -> (ClaimedJob, JobRegistry.Handler?) {
         let handler = registry.handler(for: claimed.type)
         let job = ClaimedJob(
             id: claimed.id, queue: claimed.queue, type: claimed.type, payload: claimed.payload, attempt: claimed.attempt,
             maxAttempts: claimed.maxAttempts, timeoutSeconds: claimed.timeoutSeconds ?? handler?.defaultTimeoutSeconds,
             leaseMilliseconds: claimed.leaseMilliseconds, token: claimed.token)
-        reportChannel?.send(
-            .started(
-                queue: job.queue, id: job.id, token: job.token, attempt: job.attempt, maxAttempts: job.maxAttempts,
-                timeoutSeconds: job.timeoutSeconds, leaseMilliseconds: job.leaseMilliseconds))
         countStartedJob()
         return (job, handler)
     }
 
     /// Runs a job on the CPU slot it holds, then the claimed-ahead jobs waiting for a slot,
-    /// one after another in this task: short jobs switch threads only to run. Each slot is
-    /// given back (or passed on) as soon as its handler returns; outcomes are stored
-    /// meanwhile, so the next job does not wait for Redis.
+    /// in this task: short jobs go to the job thread several at a time (`ClaimedAhead.batch`),
+    /// so they switch threads only to run. The slot is given back (or passed on) as soon
+    /// as the handlers return; outcomes are stored meanwhile, so the next jobs do not wait
+    /// for Redis.
     private func runOnCPUSlot(_ first: ClaimedJob, handler firstHandler: JobRegistry.Handler?) async {
-        var current: (ClaimedJob, JobRegistry.Handler?)? = (first, firstHandler)
-        while let (job, handler) = current {
-            current = nil
-            let outcome = await run(job, handler: handler)
+        var batch = [(first, firstHandler)]
+        while let head = batch.first {
+            if !isStopping, head.1 != nil {
+                // Only known CPU types have an average, so the batch holds CPU jobs only.
+                batch += claimedAhead.batch(after: head.0).map { prepare($0.job) }
+            }
+            let outcomes = await runCPU(batch)
+            let finished = batch.map(\.0)
+            batch = []
             if !isStopping, let next = claimedAhead.next() {
-                let nextHandler = registry.handler(for: next.job.type)
-                if next.cancelRequested || nextHandler.map({ if case .io = $0.execution { true } else { false } }) == true {
-                    await start(next)  // takes over the slot and gives it back itself
+                if next.cancelRequested || !isCPUJob(next.job) {
+                    await start(next)
                 } else {
-                    current = prepare(next.job)
+                    batch = [prepare(next.job)]
                 }
             } else {
                 cpuSlots.release()
             }
-            store(job, outcome)
+            for (job, outcome) in zip(finished, outcomes) { store(job, outcome) }
         }
     }
 
-    /// Runs the handler (nil: this worker does not know the type) with progress reporting
-    /// and the soft timeout. The job counts as running, and is heartbeated, from here until
+    /// A job whose handler runs on a job thread; unknown types count too (they fail at once).
+    private func isCPUJob(_ job: ClaimedJob) -> Bool {
+        if case .io? = registry.handler(for: job.type)?.execution { return false }
+        return true
+    }
+
+    /// A job between its setup and its outcome: counted as running (and heartbeated) until
     /// `store` has its outcome in Redis.
-    private func run(_ job: ClaimedJob, handler: JobRegistry.Handler?) async -> JobOutcome {
+    private struct RunningSetup: Sendable {
+        let job: ClaimedJob
+        let context: JobContext
+        let progress: ProgressForwarder
+    }
+
+    /// Registers the job as running, with progress reporting. Its clocks start later, in
+    /// `startClocks`, when its handler starts: a job waiting behind others in a batch does
+    /// not spend its timeout there.
+    private func setUp(_ job: ClaimedJob) -> RunningSetup {
         _ = outcomesInFlight.take(upTo: 1)
-        guard let handler else {
-            return .failure(JobError(type: "unknown_job_type", message: "this worker has no handler for '\(job.type)'"), .retry)
-        }
         // Progress goes out in order, and before the job's completion.
         let progress = ProgressForwarder(broker: broker, job: job)
         let context = JobContext(job: job, logger: logger) { percent, message in progress.report(percent: percent, message: message) }
         running.withLockedValue { $0[job.id] = RunningJob(job: job, context: context) }
+        return RunningSetup(job: job, context: context, progress: progress)
+    }
 
-        // The soft timeout comes first (90% of the hard one) so a cooperative handler
-        // can stop cleanly before its process is killed.
-        let softTimeout = job.timeoutSeconds.map { seconds in
+    /// Right before the handler, on whatever thread runs it: the supervisor learns the job
+    /// started (and times its hard timeout from now), and the soft timeout (90% of the hard
+    /// one, so a cooperative handler can stop cleanly before its process is killed) starts.
+    private func startClocks(_ setup: RunningSetup) -> Task<Void, any Error>? {
+        let job = setup.job
+        reportChannel?.send(
+            .started(
+                queue: job.queue, id: job.id, token: job.token, attempt: job.attempt, maxAttempts: job.maxAttempts,
+                timeoutSeconds: job.timeoutSeconds, leaseMilliseconds: job.leaseMilliseconds))
+        let context = setup.context
+        return job.timeoutSeconds.map { seconds in
             Task {
                 try await Task.sleep(for: .milliseconds(seconds * 900))
                 context.cancel(reason: CancelReason.softTimeout)
             }
         }
-        defer { softTimeout?.cancel() }
+    }
 
+    private func tearDown(
+        _ setup: RunningSetup, _ result: Result<String, any Error>, softTimeout: Task<Void, any Error>?
+    ) async -> JobOutcome {
+        softTimeout?.cancel()
         let outcome: JobOutcome
-        do {
-            let resultJSON: String
-            switch handler.execution {
-            case .cpu(let body):
-                let began = ContinuousClock.now
-                let idleScheduling = configuration.idleSchedulingForJobs
-                resultJSON = try await threadPool.runIfActive {
-                    if idleScheduling { _ = offload_enter_idle_scheduling() }
-                    return try body(job.payload, context)
-                }
-                claimedAhead.recordRun(.now - began)
-            case .io(let body):
-                resultJSON = try await body(job.payload, context)
-            }
-            outcome = .success(resultJSON)
-        } catch {
-            outcome = Self.classify(error, context: context)
+        switch result {
+        case .success(let resultJSON): outcome = .success(resultJSON)
+        case .failure(let error): outcome = Self.classify(error, context: setup.context)
         }
-        await progress.finish()
+        await setup.progress.finish()
         return outcome
+    }
+
+    private static func unknownType(_ type: String) -> JobOutcome {
+        .failure(JobError(type: "unknown_job_type", message: "this worker has no handler for '\(type)'"), .retry)
+    }
+
+    /// Runs CPU jobs one after another in a single trip to a job thread.
+    private func runCPU(_ jobs: [(ClaimedJob, JobRegistry.Handler?)]) async -> [JobOutcome] {
+        typealias Work = (body: @Sendable (String, JobContext) throws -> String, setup: RunningSetup)
+        typealias Ran = (result: Result<String, any Error>, took: Duration, softTimeout: Task<Void, any Error>?)
+        var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
+        var setups: [(index: Int, setup: RunningSetup)] = []
+        var work: [Work] = []
+        for (index, (job, handler)) in jobs.enumerated() {
+            guard case .cpu(let body)? = handler?.execution else {
+                _ = outcomesInFlight.take(upTo: 1)
+                outcomes[index] = Self.unknownType(job.type)
+                continue
+            }
+            let setup = setUp(job)
+            setups.append((index, setup))
+            work.append((body, setup))
+        }
+        if !work.isEmpty {
+            let idleScheduling = configuration.idleSchedulingForJobs
+            let work = work
+            let results: [Ran]
+            do {
+                results = try await threadPool.runIfActive {
+                    if idleScheduling { _ = offload_enter_idle_scheduling() }
+                    return work.map { item -> Ran in
+                        let softTimeout = self.startClocks(item.setup)
+                        let began = ContinuousClock.now
+                        let result = Result { try item.body(item.setup.job.payload, item.setup.context) }
+                        return (result, .now - began, softTimeout)
+                    }
+                }
+            } catch {
+                results = work.map { _ in (.failure(error), .zero, nil) }
+            }
+            for ((index, setup), ran) in zip(setups, results) {
+                if ran.took > .zero { claimedAhead.recordRun(type: setup.job.type, ran.took) }
+                outcomes[index] = await tearDown(setup, ran.result, softTimeout: ran.softTimeout)
+            }
+        }
+        return outcomes.map { $0! }
+    }
+
+    /// Runs an I/O job (nil handler: this worker does not know the type).
+    private func run(_ job: ClaimedJob, handler: JobRegistry.Handler?) async -> JobOutcome {
+        guard case .io(let body)? = handler?.execution else {
+            _ = outcomesInFlight.take(upTo: 1)
+            return Self.unknownType(job.type)
+        }
+        let setup = setUp(job)
+        let softTimeout = startClocks(setup)
+        let result: Result<String, any Error>
+        do {
+            result = .success(try await body(job.payload, setup.context))
+        } catch {
+            result = .failure(error)
+        }
+        return await tearDown(setup, result, softTimeout: softTimeout)
     }
 
     /// Stores the outcome without holding up the caller: results go in the next batch;

@@ -70,13 +70,8 @@ final class ChildProcessHandle {
             pending.append(contentsOf: buffer[0..<count])
         }
         // One pass over the bytes, then one removal: linear in what was read.
-        var reports: [WorkerReport] = []
-        var lineStart = 0
-        while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-            if let report = WorkerReport(line: String(decoding: pending[lineStart..<newline], as: UTF8.self)) { reports.append(report) }
-            lineStart = newline + 1
-        }
-        pending.removeFirst(lineStart)
+        let (reports, consumed) = WorkerReport.parse(pending)
+        pending.removeFirst(consumed)
         return reports
     }
 

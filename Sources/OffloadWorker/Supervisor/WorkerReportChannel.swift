@@ -14,19 +14,63 @@ enum WorkerReport: Equatable {
     /// The child will exit once its running jobs end (recycling); do not count it as a crash.
     case retiring(reason: String)
 
-    init?(line: String) {
-        let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        switch fields.first {
-        case "start" where fields.count == 8:
-            guard let attempt = Int(fields[4]), let maxAttempts = Int(fields[5]), let lease = Int(fields[7]) else { return nil }
+    /// The reports in the whole lines of `bytes`, and how many bytes those lines took (a
+    /// last line without its newline waits for the rest). Parsed on the bytes, without a
+    /// String per field: a supervisor reads two lines per job, tens of thousands a second.
+    /// Malformed lines are skipped.
+    static func parse(_ bytes: [UInt8]) -> (reports: [WorkerReport], consumed: Int) {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reports: [WorkerReport] = []
+            var lineStart = 0
+            var fields: [Range<Int>] = []
+            fields.reserveCapacity(8)
+            var index = 0
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\n") {
+                    fields.append(lineStart..<index)
+                    if let report = WorkerReport(fields: fields, in: buffer) { reports.append(report) }
+                    fields.removeAll(keepingCapacity: true)
+                    lineStart = index + 1
+                } else if byte == UInt8(ascii: "\t") {
+                    fields.append(lineStart..<index)
+                    lineStart = index + 1
+                }
+                index += 1
+            }
+            // lineStart is the start of the unfinished line (its fields are read again).
+            let consumed = fields.first?.lowerBound ?? lineStart
+            return (reports, consumed)
+        }
+    }
+
+    private init?(fields: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>) {
+        func text(_ field: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[fields[field]]), as: UTF8.self) }
+        func number(_ field: Int) -> Int? {
+            let range = fields[field]
+            guard !range.isEmpty, range.count < 19 else { return nil }
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func kind(_ name: StaticString) -> Bool {
+            let range = fields[0]
+            guard range.count == name.utf8CodeUnitCount else { return false }
+            return name.withUTF8Buffer { name in zip(bytes[range], name).allSatisfy { $0 == $1 } }
+        }
+        if kind("start"), fields.count == 8 {
+            guard let attempt = number(4), let maxAttempts = number(5), let timeout = number(6), let lease = number(7) else { return nil }
             self = .started(
-                queue: fields[1], id: fields[2], token: fields[3], attempt: attempt, maxAttempts: maxAttempts,
-                timeoutSeconds: Int(fields[6]).flatMap { $0 > 0 ? $0 : nil }, leaseMilliseconds: lease)
-        case "end" where fields.count == 2:
-            self = .ended(id: fields[1])
-        case "retire" where fields.count == 2:
-            self = .retiring(reason: fields[1])
-        default:
+                queue: text(1), id: text(2), token: text(3), attempt: attempt, maxAttempts: maxAttempts,
+                timeoutSeconds: timeout > 0 ? timeout : nil, leaseMilliseconds: lease)
+        } else if kind("end"), fields.count == 2 {
+            self = .ended(id: text(1))
+        } else if kind("retire"), fields.count == 2 {
+            self = .retiring(reason: text(1))
+        } else {
             return nil
         }
     }
@@ -34,7 +78,24 @@ enum WorkerReport: Equatable {
     var line: String {
         switch self {
         case let .started(queue, id, token, attempt, maxAttempts, timeout, lease):
-            return ["start", queue, id, token, String(attempt), String(maxAttempts), String(timeout ?? 0), String(lease)].joined(separator: "\t") + "\n"
+            // Built in one buffer: a job thread writes one of these per job.
+            var line = "start\t"
+            line.reserveCapacity(queue.utf8.count + id.utf8.count + token.utf8.count + 48)
+            line += queue
+            line += "\t"
+            line += id
+            line += "\t"
+            line += token
+            line += "\t"
+            line += String(attempt)
+            line += "\t"
+            line += String(maxAttempts)
+            line += "\t"
+            line += String(timeout ?? 0)
+            line += "\t"
+            line += String(lease)
+            line += "\n"
+            return line
         case .ended(let id):
             return "end\t\(id)\n"
         case .retiring(let reason):
@@ -64,8 +125,17 @@ public final class WorkerReportChannel: Sendable {
     private init(fd: Int32) { self.fd = fd }
 
     func send(_ report: WorkerReport) {
+        var line = report.line
         unsent.withLockedValue { unsent in
-            unsent.append(contentsOf: report.line.utf8)
+            if unsent.isEmpty {
+                // The usual case: straight from the line's bytes; only a remainder is kept.
+                line.withUTF8 { bytes in
+                    let written = max(0, write(fd, bytes.baseAddress, bytes.count))
+                    if written < bytes.count { unsent.append(contentsOf: bytes[written...]) }
+                }
+                return
+            }
+            unsent.append(contentsOf: line.utf8)
             let written = unsent.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if written > 0 { unsent.removeFirst(written) }
         }
