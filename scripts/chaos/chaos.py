@@ -485,7 +485,9 @@ class EventTail(threading.Thread):
                         self.events += 1
                         f = dict(zip((b2s(x) for x in fields[0::2]), (b2s(x) for x in fields[1::2])))
                         if f.get("event") == "completed":
-                            self.completed[f.get("id")] = self.completed.get(f.get("id"), 0) + 1
+                            # A batch of results is one entry naming its jobs in `ids`.
+                            for job_id in f["ids"].split() if "ids" in f else [f.get("id")]:
+                                self.completed[job_id] = self.completed.get(job_id, 0) + 1
             except (OSError, ConnectionError, RedisError, ValueError):
                 if r:
                     r.close()
