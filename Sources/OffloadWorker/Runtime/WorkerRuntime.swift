@@ -270,7 +270,7 @@ public final class WorkerRuntime: Service, Sendable {
             batch = []
             if !isStopping, let next = claimedAhead.next() {
                 if next.cancelRequested || !isCPUJob(next.job) {
-                    await start(next)
+                    await start(next)  // takes over the slot and gives it back itself
                 } else {
                     batch = [prepare(next.job)]
                 }
