@@ -59,6 +59,8 @@ let package = Package(
             name: "OffloadCore",
             dependencies: [
                 "OffloadRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -41,10 +41,8 @@ extension OffloadCommand {
                 FileHandle.standardOutput.write(Data(Self.screen(queues: snapshot.0, workers: snapshot.1, rates: rates, interactive: keyboard.isInteractive).utf8))
                 refreshes += 1
                 if count > 0 && refreshes >= count { break }
-                let deadline = ContinuousClock.now + .milliseconds(Int(interval * 1000))
-                while ContinuousClock.now < deadline && !keyboard.quitRequested {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
+                // Until the next refresh, or the user quits.
+                _ = await Delay.withTimeout(.milliseconds(Int(interval * 1000))) { await keyboard.waitForQuit() }
             }
         }
 
@@ -76,10 +74,21 @@ extension OffloadCommand {
 /// Swift-concurrency thread) with the terminal in non-canonical mode, restored on exit.
 final class Keyboard: @unchecked Sendable {  // `interrupt` is set once, before any other thread sees it
     private let quit = NIOLockedValueBox(false)
+    private let quitWaiters = Waiters()
     private let savedTerminal = NIOLockedValueBox<termios?>(nil)
     let isInteractive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
 
     var quitRequested: Bool { quit.withLockedValue { $0 } }
+
+    private func requestQuit() {
+        quit.withLockedValue { $0 = true }
+        quitWaiters.resumeAll()
+    }
+
+    /// Returns once quit is asked for, or at once when the task is cancelled.
+    func waitForQuit() async {
+        await quitWaiters.wait { quitRequested }
+    }
 
     func start() {
         guard isInteractive else { return }
@@ -92,13 +101,13 @@ final class Keyboard: @unchecked Sendable {  // `interrupt` is set once, before 
         // Ctrl-C: restore the terminal, then quit.
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { [self] in quit.withLockedValue { $0 = true } }
+        interrupt.setEventHandler { [self] in requestQuit() }
         interrupt.resume()
         let thread = Thread { [self] in
             var byte: UInt8 = 0
             while read(STDIN_FILENO, &byte, 1) == 1 {
                 if byte == UInt8(ascii: "q") || byte == UInt8(ascii: "Q") || byte == 3 {
-                    quit.withLockedValue { $0 = true }
+                    requestQuit()
                     return
                 }
             }

@@ -69,12 +69,7 @@ public final class JobEventWatcher: Sendable {
     public func waitUntilFinished(_ job: JobRecord, timeout: Duration) async throws(OffloadError) -> JobRecord {
         let events = self.events(for: job)
         // Whichever comes first: the stream ending (the job finished) or the timeout.
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = try? await events.reduce(into: ()) { _, _ in } }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+        _ = await Delay.withTimeout(timeout) { _ = try? await events.reduce(into: ()) { _, _ in } }
         return try await inspector.job(job.id)
     }
 
@@ -118,7 +113,7 @@ public final class JobEventWatcher: Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                try? await Task.sleep(for: .milliseconds(200))
+                try? await Delay.wait(.milliseconds(200))
             }
         }
     }

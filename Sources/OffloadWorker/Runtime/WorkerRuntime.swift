@@ -150,7 +150,7 @@ public final class WorkerRuntime: Service, Sendable {
                 cpuSlots.release(free)
                 if isStopping { break }
                 logger.warning("claim failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                try? await Task.sleep(for: backoff)
+                try? await Delay.wait(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
@@ -212,7 +212,7 @@ public final class WorkerRuntime: Service, Sendable {
         if let nextDue {
             let delta = nextDue - broker.clock.nowMilliseconds()
             if delta <= 200 {
-                if delta > 0 { try await Task.sleep(for: .milliseconds(delta)) }
+                if delta > 0 { try await Delay.wait(.milliseconds(delta)) }
                 return
             }
             wait = min(wait, .milliseconds(delta - 150))
@@ -319,7 +319,7 @@ public final class WorkerRuntime: Service, Sendable {
         let context = setup.context
         return job.timeoutSeconds.map { seconds in
             Task {
-                try await Task.sleep(for: .milliseconds(seconds * 900))
+                try await Delay.wait(.milliseconds(seconds * 900))
                 context.cancel(reason: CancelReason.softTimeout)
             }
         }
@@ -482,7 +482,7 @@ public final class WorkerRuntime: Service, Sendable {
                 }
                 return
             } catch where error.code == .unavailable && attempt < 30 {
-                try? await Task.sleep(for: delay)
+                try? await Delay.wait(delay)
                 delay = min(delay * 2, .seconds(2))
             } catch {
                 logger.error("could not store the job's outcome; its lease will expire and it will run again", metadata: ["job": "\(job.id)", "error": "\(error)"])
@@ -529,7 +529,7 @@ public final class WorkerRuntime: Service, Sendable {
     /// the worker was idle is thus covered within 50 ms, however short its lease.
     private func heartbeatLoop() async {
         while !Task.isCancelled {
-            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+            do { try await Delay.wait(.milliseconds(50)) } catch { return }
             let now = ContinuousClock.now
             if running.withLockedValue({ $0.values.contains { $0.needsHeartbeat(at: now) } }) {
                 await heartbeat()
@@ -570,7 +570,7 @@ public final class WorkerRuntime: Service, Sendable {
                 await register()
                 lastRegistration = .now
             }
-            do { try await Task.sleep(for: configuration.reapInterval) } catch { return }
+            do { try await Delay.wait(configuration.reapInterval) } catch { return }
         }
     }
 
@@ -592,7 +592,7 @@ public final class WorkerRuntime: Service, Sendable {
                 return
             } catch {
                 logger.warning("cannot publish job types yet; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
+                try? await Delay.wait(delay)
                 delay = min(delay * 2, .seconds(5))
             }
         }

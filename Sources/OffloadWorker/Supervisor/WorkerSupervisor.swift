@@ -107,7 +107,7 @@ public final class WorkerSupervisor: Service, Sendable {
                         restartAt[index] = .now + .seconds(5)
                     }
                 }
-                try? await Task.sleep(for: .milliseconds(50))
+                try? await Delay.wait(.milliseconds(50))
             }
         } onGracefulShutdown: {
             self.stopping.withLockedValue { $0 = true }
@@ -191,7 +191,7 @@ public final class WorkerSupervisor: Service, Sendable {
             if ContinuousClock.now > deadline {
                 for child in remaining.values { child.handle.signal(SIGKILL) }
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Delay.wait(.milliseconds(50))
         }
     }
 }

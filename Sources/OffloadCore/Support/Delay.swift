@@ -1,0 +1,41 @@
+import NIOCore
+import NIOPosix
+
+/// Timed waits in async code, all on one kind of timer: a task scheduled on an event loop
+/// of the shared group (the Redis client's), so a waiting task holds no thread.
+public enum Delay {
+    /// Returns after `duration`; throws `CancellationError` as soon as the calling task is
+    /// cancelled, and the timer goes with it.
+    public static func wait(_ duration: Duration) async throws {
+        try Task.checkCancellation()
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(max(0, nanoseconds))) {}
+        try await withTaskCancellationHandler {
+            do {
+                try await timer.futureResult.get()
+            } catch {
+                throw CancellationError()  // the only way the timer fails
+            }
+        } onCancel: {
+            timer.cancel()
+        }
+    }
+
+    /// `operation`'s result, or nil if `timeout` passes first (`operation` is then
+    /// cancelled, and awaited: it must return promptly once cancelled).
+    public static func withTimeout<Result: Sendable>(
+        _ timeout: Duration, _ operation: @escaping @Sendable () async -> Result
+    ) async -> Result? {
+        await withTaskGroup(of: Result?.self) { group in
+            group.addTask { await operation() }
+            group.addTask {
+                try? await wait(timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}
