@@ -227,13 +227,13 @@ public final class WorkerRuntime: Service, Sendable {
     /// Starts a claimed job; it already holds one CPU slot.
     private func start(_ claimed: ClaimedJob) async {
         let (job, handler) = prepare(claimed)
-        if case .io? = handler?.execution {
+        if case .io(let body)? = handler?.execution {
             // I/O jobs do not need a thread: give the CPU slot back, take an I/O one.
             cpuSlots.release()
             await ioSlots.waitForFree()
             _ = ioSlots.take(upTo: 1)
             Task {
-                let outcome = await self.run(job, handler: handler)
+                let outcome = await self.runIO(job, body: body)
                 self.ioSlots.release()
                 self.store(job, outcome)
             }
@@ -342,12 +342,12 @@ public final class WorkerRuntime: Service, Sendable {
         .failure(JobError(type: "unknown_job_type", message: "this worker has no handler for '\(type)'"), .retry)
     }
 
-    /// Runs CPU jobs one after another in a single trip to a job thread.
+    /// Runs CPU jobs one after another in a single trip to a job thread; a job of a type
+    /// this worker does not know (nil handler) fails without running.
     private func runCPU(_ jobs: [(ClaimedJob, JobRegistry.Handler?)]) async -> [JobOutcome] {
-        typealias Work = (body: @Sendable (String, JobContext) throws -> String, setup: RunningSetup)
+        typealias Work = (index: Int, body: @Sendable (String, JobContext) throws -> String, setup: RunningSetup)
         typealias Ran = (result: Result<String, any Error>, took: Duration, softTimeout: Task<Void, any Error>?)
         var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
-        var setups: [(index: Int, setup: RunningSetup)] = []
         var work: [Work] = []
         for (index, (job, handler)) in jobs.enumerated() {
             guard case .cpu(let body)? = handler?.execution else {
@@ -355,9 +355,7 @@ public final class WorkerRuntime: Service, Sendable {
                 outcomes[index] = Self.unknownType(job.type)
                 continue
             }
-            let setup = setUp(job)
-            setups.append((index, setup))
-            work.append((body, setup))
+            work.append((index, body, setUp(job)))
         }
         if !work.isEmpty {
             let idleScheduling = configuration.idleSchedulingForJobs
@@ -376,20 +374,15 @@ public final class WorkerRuntime: Service, Sendable {
             } catch {
                 results = work.map { _ in (.failure(error), .zero, nil) }
             }
-            for ((index, setup), ran) in zip(setups, results) {
-                if ran.took > .zero { claimedAhead.recordRun(type: setup.job.type, ran.took) }
-                outcomes[index] = await tearDown(setup, ran.result, softTimeout: ran.softTimeout)
+            for (item, ran) in zip(work, results) {
+                if ran.took > .zero { claimedAhead.recordRun(type: item.setup.job.type, ran.took) }
+                outcomes[item.index] = await tearDown(item.setup, ran.result, softTimeout: ran.softTimeout)
             }
         }
         return outcomes.map { $0! }
     }
 
-    /// Runs an I/O job (nil handler: this worker does not know the type).
-    private func run(_ job: ClaimedJob, handler: JobRegistry.Handler?) async -> JobOutcome {
-        guard case .io(let body)? = handler?.execution else {
-            _ = outcomesInFlight.take(upTo: 1)
-            return Self.unknownType(job.type)
-        }
+    private func runIO(_ job: ClaimedJob, body: @Sendable (String, JobContext) async throws -> String) async -> JobOutcome {
         let setup = setUp(job)
         let softTimeout = startClocks(setup)
         let result: Result<String, any Error>
