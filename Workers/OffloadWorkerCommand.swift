@@ -33,6 +33,9 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         help: "Claim short jobs ahead of free slots, up to this many milliseconds of work at their average run time (0: never).")
     var prefetchMs = 5.0
 
+    @Option(name: .long, help: "Write a running job's progress to Redis at most once per this many milliseconds; the newest report wins (0: no pause between writes).")
+    var progressMs = 100
+
     @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redisURL: String?
 
@@ -73,6 +76,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         if let maxMemoryPerChild, maxMemoryPerChild < 1 { throw ValidationError("--max-memory-per-child must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard (0...1000).contains(prefetchMs) else { throw ValidationError("--prefetch-ms must be in 0...1000") }
+        guard (0...60_000).contains(progressMs) else { throw ValidationError("--progress-ms must be in 0...60000") }
         guard ioConcurrency >= 1 else { throw ValidationError("--io-concurrency must be at least 1") }
         guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
         guard BrokerSettings.leaseRange.contains(leaseMs) else { throw ValidationError("--lease-ms must be in \(BrokerSettings.leaseRange)") }
@@ -114,6 +118,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         configuration.ioConcurrency = ioConcurrency
         configuration.idleSchedulingForJobs = idlePriority
         configuration.prefetchWindow = .microseconds(Int(prefetchMs * 1000))
+        configuration.progressInterval = .milliseconds(progressMs)
         configuration.gracePeriod = .seconds(graceSeconds)
         configuration.maxJobsPerChild = maxJobsPerChild
         configuration.maxMemoryPerChildMB = maxMemoryPerChild

@@ -152,6 +152,57 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// A job's progress events, oldest first: when Redis stored each (ms), percent, message.
+    private func progressEvents(_ harness: Harness, of id: String) async throws -> [(at: Int, percent: Int, message: String)] {
+        let events = try await harness.broker.redis.send("XRANGE", .string(harness.broker.keys.queue("default").events), "-", "+")
+        return (events.array ?? []).compactMap { entry in
+            guard let at = entry.array?.first?.string?.split(separator: "-").first.flatMap({ Int($0) }) else { return nil }
+            let fields = entry.array?.last?.array?.compactMap(\.string) ?? []
+            var map: [String: String] = [:]
+            for index in stride(from: 0, to: fields.count - 1, by: 2) { map[fields[index]] = fields[index + 1] }
+            guard map["event"] == "progress", map["id"] == id, let percent = map["percent"].flatMap(Int.init) else { return nil }
+            return (at, percent, map["message"] ?? "")
+        }
+    }
+
+    /// Handlers may report progress as often as they like: the worker writes it at most once
+    /// per --progress-ms, the newest report winning, and the last report always lands.
+    @Test func progressIsWrittenAtMostOncePerIntervalAndTheLastReportLands() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--progress-ms", "300"])
+        let reportsEvery50ms = try await harness.submit("test.sleep", #"{"seconds": 1}"#)  // 20 reports
+        let reportsInABurst = try await harness.submit("count-primes", #"{"below": 3000000}"#)  // 10 reports
+        for (id, lastMessage) in [(reportsEvery50ms, "step 20 of 20"), (reportsInABurst, "sieved 3000000 of 3000000")] {
+            #expect(try await harness.wait(id).state == .completed)
+            let writes = try await progressEvents(harness, of: id)
+            #expect(writes.map(\.percent) == writes.map(\.percent).sorted(), "in order")
+            // Every write but the last (made when the job finished) waited out the interval;
+            // the time is taken before a write is sent, so allow for one write's trip.
+            for (previous, next) in zip(writes, writes.dropFirst()).dropLast() {
+                #expect(next.at - previous.at >= 250, "\(writes.map { ($0.at, $0.percent) })")
+            }
+            #expect(writes.last?.percent == 100 && writes.last?.message == lastMessage, "\(writes.map(\.percent))")
+            let stored = try await harness.inspector.job(id)
+            #expect(stored.progress == 100 && stored.progressMessage == lastMessage)
+        }
+        let paced = try await progressEvents(harness, of: reportsEvery50ms)
+        #expect((2...6).contains(paced.count), "1 s of reports at one write per 300 ms: \(paced.map(\.percent))")
+        await harness.stack.stop()
+    }
+
+    @Test func progressIntervalZeroWritesReportsWithoutPause() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--progress-ms", "0"])
+        let id = try await harness.submit("test.sleep", #"{"seconds": 0.5}"#)  // 10 reports, 50 ms apart
+        #expect(try await harness.wait(id).state == .completed)
+        let writes = try await progressEvents(harness, of: id)
+        // A report made while the one before is being written joins the next write; 50 ms
+        // apart, that is rare even on a busy machine.
+        #expect(writes.count >= 8, "\(writes.map(\.percent))")
+        #expect(writes.last?.percent == 100)
+        await harness.stack.stop()
+    }
+
     /// Short jobs ride along to the job thread in batches; one of them that turns out slow
     /// holds up the rest of its batch, but their timeouts count from when each one starts.
     @Test func jobsWaitingInABatchDoNotSpendTheirTimeout() async throws {

@@ -1,46 +1,69 @@
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import OffloadCore
 
-/// Sends a running job's progress reports to Redis in order, and before its completion.
-/// The stream and its task are made on the first report: most jobs never report, and for
-/// short jobs two extra task switches per job are a large share of their cost.
+/// Sends a running job's progress reports to Redis in order, and before its completion, at
+/// most one write per `interval`: reports made in between collapse into the newest, which
+/// goes out when the interval ends (or at once when the job finishes). A handler may report
+/// as often as it likes; a job that reports ten times in 75 ms costs two writes, not ten.
+/// The forwarding task is made on the first report: most jobs never report, and for short
+/// jobs two extra task switches per job are a large share of their cost.
 final class ProgressForwarder: Sendable {
     private struct State {
-        var sink: AsyncStream<(Int, String)>.Continuation?
+        var newest: (percent: Int, message: String)?
+        var finishing = false
         var task: Task<Void, Never>?
     }
 
     private let broker: Broker
     private let job: ClaimedJob
+    private let interval: TimeAmount
     private let state = NIOLockedValueBox(State())
+    private let changed = Waiters()
 
-    init(broker: Broker, job: ClaimedJob) {
+    init(broker: Broker, job: ClaimedJob, interval: Duration) {
         self.broker = broker
         self.job = job
+        let (seconds, attoseconds) = interval.components
+        self.interval = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     func report(percent: Int, message: String) {
         state.withLockedValue { state in
-            if state.sink == nil {
-                let (updates, sink) = AsyncStream.makeStream(of: (Int, String).self, bufferingPolicy: .bufferingNewest(32))
-                let (broker, job) = (self.broker, self.job)
-                state.sink = sink
-                state.task = Task {
-                    for await (percent, message) in updates {
-                        _ = try? await broker.reportProgress(job, percent: percent, message: message)
-                    }
-                }
+            state.newest = (percent, message)
+            if state.task == nil && !state.finishing {
+                state.task = Task { await self.forward() }
             }
-            state.sink?.yield((percent, message))
         }
+        changed.resumeAll()
     }
 
-    /// Returns once every report made so far is stored (or given up).
+    /// Returns once the newest report made so far is stored (or given up).
     func finish() async {
         let task = state.withLockedValue { state in
-            state.sink?.finish()
+            state.finishing = true
             return state.task
         }
+        changed.resumeAll()
         await task?.value
+    }
+
+    private func forward() async {
+        while true {
+            await changed.wait { state.withLockedValue { $0.newest != nil || $0.finishing } }
+            let next = state.withLockedValue { state in
+                defer { state.newest = nil }
+                return state.newest
+            }
+            guard let next else { return }  // finishing, nothing left to send
+            let nextWrite = NIODeadline.now() + interval
+            _ = try? await broker.reportProgress(job, percent: next.percent, message: next.message)
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: nextWrite) { [changed] in
+                changed.resumeAll()
+            }
+            await changed.wait { state.withLockedValue { $0.finishing } || NIODeadline.now() >= nextWrite }
+            timer.cancel()
+        }
     }
 }

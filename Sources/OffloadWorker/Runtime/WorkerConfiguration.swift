@@ -45,6 +45,9 @@ public struct WorkerConfiguration: Sendable {
     /// other thread wants, so an API on the same machine answers at once under full load.
     /// The worker's Redis side (claims, lease renewals) keeps its priority.
     public var idleSchedulingForJobs = false
+    /// A running job's progress is written to Redis at most this often; the newest report
+    /// in between wins, and the last one is written before the job's outcome.
+    public var progressInterval: Duration = .milliseconds(100)
     /// I/O-bound (`async`) jobs run at once; they hold no thread.
     public var ioConcurrency = 100
     public var workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(6).lowercased())"

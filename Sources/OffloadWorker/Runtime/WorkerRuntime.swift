@@ -301,7 +301,7 @@ public final class WorkerRuntime: Service, Sendable {
     private func setUp(_ job: ClaimedJob) -> RunningSetup {
         _ = outcomesInFlight.take(upTo: 1)
         // Progress goes out in order, and before the job's completion.
-        let progress = ProgressForwarder(broker: broker, job: job)
+        let progress = ProgressForwarder(broker: broker, job: job, interval: configuration.progressInterval)
         let context = JobContext(job: job, logger: logger) { percent, message in progress.report(percent: percent, message: message) }
         running.withLockedValue { $0[job.id] = RunningJob(job: job, context: context) }
         return RunningSetup(job: job, context: context, progress: progress)
