@@ -20,7 +20,10 @@ final class ProgressForwarder: Sendable {
     private let job: ClaimedJob
     private let interval: TimeAmount
     private let state = NIOLockedValueBox(State())
-    private let changed = Waiters()
+    /// Woken by a report or by finish(); a report made while a write paces wakes no one.
+    private let reported = Waiters()
+    /// Woken when the interval after a write ends, or by finish().
+    private let paceOver = Waiters()
 
     init(broker: Broker, job: ClaimedJob, interval: Duration) {
         self.broker = broker
@@ -36,7 +39,7 @@ final class ProgressForwarder: Sendable {
                 state.task = Task { await self.forward() }
             }
         }
-        changed.resumeAll()
+        reported.resumeAll()
     }
 
     /// Returns once the newest report made so far is stored (or given up).
@@ -45,13 +48,14 @@ final class ProgressForwarder: Sendable {
             state.finishing = true
             return state.task
         }
-        changed.resumeAll()
+        reported.resumeAll()
+        paceOver.resumeAll()
         await task?.value
     }
 
     private func forward() async {
         while true {
-            await changed.wait { state.withLockedValue { $0.newest != nil || $0.finishing } }
+            await reported.wait { state.withLockedValue { $0.newest != nil || $0.finishing } }
             let next = state.withLockedValue { state in
                 defer { state.newest = nil }
                 return state.newest
@@ -59,10 +63,10 @@ final class ProgressForwarder: Sendable {
             guard let next else { return }  // finishing, nothing left to send
             let nextWrite = NIODeadline.now() + interval
             _ = try? await broker.reportProgress(job, percent: next.percent, message: next.message)
-            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: nextWrite) { [changed] in
-                changed.resumeAll()
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: nextWrite) { [paceOver] in
+                paceOver.resumeAll()
             }
-            await changed.wait { state.withLockedValue { $0.finishing } || NIODeadline.now() >= nextWrite }
+            await paceOver.wait { state.withLockedValue { $0.finishing } || NIODeadline.now() >= nextWrite }
             timer.cancel()
         }
     }
