@@ -126,8 +126,12 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         let runtime = WorkerRuntime(
             broker: broker, registry: Jobs.registry(includeTestJobs: enableTestJobs), configuration: configuration,
             logger: logger, reportChannel: WorkerReportChannel.fromEnvironment())
+        // The runtime returns on its own when it recycles: a clean exit, which the
+        // supervisor answers with a fresh process at once (a failure would back off).
         let group = ServiceGroup(
-            configuration: .init(services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [.init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await redis.shutdown()
     }

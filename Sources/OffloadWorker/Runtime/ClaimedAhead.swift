@@ -49,12 +49,13 @@ final class ClaimedAhead: Sendable {
     static let crossingWindowNanoseconds = 1_000_000.0
     static let maxJobsPerCrossing = 64
 
-    /// The batch to run with `first`: it, then the held jobs that fit behind it, taken out.
-    func batch(after first: ClaimedJob) -> [Held] {
+    /// The batch to run with `first`: it, then the held jobs that fit behind it (at most
+    /// `maxJobs` of them), taken out.
+    func batch(after first: ClaimedJob, maxJobs: Int = .max) -> [Held] {
         state.withLockedValue { state in
             guard windowNanoseconds > 0, var budget = state.averageByType[first.type].map({ Self.crossingWindowNanoseconds - $0 }) else { return [] }
             var taken: [Held] = []
-            while taken.count + 1 < Self.maxJobsPerCrossing, let next = state.held.first, !next.cancelRequested,
+            while taken.count + 1 < Self.maxJobsPerCrossing, taken.count < maxJobs, let next = state.held.first, !next.cancelRequested,
                 let average = state.averageByType[next.job.type], average <= budget
             {
                 budget -= average

@@ -263,7 +263,7 @@ public final class WorkerRuntime: Service, Sendable {
         while let head = batch.first {
             if !isStopping, head.1 != nil {
                 // Only known CPU types have an average, so the batch holds CPU jobs only.
-                batch += claimedAhead.batch(after: head.0).map { prepare($0.job) }
+                batch += claimedAhead.batch(after: head.0, maxJobs: jobsLeftBeforeRecycling).map { prepare($0.job) }
             }
             let outcomes = await runCPU(batch)
             let finished = batch.map(\.0)
@@ -499,6 +499,13 @@ public final class WorkerRuntime: Service, Sendable {
             return counters.started
         }
         if let limit = configuration.maxJobsPerChild, started >= limit { retire(reason: "ran \(started) jobs (max \(limit))") }
+    }
+
+    /// Jobs this process may still start before it recycles (`maxJobsPerChild`): a batch
+    /// takes no more, so a child never runs past its budget.
+    private var jobsLeftBeforeRecycling: Int {
+        guard let limit = configuration.maxJobsPerChild else { return .max }
+        return max(0, limit - counters.withLockedValue { $0.started })
     }
 
     private func retire(reason: String) {
