@@ -21,8 +21,8 @@ import Testing
             #expect(try await engine.claim(limit: 10).jobs.map(\.id) == [other.id])
             #expect(try await engine.eventNames(of: submitted.id) == ["submitted", "cancelled"])
             // Kept for the result TTL like a finished job.
-            let ttl = try await engine.client.send("TTL", .string(engine.keys.queue("q").job(submitted.id))).int ?? -1
-            #expect(ttl > 0)
+            let keptUntil = try await engine.keptUntil(submitted.id, in: engine.keys.queue("q").cancelled)
+            #expect(keptUntil == Int(now) + engine.settings.defaultResultTTLSeconds * 1000)
             // Cancelling again is a conflict (the job is finished) and changes nothing.
             engine.clock.advance(by: .seconds(1))
             await expectOffloadError(.conflict) { try await engine.inspector.cancel(submitted.id) }

@@ -64,9 +64,9 @@ import Testing
                 expected.completed = 1
                 return expected
             }())
-            // A finished job is kept for the result TTL, then expires.
-            let ttl = try await engine.client.send("TTL", .string(engine.keys.queue("q").job(job.id))).int ?? -1
-            #expect(ttl > 0 && ttl <= engine.settings.defaultResultTTLSeconds)
+            // A finished job is kept for the result TTL, then swept (RetentionTests).
+            let keptUntil = try await engine.keptUntil(job.id, in: engine.keys.queue("q").completed)
+            #expect(keptUntil == Int(finished) + engine.settings.defaultResultTTLSeconds * 1000)
             // Completing twice is refused: the lease ended with the first completion.
             #expect(try await engine.broker.complete(job, resultJSON: #""again""#) == false)
             #expect(try await engine.job(submitted.id).result == .object(["answer": .number(42)]))

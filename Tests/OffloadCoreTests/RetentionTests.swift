@@ -8,22 +8,36 @@ import Testing
 /// What is kept, for how long, and how it is listed: result TTLs, the finished sets,
 /// the bounded event stream, paginated listings.
 @Suite struct RetentionTests {
-    @Test func resultExpiresAfterItsTTL() async throws {
+    /// Workers sweep finished jobs every second (with the lease reaper), and every
+    /// completion sweeps too: the first sweep after a result's TTL deletes the job.
+    @Test func resultIsDeletedByTheFirstSweepAfterItsTTL() async throws {
         try await TestEngine.with { engine in
             let submitted = try await engine.submit { $0.resultTTLSeconds = 1 }
             let job = try await engine.claimOne()
             #expect(try await engine.broker.complete(job, resultJSON: #"{"ok":true}"#))
             #expect(try await engine.job(submitted.id).result == .object(["ok": .bool(true)]))
             let jobKey = engine.keys.queue("q").job(submitted.id)
-            let ttl = try await engine.client.send("PTTL", .string(jobKey)).int ?? -1
-            #expect(ttl > 0 && ttl <= 1_000)
 
-            // Redis expires the hash on its own clock: this one wait is real.
-            try await Task.sleep(for: .milliseconds(1_500))
+            engine.clock.advance(by: .milliseconds(999))
+            _ = try await engine.broker.reapExpiredLeases(queue: "q")
+            #expect(try await engine.exists(jobKey), "kept until its TTL ends")
+            engine.clock.advance(by: .milliseconds(2))
+            _ = try await engine.broker.reapExpiredLeases(queue: "q")
             #expect(try await engine.exists(jobKey) == false)
             await expectOffloadError(.notFound) { try await engine.inspector.job(submitted.id) }
-            // Its id may linger in the completed set until the next trim; listings skip it.
+            #expect(try await engine.counts().completed == 0)
             #expect(try await engine.inspector.jobs(queue: "q", state: .completed).jobs.isEmpty)
+        }
+    }
+
+    @Test func cancelledJobsAreSweptByTheReaperToo() async throws {
+        try await TestEngine.with { engine in
+            let submitted = try await engine.submit { $0.resultTTLSeconds = 1 }
+            #expect(try await engine.inspector.cancel(submitted.id) == .cancelled)
+            engine.clock.advance(by: .seconds(2))
+            _ = try await engine.broker.reapExpiredLeases(queue: "q")
+            #expect(try await engine.exists(engine.keys.queue("q").job(submitted.id)) == false)
+            #expect(try await engine.counts().cancelled == 0)
         }
     }
 
@@ -50,12 +64,12 @@ import Testing
             let kept = try await engine.submit { $0.resultTTLSeconds = 60 }
             job = try await engine.claimOne()
             #expect(try await engine.broker.complete(job, resultJSON: "2"))
-            // Finishing `kept` dropped `short`, whose time was up, from the set.
+            // Finishing `kept` deleted `short`, whose time was up, and its set entry.
+            #expect(try await engine.exists(engine.keys.queue("q").job(short.id)) == false)
             #expect(try await engine.counts().completed == 1)
             let completed = try await engine.client.send("ZRANGE", .string(engine.keys.queue("q").completed), "0", "-1")
             #expect(completed.array?.compactMap(\.string) == [kept.id])
             #expect(try await engine.inspector.jobs(queue: "q", state: .completed).jobs.map(\.id) == [kept.id])
-            _ = short
         }
     }
 
@@ -68,6 +82,7 @@ import Testing
             #expect(try await engine.inspector.cancel(second.id) == .cancelled)
             let cancelled = try await engine.client.send("ZRANGE", .string(engine.keys.queue("q").cancelled), "0", "-1")
             #expect(cancelled.array?.compactMap(\.string) == [second.id])
+            #expect(try await engine.exists(engine.keys.queue("q").job(first.id)) == false)
         }
     }
 

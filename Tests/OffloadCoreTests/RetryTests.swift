@@ -173,9 +173,12 @@ import Testing
             #expect(try await engine.inspector.cancel(submitted.id) == .cancelled)
             try await engine.inspector.retry(submitted.id)
             #expect(try await engine.job(submitted.id).state == .pending)
-            // The retried job no longer expires with the cancelled ones.
-            #expect(try await engine.client.send("TTL", .string(engine.keys.queue("q").job(submitted.id))).int == -1)
+            // The retried job is no longer swept with the cancelled ones.
+            #expect(try await engine.keptUntil(submitted.id, in: engine.keys.queue("q").cancelled) == nil)
             #expect(try await engine.counts().cancelled == 0)
+            engine.clock.advance(by: .seconds(engine.settings.defaultResultTTLSeconds + 1))
+            _ = try await engine.broker.reapExpiredLeases(queue: "q")
+            #expect(try await engine.job(submitted.id).state == .pending)
             #expect(try await engine.claimOne().id == submitted.id)
         }
     }

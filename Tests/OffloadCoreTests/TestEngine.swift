@@ -109,6 +109,11 @@ struct TestEngine: Sendable {
         try await events(queue: queue).filter { $0.ids.contains(id) }.map(\.event)
     }
 
+    /// When a finished job's result TTL ends (ms): its score in the finished set, nil if absent.
+    func keptUntil(_ id: String, in finishedSet: String) async throws -> Int? {
+        try await client.send("ZSCORE", .string(finishedSet), .string(id)).string.flatMap { Int($0) }
+    }
+
     func exists(_ key: String) async throws -> Bool {
         try await client.send("EXISTS", .string(key)).int == 1
     }

@@ -21,7 +21,7 @@ import Testing
         "+blpop", "+sadd", "+smembers", "+zrange", "+zcard", "+zadd", "+zrem", "+hgetall", "+hget", "+hmget", "+hset",
         "+hdel", "+hkeys", "+exists", "+set", "+get", "+mget", "+del", "+lpush", "+xread", "+xrevrange",
         // called only inside the Lua scripts
-        "+llen", "+rpush", "+lpop", "+lrem", "+lindex", "+lrange", "+expire", "+persist", "+hincrby", "+zrangebyscore",
+        "+llen", "+rpush", "+lpop", "+lrem", "+lindex", "+lrange", "+expire", "+hincrby", "+zrangebyscore",
         "+zremrangebyscore", "+xadd",
     ]
 

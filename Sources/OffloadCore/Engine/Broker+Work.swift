@@ -145,7 +145,7 @@ extension Broker {
         let error = JobError(type: "lease_expired", message: "the worker running the job stopped heartbeating (crashed, killed or stalled)")
         let reply = try await run(
             LuaScripts.reap,
-            keys: [keys.active, keys.pendingLevels, keys.dead, keys.signal, keys.events, keys.cancelled],
+            keys: [keys.active, keys.pendingLevels, keys.dead, keys.signal, keys.events, keys.cancelled, keys.completed],
             arguments: [
                 .string(String(clock.nowMilliseconds())), .string(keys.jobPrefix), .int(limit), .int(settings.deadMaxCount),
                 .string(String(settings.deadMaxAgeMilliseconds)), .int(settings.eventsMaxLength), .string(error.jsonText),

@@ -154,10 +154,22 @@ public enum LuaScripts {
       end
     end
 
+    -- Completed and cancelled jobs are kept until their result TTL ends: the score in their
+    -- finished set is that time, and sweeps delete the jobs whose time is up, a bounded
+    -- number per call (as BullMQ and Asynq do), instead of an EXPIRE per job: a key
+    -- lookup, an expiry-index entry and a Lua call less on every completion.
+    local function sweepFinished(finishedSet, jobPrefix, now, limit)
+      local due = redis.call("ZRANGEBYSCORE", finishedSet, "-inf", now, "LIMIT", 0, limit)
+      if #due == 0 then return end
+      local keys = {}
+      for i, id in ipairs(due) do keys[i] = jobPrefix .. id end
+      redis.call("DEL", unpack(keys))
+      redis.call("ZREM", finishedSet, unpack(due))
+    end
+
     local function finishKept(jobKey, finishedSet, id, now, ttlSeconds)
-      redis.call("EXPIRE", jobKey, ttlSeconds)
       redis.call("ZADD", finishedSet, now + ttlSeconds * 1000, id)
-      redis.call("ZREMRANGEBYSCORE", finishedSet, "-inf", now)
+      sweepFinished(finishedSet, jobKey:sub(1, #jobKey - #id), now, 100)
     end
 
     local function wake(signal)
@@ -275,7 +287,6 @@ public enum LuaScripts {
         -- The token is blanked rather than deleted: one command less per job.
         redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1], "token", "")
         if f[6] then redis.call("HDEL", key, "cancel") end
-        redis.call("EXPIRE", key, ttl)
         ended[#ended + 1] = id
         kept[#kept + 1], kept[#kept + 2] = now + ttl * 1000, id
         tallyRun(tally, f[4], f[5], now, "processed")
@@ -287,7 +298,8 @@ public enum LuaScripts {
       redis.call("ZADD", KEYS[2], unpack(kept))
       emitBatch(KEYS[3], ARGV[3], "completed", ended)
     end
-    redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now)
+    -- Sweeping up to twice the jobs completed here keeps up with any completion rate.
+    sweepFinished(KEYS[2], ARGV[5], now, 2 * #ended + 10)
     storeRuns(tally, ARGV[4], now)
     return out
     """#)
@@ -353,10 +365,12 @@ public enum LuaScripts {
     public static let reap = script("reap", #"""
     -- Return jobs whose lease expired (their worker died or stalled) to pending, or to
     -- dead when they have used their attempts, or to cancelled when cancellation was
-    -- requested (the request must not be lost with the run). Safe to run from every
+    -- requested (the request must not be lost with the run). Then sweep finished jobs whose
+    -- result TTL ended, so they go even when no job finishes. Safe to run from every
     -- process at once.
     -- KEYS[1] -> active ZSET   KEYS[2] -> pending levels ZSET   KEYS[3] -> dead ZSET
     -- KEYS[4] -> signal LIST   KEYS[5] -> events STREAM   KEYS[6] -> cancelled ZSET
+    -- KEYS[7] -> completed ZSET
     -- ARGV[1] -> now (ms)   ARGV[2] -> job key prefix   ARGV[3] -> max jobs
     -- ARGV[4] -> dead max count   ARGV[5] -> dead max age (ms)   ARGV[6] -> events max length
     -- ARGV[7] -> error JSON recorded on the job   ARGV[8] -> stats key prefix
@@ -391,6 +405,8 @@ public enum LuaScripts {
     end
     if requeued > 0 then wake(KEYS[4]) end
     if died > 0 then trimDead(KEYS[3], ARGV[2], now, tonumber(ARGV[4]), tonumber(ARGV[5])) end
+    sweepFinished(KEYS[7], ARGV[2], now, 1000)
+    sweepFinished(KEYS[6], ARGV[2], now, 1000)
     return {requeued, died}
     """#)
 
@@ -447,7 +463,6 @@ public enum LuaScripts {
     if state ~= "dead" and state ~= "cancelled" then return state end
     redis.call("ZREM", KEYS[2], ARGV[1])
     redis.call("ZREM", KEYS[3], ARGV[1])
-    redis.call("PERSIST", KEYS[1])
     redis.call("HDEL", KEYS[1], "att", "error", "result", "ftime", "stime", "prog", "pmsg", "worker", "cancel")
     makePending(KEYS[4], KEYS[1], ARGV[1])
     wake(KEYS[5])
