@@ -58,6 +58,17 @@ public enum LuaScripts {
       return depth
     end
 
+    -- A Lua number given to redis.call is printed with "%.17g", a slow floating-point
+    -- conversion; scores shared by a whole batch are printed once, as integers.
+    local function integerTexts()
+      local texts = {}
+      return function(n)
+        local text = texts[n]
+        if not text then text = string.format("%d", n); texts[n] = text end
+        return text
+      end
+    end
+
     local function emit(stream, maxlen, event, id, ...)
       redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", "event", event, "id", id, ...)
     end
@@ -235,6 +246,7 @@ public enum LuaScripts {
     if redis.call("EXISTS", KEYS[5]) == 1 then return {-2} end
     local out = {-1}
     local leases = {}  -- score, member pairs: one ZADD for the whole claim
+    local leaseEnd = integerTexts()
     local started, attempts = {}, {}
     for _, id in ipairs(popPending(KEYS[1], tonumber(ARGV[2]))) do
       local key = ARGV[6] .. id
@@ -242,9 +254,9 @@ public enum LuaScripts {
       if f[1] and f[7] == "pending" then
         local attempt = tonumber(f[3] or "0") + 1
         local lease = tonumber(f[6] or ARGV[5])
-        redis.call("HSET", key, "state", "active", "att", attempt, "token", ARGV[3],
+        redis.call("HSET", key, "state", "active", "att", f[3] and tostring(attempt) or "1", "token", ARGV[3],
           "worker", ARGV[4], "stime", ARGV[1])
-        leases[#leases + 1], leases[#leases + 2] = now + lease, id
+        leases[#leases + 1], leases[#leases + 2] = leaseEnd(now + lease), id
         started[#started + 1], attempts[#attempts + 1] = id, attempt
         local n = #out
         out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, f[1], f[2], attempt
@@ -276,6 +288,7 @@ public enum LuaScripts {
     local tally = newTally()
     -- One ZREM from the active set and one ZADD to the completed set for the whole batch.
     local ended, kept = {}, {}
+    local keptUntil = integerTexts()
     for i = 6, #ARGV, 3 do
       local id = ARGV[i]
       local key = ARGV[5] .. id
@@ -288,7 +301,7 @@ public enum LuaScripts {
         redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1], "token", "")
         if f[6] then redis.call("HDEL", key, "cancel") end
         ended[#ended + 1] = id
-        kept[#kept + 1], kept[#kept + 2] = now + ttl * 1000, id
+        kept[#kept + 1], kept[#kept + 2] = keptUntil(now + ttl * 1000), id
         tallyRun(tally, f[4], f[5], now, "processed")
         out[#out + 1] = 1
       end
