@@ -8,22 +8,27 @@ import OffloadCore
 /// goes out when the interval ends (or at once when the job finishes). A handler may report
 /// as often as it likes; a job that reports ten times in 75 ms costs two writes, not ten.
 /// The forwarding task is made on the first report: most jobs never report, and for short
-/// jobs two extra task switches per job are a large share of their cost.
+/// jobs every allocation and task switch per job is a large share of their cost.
 final class ProgressForwarder: Sendable {
+    /// What the forwarding task is suspended on: a report may wake only the first; the end
+    /// of the interval only the second (of that write: `pace`); finish() either.
+    private enum Waiting {
+        case forReport(CheckedContinuation<Void, Never>)
+        case forPaceEnd(CheckedContinuation<Void, Never>, pace: Int)
+    }
+
     private struct State {
         var newest: (percent: Int, message: String)?
         var finishing = false
         var task: Task<Void, Never>?
+        var waiting: Waiting?
+        var pace = 0
     }
 
     private let broker: Broker
     private let job: ClaimedJob
     private let interval: TimeAmount
     private let state = NIOLockedValueBox(State())
-    /// Woken by a report or by finish(); a report made while a write paces wakes no one.
-    private let reported = Waiters()
-    /// Woken when the interval after a write ends, or by finish().
-    private let paceOver = Waiters()
 
     init(broker: Broker, job: ClaimedJob, interval: Duration) {
         self.broker = broker
@@ -33,29 +38,42 @@ final class ProgressForwarder: Sendable {
     }
 
     func report(percent: Int, message: String) {
-        state.withLockedValue { state in
+        let waiting = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             state.newest = (percent, message)
             if state.task == nil && !state.finishing {
                 state.task = Task { await self.forward() }
             }
+            guard case .forReport(let continuation)? = state.waiting else { return nil }
+            state.waiting = nil
+            return continuation
         }
-        reported.resumeAll()
+        waiting?.resume()
     }
 
     /// Returns once the newest report made so far is stored (or given up).
     func finish() async {
-        let task = state.withLockedValue { state in
+        let (task, waiting) = state.withLockedValue { state -> (Task<Void, Never>?, Waiting?) in
             state.finishing = true
-            return state.task
+            defer { state.waiting = nil }
+            return (state.task, state.waiting)
         }
-        reported.resumeAll()
-        paceOver.resumeAll()
+        switch waiting {
+        case .forReport(let continuation)?, .forPaceEnd(let continuation, _)?: continuation.resume()
+        case nil: break
+        }
         await task?.value
     }
 
     private func forward() async {
         while true {
-            await reported.wait { state.withLockedValue { $0.newest != nil || $0.finishing } }
+            await withCheckedContinuation { continuation in
+                let ready = state.withLockedValue { state in
+                    if state.newest != nil || state.finishing { return true }
+                    state.waiting = .forReport(continuation)
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
             let next = state.withLockedValue { state in
                 defer { state.newest = nil }
                 return state.newest
@@ -63,11 +81,32 @@ final class ProgressForwarder: Sendable {
             guard let next else { return }  // finishing, nothing left to send
             let nextWrite = NIODeadline.now() + interval
             _ = try? await broker.reportProgress(job, percent: next.percent, message: next.message)
-            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: nextWrite) { [paceOver] in
-                paceOver.resumeAll()
-            }
-            await paceOver.wait { state.withLockedValue { $0.finishing } || NIODeadline.now() >= nextWrite }
-            timer.cancel()
+            await waitForPaceEnd(nextWrite)
         }
+    }
+
+    /// Until `deadline`, or finish().
+    private func waitForPaceEnd(_ deadline: NIODeadline) async {
+        let pace = state.withLockedValue { state in
+            state.pace += 1
+            return state.pace
+        }
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline) {
+            let waiting = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                guard case .forPaceEnd(let continuation, pace)? = state.waiting else { return nil }
+                state.waiting = nil
+                return continuation
+            }
+            waiting?.resume()
+        }
+        await withCheckedContinuation { continuation in
+            let over = state.withLockedValue { state in
+                if state.finishing || NIODeadline.now() >= deadline { return true }
+                state.waiting = .forPaceEnd(continuation, pace: pace)
+                return false
+            }
+            if over { continuation.resume() }
+        }
+        timer.cancel()
     }
 }
