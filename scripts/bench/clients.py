@@ -301,13 +301,20 @@ def calibrate(system, first_below, target_ms, rounds, measure=single_ms):
 def run_cpu(args):
     system = SYSTEMS[args.system](args)
     below = calibrate(system, FIRST_BELOW[args.system], args.target_ms, args.rounds)
-    single = statistics.median(single_ms(system, below) for _ in range(args.singles))
-    result = {"below": below, "single_ms": single}
     if args.pace:
-        return {**result, **pace_under_load(args, lambda: system.submit_primes(below, jobs_for(args, single)),
-                                            system.pending)}
+        single = statistics.median(single_ms(system, below) for _ in range(args.singles))
+        return {"below": below, "single_ms": single,
+                **pace_under_load(args, lambda: system.submit_primes(below, jobs_for(args, single)), system.pending)}
+    # The single-job time is taken half before and half after the parallel run: this
+    # shared machine's speed drifts by a few per cent over a minute, and timing singles
+    # on both sides keeps that drift out of the ratio.
+    before = [single_ms(system, below) for _ in range((args.singles + 1) // 2)]
     t0 = system.submit_primes(below, args.jobs)
     times = system.primes_times(args.jobs)
+    after = [single_ms(system, below) for _ in range(args.singles // 2)]
+    single = statistics.median(before + after)
+    result = {"below": below, "single_ms": single, "single_before_ms": statistics.median(before),
+              "single_after_ms": statistics.median(after) if after else None}
     wall = (max(end for _, end in times) - t0) * 1000
     durations = [(end - start) * 1000 for start, end in times]
     ideal = args.jobs * single / 2
