@@ -10,7 +10,15 @@ public final class JobContext: Sendable {
     /// 1 on the first run.
     public let attempt: Int
     public let maxAttempts: Int
-    public let logger: Logger
+    /// The worker's logger with the job's id: made when a handler asks for it, since most
+    /// never log and a short job's context should cost nothing extra.
+    public var logger: Logger {
+        var logger = workerLogger
+        logger[metadataKey: "job"] = .string(jobID)
+        return logger
+    }
+
+    private let workerLogger: Logger
 
     private let cancellation = NIOLockedValueBox<String?>(nil)
     private let progressSink: @Sendable (Int, String) -> Void
@@ -20,9 +28,7 @@ public final class JobContext: Sendable {
         self.queue = job.queue
         self.attempt = job.attempt
         self.maxAttempts = job.maxAttempts
-        var logger = logger
-        logger[metadataKey: "job"] = "\(job.id)"
-        self.logger = logger
+        self.workerLogger = logger
         self.progressSink = progressSink
     }
 
