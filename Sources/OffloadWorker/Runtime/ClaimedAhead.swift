@@ -84,6 +84,9 @@ final class ClaimedAhead: Sendable {
 
     var jobs: [ClaimedJob] { state.withLockedValue { $0.held.map(\.job) } }
 
+    /// Since when the oldest held job has waited.
+    var oldestSince: ContinuousClock.Instant? { state.withLockedValue { $0.held.first?.since } }
+
     /// What a heartbeat learned: lost leases are dropped, cancellations remembered.
     func apply(lost: Set<String>, cancel: Set<String>) {
         guard !lost.isEmpty || !cancel.isEmpty else { return }

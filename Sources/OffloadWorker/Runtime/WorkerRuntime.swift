@@ -10,8 +10,9 @@ import ServiceLifecycle
 /// One worker process: claims jobs from its queues, runs CPU-bound handlers on dedicated
 /// threads and I/O-bound ones on the event loops, heartbeats their leases, stores results.
 ///
-/// Loops: the claim loop (blocks on Redis when idle, never polls), the heartbeat loop
-/// (extends leases, learns of cancellations), the maintenance loop (reaps expired leases
+/// Loops: the claim loop (blocks on Redis when idle, never polls), the watchdog (extends
+/// leases and learns of cancellations, ends soft timeouts, hands back jobs claimed ahead
+/// that waited too long; it sleeps until the next of these is due), the maintenance loop (reaps expired leases
 /// of crashed workers, refreshes the registry entry). SIGTERM stops claiming, lets running
 /// jobs finish within the grace period, then hands the rest back to pending.
 public final class WorkerRuntime: Service, Sendable {
@@ -25,11 +26,14 @@ public final class WorkerRuntime: Service, Sendable {
         let context: JobContext
         /// When the lease was last granted or extended (the claim counts).
         var leaseRenewedAt = ContinuousClock.now
+        /// When its soft timeout ends (90% of the hard one, so a cooperative handler can stop
+        /// cleanly before its process is killed); nil before the handler starts and after.
+        var softDeadline: ContinuousClock.Instant?
 
-        /// A third of the lease has passed: renew it while two thirds remain.
-        func needsHeartbeat(at now: ContinuousClock.Instant) -> Bool {
-            now - leaseRenewedAt >= .milliseconds(job.leaseMilliseconds / 3)
-        }
+        /// A third of the lease gone: renew it while two thirds remain.
+        var heartbeatDue: ContinuousClock.Instant { leaseRenewedAt + .milliseconds(job.leaseMilliseconds / 3) }
+
+        func needsHeartbeat(at now: ContinuousClock.Instant) -> Bool { now >= heartbeatDue }
     }
 
     private let threadPool: NIOThreadPool
@@ -39,6 +43,7 @@ public final class WorkerRuntime: Service, Sendable {
     private let outcomesInFlight = WorkSlots(capacity: Int.max / 2)
     private let running = NIOLockedValueBox<[String: RunningJob]>([:])
     private let claimedAhead: ClaimedAhead
+    private let duties = DutyTimer()
     private let completions: CompletionBatcher
     private let stopping = NIOLockedValueBox(false)
     private let counters = NIOLockedValueBox((started: 0, processed: 0, failed: 0))
@@ -88,7 +93,7 @@ public final class WorkerRuntime: Service, Sendable {
             ])
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { await self.heartbeatLoop() }
+                group.addTask { await self.watchdogLoop() }
                 group.addTask { await self.maintenanceLoop() }
                 await self.claimLoop()
                 await self.drain()
@@ -138,6 +143,7 @@ public final class WorkerRuntime: Service, Sendable {
                             await start(job)
                         } else {
                             claimedAhead.hold(job)
+                            duties.schedule(.now + configuration.claimedAheadMaxWait)
                         }
                     }
                     if let due = result.nextDueMilliseconds { nextDue = min(nextDue ?? due, due) }
@@ -303,32 +309,30 @@ public final class WorkerRuntime: Service, Sendable {
         // Progress goes out in order, and before the job's completion.
         let progress = ProgressForwarder(broker: broker, job: job, interval: configuration.progressInterval)
         let context = JobContext(job: job, logger: logger) { percent, message in progress.report(percent: percent, message: message) }
-        running.withLockedValue { $0[job.id] = RunningJob(job: job, context: context) }
+        let entry = RunningJob(job: job, context: context)
+        running.withLockedValue { $0[job.id] = entry }
+        duties.schedule(entry.heartbeatDue)
         return RunningSetup(job: job, context: context, progress: progress)
     }
 
     /// Right before the handler, on whatever thread runs it: the supervisor learns the job
-    /// started (and times its hard timeout from now), and the soft timeout (90% of the hard
-    /// one, so a cooperative handler can stop cleanly before its process is killed) starts.
-    private func startClocks(_ setup: RunningSetup) -> Task<Void, any Error>? {
+    /// started (and times its hard timeout from now), and its soft timeout starts (the
+    /// watchdog ends it).
+    private func startClocks(_ setup: RunningSetup) {
         let job = setup.job
         reportChannel?.send(
             .started(
                 queue: job.queue, id: job.id, token: job.token, attempt: job.attempt, maxAttempts: job.maxAttempts,
                 timeoutSeconds: job.timeoutSeconds, leaseMilliseconds: job.leaseMilliseconds))
-        let context = setup.context
-        return job.timeoutSeconds.map { seconds in
-            Task {
-                try await Delay.wait(.milliseconds(seconds * 900))
-                context.cancel(reason: CancelReason.softTimeout)
-            }
+        if let seconds = job.timeoutSeconds {
+            let deadline = ContinuousClock.now + .milliseconds(seconds * 900)
+            running.withLockedValue { $0[job.id]?.softDeadline = deadline }
+            duties.schedule(deadline)
         }
     }
 
-    private func tearDown(
-        _ setup: RunningSetup, _ result: Result<String, any Error>, softTimeout: Task<Void, any Error>?
-    ) async -> JobOutcome {
-        softTimeout?.cancel()
+    private func tearDown(_ setup: RunningSetup, _ result: Result<String, any Error>) async -> JobOutcome {
+        if setup.job.timeoutSeconds != nil { running.withLockedValue { $0[setup.job.id]?.softDeadline = nil } }
         let outcome: JobOutcome
         switch result {
         case .success(let resultJSON): outcome = .success(resultJSON)
@@ -346,7 +350,7 @@ public final class WorkerRuntime: Service, Sendable {
     /// this worker does not know (nil handler) fails without running.
     private func runCPU(_ jobs: [(ClaimedJob, JobRegistry.Handler?)]) async -> [JobOutcome] {
         typealias Work = (index: Int, body: @Sendable (String, JobContext) throws -> String, setup: RunningSetup)
-        typealias Ran = (result: Result<String, any Error>, took: Duration, softTimeout: Task<Void, any Error>?)
+        typealias Ran = (result: Result<String, any Error>, took: Duration)
         var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
         var work: [Work] = []
         for (index, (job, handler)) in jobs.enumerated() {
@@ -365,18 +369,18 @@ public final class WorkerRuntime: Service, Sendable {
                 results = try await threadPool.runIfActive {
                     if idleScheduling { _ = offload_enter_idle_scheduling() }
                     return work.map { item -> Ran in
-                        let softTimeout = self.startClocks(item.setup)
+                        self.startClocks(item.setup)
                         let began = ContinuousClock.now
                         let result = Result { try item.body(item.setup.job.payload, item.setup.context) }
-                        return (result, .now - began, softTimeout)
+                        return (result, .now - began)
                     }
                 }
             } catch {
-                results = work.map { _ in (.failure(error), .zero, nil) }
+                results = work.map { _ in (.failure(error), .zero) }
             }
             for (item, ran) in zip(work, results) {
                 if ran.took > .zero { claimedAhead.recordRun(type: item.setup.job.type, ran.took) }
-                outcomes[item.index] = await tearDown(item.setup, ran.result, softTimeout: ran.softTimeout)
+                outcomes[item.index] = await tearDown(item.setup, ran.result)
             }
         }
         return outcomes.map { $0! }
@@ -384,14 +388,14 @@ public final class WorkerRuntime: Service, Sendable {
 
     private func runIO(_ job: ClaimedJob, body: @Sendable (String, JobContext) async throws -> String) async -> JobOutcome {
         let setup = setUp(job)
-        let softTimeout = startClocks(setup)
+        startClocks(setup)
         let result: Result<String, any Error>
         do {
             result = .success(try await body(job.payload, setup.context))
         } catch {
             result = .failure(error)
         }
-        return await tearDown(setup, result, softTimeout: softTimeout)
+        return await tearDown(setup, result)
     }
 
     /// Stores the outcome without holding up the caller: results go in the next batch;
@@ -524,20 +528,44 @@ public final class WorkerRuntime: Service, Sendable {
 
     // MARK: Background loops
 
-    /// Checks every 50 ms (a local look, no Redis) whether some job's lease is a third
-    /// gone; then renews all leases in one script call per queue. A job that starts while
-    /// the worker was idle is thus covered within 50 ms, however short its lease.
-    private func heartbeatLoop() async {
+    /// The jobs' timed duties, each when it is due (DutyTimer): renew all leases (one
+    /// script call per queue) once some lease is a third gone, however short it is; end
+    /// soft timeouts; hand back jobs claimed ahead that waited too long for a slot (they
+    /// are for a steady flow of short jobs; when slots stay busy, other workers should
+    /// have them). A duty that could not be done (Redis unreachable) is tried again in
+    /// 50 ms.
+    private func watchdogLoop() async {
         while !Task.isCancelled {
-            do { try await Delay.wait(.milliseconds(50)) } catch { return }
+            let seen = duties.changes
             let now = ContinuousClock.now
             if running.withLockedValue({ $0.values.contains { $0.needsHeartbeat(at: now) } }) {
                 await heartbeat()
             }
-            // Jobs claimed ahead are for a steady flow of short jobs; when slots stay busy
-            // longer than that, other workers should have them.
+            endSoftTimeouts(at: now)
             await handBack(claimedAhead.takeAll(ifOldestWaited: configuration.claimedAheadMaxWait))
+            await duties.sleep(until: nextDuty(after: now), seen: seen)
         }
+    }
+
+    private func nextDuty(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        var next = running.withLockedValue { running in
+            running.values.map { min($0.heartbeatDue, $0.softDeadline ?? $0.heartbeatDue) }.min()
+        }
+        if let since = claimedAhead.oldestSince {
+            next = min(next ?? .now + .seconds(3600), since + configuration.claimedAheadMaxWait)
+        }
+        return next.map { max($0, now + .milliseconds(50)) }
+    }
+
+    private func endSoftTimeouts(at now: ContinuousClock.Instant) {
+        let timedOut = running.withLockedValue { running -> [JobContext] in
+            let ids = running.filter { $0.value.softDeadline.map { $0 <= now } ?? false }.keys
+            return ids.compactMap { id in
+                running[id]?.softDeadline = nil
+                return running[id]?.context
+            }
+        }
+        for context in timedOut { context.cancel(reason: CancelReason.softTimeout) }
     }
 
     /// Extends every running job's lease; learns which were cancelled or lost.

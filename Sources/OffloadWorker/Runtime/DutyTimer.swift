@@ -1,0 +1,61 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import OffloadCore
+
+/// Puts the worker's watchdog to sleep until its next duty is due, and wakes it early only
+/// for a new duty due sooner than that. An idle worker's watchdog never wakes, and a busy
+/// one wakes when a lease needs renewing or a timeout ends, not on a fixed tick or per job.
+final class DutyTimer: Sendable {
+    private struct State {
+        /// schedule() calls so far: a duty that came while the watchdog was awake is seen
+        /// when it goes to sleep.
+        var changes = 0
+        var asleep = false
+        /// While asleep: when it wakes on its own (nil: only when a duty comes).
+        var sleepingUntil: ContinuousClock.Instant?
+        var rang = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let waiters = Waiters()
+
+    /// A duty due at `due` exists now.
+    func schedule(_ due: ContinuousClock.Instant) {
+        let wake = state.withLockedValue { state -> Bool in
+            state.changes += 1
+            guard state.asleep, !state.rang, state.sleepingUntil.map({ due < $0 }) ?? true else { return false }
+            state.rang = true
+            return true
+        }
+        if wake { waiters.resumeAll() }
+    }
+
+    /// Pass to `sleep(until:seen:)` after looking at the duties.
+    var changes: Int { state.withLockedValue { $0.changes } }
+
+    /// Returns at `due` (never, if nil), when an earlier duty is scheduled, when the task
+    /// is cancelled, or at once if any duty was scheduled since `changes` read `seen`.
+    func sleep(until due: ContinuousClock.Instant?, seen: Int) async {
+        let awake = state.withLockedValue { state -> Bool in
+            guard state.changes == seen else { return true }
+            state.asleep = true
+            state.sleepingUntil = due
+            state.rang = false
+            return false
+        }
+        guard !awake else { return }
+        let timer = due.map { due in
+            let (seconds, attoseconds) = (due - .now).components
+            return MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
+                in: .nanoseconds(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+            ) { [self] in
+                state.withLockedValue { $0.rang = true }
+                waiters.resumeAll()
+            }
+        }
+        await waiters.wait { state.withLockedValue { $0.rang } }
+        timer?.cancel()
+        state.withLockedValue { $0.asleep = false }
+    }
+}
