@@ -10,7 +10,7 @@ import Testing
         let woke = NIOLockedValueBox(false)
         let seen = timer.changes
         let task = Task {
-            await timer.sleep(until: due, seen: seen)
+            await timer.wait(until: due, seen: seen)
             woke.withLockedValue { $0 = true }
         }
         try? await Task.sleep(for: .milliseconds(100))  // let it fall asleep
@@ -39,7 +39,7 @@ import Testing
     @Test func itWakesOnItsOwnWhenDue() async {
         let timer = DutyTimer()
         let started = ContinuousClock.now
-        await timer.sleep(until: .now + .milliseconds(50), seen: timer.changes)
+        await timer.wait(until: .now + .milliseconds(50), seen: timer.changes)
         #expect(ContinuousClock.now - started >= .milliseconds(50))
     }
 
@@ -47,6 +47,6 @@ import Testing
         let timer = DutyTimer()
         let seen = timer.changes
         timer.schedule(.now + .seconds(1))  // while the watchdog looks at its duties
-        await timer.sleep(until: nil, seen: seen)  // returns at once: it must look again
+        await timer.wait(until: nil, seen: seen)  // returns at once: it must look again
     }
 }

@@ -31,12 +31,12 @@ final class DutyTimer: Sendable {
         if wake { waiters.resumeAll() }
     }
 
-    /// Pass to `sleep(until:seen:)` after looking at the duties.
+    /// Pass to `wait(until:seen:)` after looking at the duties.
     var changes: Int { state.withLockedValue { $0.changes } }
 
     /// Returns at `due` (never, if nil), when an earlier duty is scheduled, when the task
     /// is cancelled, or at once if any duty was scheduled since `changes` read `seen`.
-    func sleep(until due: ContinuousClock.Instant?, seen: Int) async {
+    func wait(until due: ContinuousClock.Instant?, seen: Int) async {
         let awake = state.withLockedValue { state -> Bool in
             guard state.changes == seen else { return true }
             state.asleep = true

@@ -543,7 +543,7 @@ public final class WorkerRuntime: Service, Sendable {
             }
             endSoftTimeouts(at: now)
             await handBack(claimedAhead.takeAll(ifOldestWaited: configuration.claimedAheadMaxWait))
-            await duties.sleep(until: nextDuty(after: now), seen: seen)
+            await duties.wait(until: nextDuty(after: now), seen: seen)
         }
     }
 
