@@ -12,9 +12,10 @@ import ServiceLifecycle
 ///
 /// Loops: the claim loop (blocks on Redis when idle, never polls), the watchdog (extends
 /// leases and learns of cancellations, ends soft timeouts, hands back jobs claimed ahead
-/// that waited too long; it sleeps until the next of these is due), the maintenance loop (reaps expired leases
-/// of crashed workers, refreshes the registry entry). SIGTERM stops claiming, lets running
-/// jobs finish within the grace period, then hands the rest back to pending.
+/// that waited too long; it sleeps until the next of these is due), the maintenance loop
+/// (reaps expired leases of crashed workers, sweeps finished jobs whose result TTL ended,
+/// refreshes the registry entry). SIGTERM stops claiming, lets running jobs finish within
+/// the grace period, then hands the rest back to pending.
 public final class WorkerRuntime: Service, Sendable {
     public let broker: Broker
     public let registry: JobRegistry
