@@ -1,6 +1,8 @@
 /// A job leased to a worker. The token proves the lease: every later change the worker
 /// makes (progress, complete, fail) is refused once the token no longer matches.
-public struct ClaimedJob: Sendable, Hashable {
+/// A class, immutable: a job is passed through many hands in a worker (the running table,
+/// its context, progress, the result batch), and each would otherwise copy five strings.
+public final class ClaimedJob: Sendable, Hashable {
     public let id: String
     public let queue: String
     public let type: String
@@ -25,6 +27,18 @@ public struct ClaimedJob: Sendable, Hashable {
         self.timeoutSeconds = timeoutSeconds
         self.leaseMilliseconds = leaseMilliseconds
         self.token = token
+    }
+
+    public static func == (left: ClaimedJob, right: ClaimedJob) -> Bool {
+        left.id == right.id && left.queue == right.queue && left.type == right.type && left.payload == right.payload
+            && left.attempt == right.attempt && left.maxAttempts == right.maxAttempts
+            && left.timeoutSeconds == right.timeoutSeconds && left.leaseMilliseconds == right.leaseMilliseconds
+            && left.token == right.token
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(token)
     }
 }
 
