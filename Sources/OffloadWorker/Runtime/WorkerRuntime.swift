@@ -252,11 +252,12 @@ public final class WorkerRuntime: Service, Sendable {
     /// The job with its own timeout, else its type's default (the supervisor enforces it).
     private func prepare(_ claimed: ClaimedJob) -> (ClaimedJob, JobRegistry.Handler?) {
         let handler = registry.handler(for: claimed.type)
+        countStartedJob()
+        guard claimed.timeoutSeconds == nil, let defaultTimeout = handler?.defaultTimeoutSeconds else { return (claimed, handler) }
         let job = ClaimedJob(
             id: claimed.id, queue: claimed.queue, type: claimed.type, payload: claimed.payload, attempt: claimed.attempt,
-            maxAttempts: claimed.maxAttempts, timeoutSeconds: claimed.timeoutSeconds ?? handler?.defaultTimeoutSeconds,
+            maxAttempts: claimed.maxAttempts, timeoutSeconds: defaultTimeout,
             leaseMilliseconds: claimed.leaseMilliseconds, token: claimed.token)
-        countStartedJob()
         return (job, handler)
     }
 
