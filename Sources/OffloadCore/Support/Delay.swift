@@ -8,9 +8,7 @@ public enum Delay {
     /// cancelled, and the timer goes with it.
     public static func wait(_ duration: Duration) async throws {
         try Task.checkCancellation()
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(max(0, nanoseconds))) {}
+        let timer = at(.now + duration) {}
         try await withTaskCancellationHandler {
             do {
                 try await timer.futureResult.get()
@@ -20,6 +18,13 @@ public enum Delay {
         } onCancel: {
             timer.cancel()
         }
+    }
+
+    /// Runs `action` on an event loop at `deadline` (at once if it has passed), unless the
+    /// returned timer is cancelled first: for code that wakes its own waiters.
+    @discardableResult
+    public static func at(_ deadline: ContinuousClock.Instant, _ action: @escaping @Sendable () -> Void) -> Scheduled<Void> {
+        MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(max(.zero, deadline - .now)), action)
     }
 
     /// `operation`'s result, or nil if `timeout` passes first (`operation` is then

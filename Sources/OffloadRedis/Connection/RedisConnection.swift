@@ -172,10 +172,3 @@ public final class RedisConnection: Sendable {
 }
 
 extension RedisRequest: @unchecked Sendable {}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}

@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import OffloadCore
 
 /// Puts the worker's watchdog to sleep until its next duty is due, and wakes it early only
@@ -46,10 +45,7 @@ final class DutyTimer: Sendable {
         }
         guard !awake else { return }
         let timer = due.map { due in
-            let (seconds, attoseconds) = (due - .now).components
-            return MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
-                in: .nanoseconds(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
-            ) { [self] in
+            Delay.at(due) { [self] in
                 state.withLockedValue { $0.rang = true }
                 waiters.resumeAll()
             }

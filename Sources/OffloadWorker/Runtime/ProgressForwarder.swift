@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import OffloadCore
 
 /// Sends a running job's progress reports to Redis in order, and before its completion, at
@@ -23,18 +22,19 @@ final class ProgressForwarder: Sendable {
         var task: Task<Void, Never>?
         var waiting: Waiting?
         var pace = 0
+        /// The last pace whose interval ended (its timer may ring before the task waits).
+        var paceEnded = 0
     }
 
     private let broker: Broker
     private let job: ClaimedJob
-    private let interval: TimeAmount
+    private let interval: Duration
     private let state = NIOLockedValueBox(State())
 
     init(broker: Broker, job: ClaimedJob, interval: Duration) {
         self.broker = broker
         self.job = job
-        let (seconds, attoseconds) = interval.components
-        self.interval = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.interval = interval
     }
 
     func report(percent: Int, message: String) {
@@ -79,20 +79,21 @@ final class ProgressForwarder: Sendable {
                 return state.newest
             }
             guard let next else { return }  // finishing, nothing left to send
-            let nextWrite = NIODeadline.now() + interval
+            let nextWrite = ContinuousClock.now + interval
             _ = try? await broker.reportProgress(job, percent: next.percent, message: next.message)
             await waitForPaceEnd(nextWrite)
         }
     }
 
     /// Until `deadline`, or finish().
-    private func waitForPaceEnd(_ deadline: NIODeadline) async {
+    private func waitForPaceEnd(_ deadline: ContinuousClock.Instant) async {
         let pace = state.withLockedValue { state in
             state.pace += 1
             return state.pace
         }
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline) {
+        let timer = Delay.at(deadline) {
             let waiting = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                state.paceEnded = pace
                 guard case .forPaceEnd(let continuation, pace)? = state.waiting else { return nil }
                 state.waiting = nil
                 return continuation
@@ -101,7 +102,7 @@ final class ProgressForwarder: Sendable {
         }
         await withCheckedContinuation { continuation in
             let over = state.withLockedValue { state in
-                if state.finishing || NIODeadline.now() >= deadline { return true }
+                if state.finishing || state.paceEnded == pace { return true }
                 state.waiting = .forPaceEnd(continuation, pace: pace)
                 return false
             }

@@ -550,13 +550,9 @@ public final class WorkerRuntime: Service, Sendable {
     }
 
     private func nextDuty(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        var next = running.withLockedValue { running in
-            running.values.map { min($0.heartbeatDue, $0.softDeadline ?? $0.heartbeatDue) }.min()
-        }
-        if let since = claimedAhead.oldestSince {
-            next = min(next ?? .now + .seconds(3600), since + configuration.claimedAheadMaxWait)
-        }
-        return next.map { max($0, now + .milliseconds(50)) }
+        let due = running.withLockedValue { running in running.values.flatMap { [$0.heartbeatDue, $0.softDeadline] } }
+            + [claimedAhead.oldestSince.map { $0 + configuration.claimedAheadMaxWait }]
+        return due.compactMap { $0 }.min().map { max($0, now + .milliseconds(50)) }
     }
 
     private func endSoftTimeouts(at now: ContinuousClock.Instant) {
