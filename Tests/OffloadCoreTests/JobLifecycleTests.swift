@@ -112,7 +112,7 @@ import Testing
             #expect(try await engine.broker.complete(job, resultJSON: "1"))
             #expect(try await engine.eventNames(of: submitted.id) == ["submitted", "started", "progress", "completed"])
             let events = try await engine.events()
-            #expect(events.first?.fields["type"] == "test.echo")
+            #expect(events.first?.fields["types"] == "test.echo")
             #expect(events.first { $0.event == "started" }?.fields["attempts"] == "1")
         }
     }

@@ -99,7 +99,7 @@ import Testing
         }
     }
 
-    @Test func batchOf500InOneCall() async throws {
+    @Test func batchOf500InOneRoundTrip() async throws {
         try await TestEngine.with { engine in
             let batch = (0..<500).map { JobSubmission(type: "test.echo", payload: #"{"i":\#($0)}"#, queue: "q") }
             let results = try await engine.broker.submit(batch: batch)
@@ -113,6 +113,114 @@ import Testing
             #expect(claimed.map(\.id) == jobs.map(\.id))
             #expect(claimed.last?.payload == #"{"i":499}"#)
         }
+    }
+
+    @Test func batchMixingQueuesAndPrioritiesKeepsEachQueuesOrder() async throws {
+        try await TestEngine.with { engine in
+            let plan: [(queue: String, priority: Int)] = [("a", 0), ("b", 0), ("a", 5), ("a", 0), ("b", 5), ("a", 5)]
+            let batch = plan.enumerated().map { index, item in
+                var submission = JobSubmission(type: "test.echo", payload: #"{"i":\#(index)}"#, queue: item.queue)
+                submission.priority = item.priority
+                return submission
+            }
+            let ids = try await engine.broker.submit(batch: batch).map { try $0.get().id }
+            // Highest priority first, then submission order, within each queue.
+            #expect(try await engine.claim(queue: "a", limit: 10).jobs.map(\.id) == [ids[2], ids[5], ids[0], ids[3]])
+            #expect(try await engine.claim(queue: "b", limit: 10).jobs.map(\.id) == [ids[4], ids[1]])
+            #expect(try await engine.inspector.queueNames() == ["a", "b"])
+        }
+    }
+
+    // MARK: Submits at the same time (group commit)
+
+    @Test func concurrentSubmitsShareScriptCallsAndEachGetsItsOwnJob() async throws {
+        try await TestEngine.with { engine in
+            let count = 300
+            let jobs = try await withThrowingTaskGroup(of: (Int, SubmittedJob).self) { group in
+                for index in 0..<count {
+                    group.addTask { (index, try await engine.submit(payload: #"{"i":\#(index)}"#)) }
+                }
+                var jobs: [Int: SubmittedJob] = [:]
+                for try await (index, job) in group { jobs[index] = job }
+                return jobs
+            }
+            #expect(jobs.values.allSatisfy { $0.created && $0.state == .pending })
+            #expect(Set(jobs.values.map(\.id)).count == count)
+            for (index, job) in jobs {
+                #expect(try await engine.job(job.id).payload == .object(["i": .number(Double(index))]), "job \(index)")
+            }
+            // Every job is named by exactly one `submitted` entry, and waiting submits went
+            // together: fewer entries than jobs.
+            let submitted = try await engine.events().filter { $0.event == "submitted" }
+            #expect(submitted.flatMap(\.ids).sorted() == jobs.values.map(\.id).sorted())
+            #expect(submitted.count < count)
+            #expect(submitted.contains { $0.ids.count > 1 })
+            // Pending order is the order the calls stored them in.
+            #expect(try await engine.claim(limit: count).jobs.map(\.id) == submitted.flatMap(\.ids))
+        }
+    }
+
+    @Test func concurrentSubmitsKeepIdempotencyAndMaxDepthPerJob() async throws {
+        try await TestEngine.with { engine in
+            try await engine.inspector.setMaxDepth(queue: "q", 40)
+            let outcomes = await withTaskGroup(of: Result<SubmittedJob, OffloadError>.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        do {
+                            // Every other submit names the same key.
+                            return .success(try await engine.submit { if index % 2 == 0 { $0.idempotencyKey = "same" } })
+                        } catch let error as OffloadError {
+                            return .failure(error)
+                        } catch {
+                            return .failure(OffloadError(.internalError, "\(error)"))
+                        }
+                    }
+                }
+                var outcomes: [Result<SubmittedJob, OffloadError>] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            let keyed = outcomes.compactMap { try? $0.get() }.filter { !$0.created }
+            let created = outcomes.compactMap { try? $0.get() }.filter(\.created)
+            let refused = outcomes.compactMap { outcome -> OffloadError? in
+                if case .failure(let error) = outcome { return error }
+                return nil
+            }
+            #expect(created.count == 40)
+            #expect(refused.count + created.count + keyed.count == 100)
+            #expect(refused.allSatisfy { $0.code == .queueFull })
+            // The keyed submits that were not refused all name one job, created once.
+            let keyedIDs = Set(keyed.map(\.id))
+            #expect(keyedIDs.count <= 1)
+            if let id = keyedIDs.first { #expect(created.contains { $0.id == id }) }
+            #expect(try await engine.counts().pending == 40)
+            #expect(try await engine.storedJobCount() == 40)
+        }
+    }
+
+    @Test func concurrentSubmitsAllFailWhenRedisIsDown() async throws {
+        let client = try RedisClient(url: "redis://127.0.0.1:1")
+        let broker = Broker(redis: client)
+        let outcomes = await withTaskGroup(of: OffloadError.Code?.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    do {
+                        _ = try await broker.submit(JobSubmission(type: "test.echo", queue: "q"))
+                        return nil
+                    } catch let error as OffloadError {
+                        return error.code
+                    } catch {
+                        return .internalError
+                    }
+                }
+            }
+            var codes: [OffloadError.Code?] = []
+            for await code in group { codes.append(code) }
+            return codes
+        }
+        #expect(outcomes.count == 20)
+        #expect(outcomes.allSatisfy { $0 == .unavailable })
+        await client.shutdown()
     }
 
     @Test func invalidItemFailsAloneInABatch() async throws {

@@ -19,55 +19,80 @@ public final class Broker: Sendable {
     private let registeredQueues = NIOLockedValueBox(Set<String>())
     /// The random part of job ids.
     private let idRandomness = NIOLockedValueBox(BufferedSystemRandom())
+    private let submitGroup: SubmitGroup
 
     public init(redis: RedisClient, settings: BrokerSettings = BrokerSettings(), clock: any OffloadClock = SystemClock()) {
         self.redis = redis
         self.settings = settings
         self.keys = OffloadKeys(prefix: settings.keyPrefix)
         self.clock = clock
+        self.submitGroup = SubmitGroup(maxInFlight: redis.configuration.poolSize, maxBatch: Self.maxJobsPerEnqueue)
     }
 
     // MARK: Submit
 
-    /// Enqueues one job: the path every API submit takes, so it skips the batch's
-    /// bookkeeping.
+    /// Jobs per `enqueue` script call: a bigger batch is split, so no call holds Redis for
+    /// more than about a millisecond.
+    static let maxJobsPerEnqueue = 256
+
+    /// Enqueues one job. Submits made at the same time ride one script call (`SubmitGroup`).
     public func submit(_ submission: JobSubmission) async throws(OffloadError) -> SubmittedJob {
         try submission.validate()
-        let command = try await enqueueCommand(submission, now: clock.nowMilliseconds())
-        let replies = try await pipelineEnqueues([command], queues: CollectionOfOne(submission.queue))
-        return try Self.submitted(from: replies[0], queue: submission.queue)
+        return try await submitGroup.submit(submission) { submissions in
+            do throws(OffloadError) {
+                return try await self.enqueue(submissions)
+            } catch {
+                return Array(repeating: .failure(error), count: submissions.count)
+            }
+        }.get()
     }
 
     /// Enqueues many jobs in one Redis round trip. Each job gets its own outcome: an
     /// invalid or refused job does not stop the others.
     public func submit(batch submissions: [JobSubmission]) async throws(OffloadError) -> [Result<SubmittedJob, OffloadError>] {
         var outcomes = [Result<SubmittedJob, OffloadError>?](repeating: nil, count: submissions.count)
-        var commands: [RedisCommand] = []
-        var commandIndex: [Int] = []  // command position → submission position
-        let now = clock.nowMilliseconds()
+        var valid: [Int] = []
         for (index, submission) in submissions.enumerated() {
             do {
                 try submission.validate()
-                commands.append(try await enqueueCommand(submission, now: now))
-                commandIndex.append(index)
+                valid.append(index)
             } catch {
                 outcomes[index] = .failure(error)
             }
         }
-        let replies = try await pipelineEnqueues(commands, queues: submissions.lazy.map(\.queue))
-        for (position, index) in commandIndex.enumerated() {
-            outcomes[index] = Result { () throws(OffloadError) in try Self.submitted(from: replies[position], queue: submissions[index].queue) }
-        }
+        let enqueued = try await enqueue(valid.map { submissions[$0] })
+        for (index, outcome) in zip(valid, enqueued) { outcomes[index] = outcome }
         return outcomes.map { $0! }
     }
 
-    /// Sends enqueue commands in one round trip, with an SADD of the queues this process
-    /// has not put in the queue set yet; the replies are the commands' replies, in order.
-    private func pipelineEnqueues(_ enqueues: [RedisCommand], queues: some Sequence<String>) async throws(OffloadError) -> [RESPValue] {
-        let newQueues = registeredQueues.withLockedValue { known in
-            Set(queues.filter { !known.contains($0) && Validation.isQueueName($0) })
+    /// Enqueues validated jobs, in order, in one round trip: one `enqueue` call per queue
+    /// (and per `maxJobsPerEnqueue` jobs), with an SADD of the queues this process has not
+    /// put in the queue set yet.
+    private func enqueue(_ submissions: [JobSubmission]) async throws(OffloadError) -> [Result<SubmittedJob, OffloadError>] {
+        guard !submissions.isEmpty else { return [] }
+        let now = clock.nowMilliseconds()
+        var calls: [EnqueueCall] = []
+        var openCall: [String: Int] = [:]  // queue → its call still taking jobs
+        for (position, submission) in submissions.enumerated() {
+            let call: Int
+            if let open = openCall[submission.queue], calls[open].positions.count < Self.maxJobsPerEnqueue {
+                call = open
+            } else {
+                calls.append(EnqueueCall(queue: keys.queue(submission.queue), now: now, settings: settings))
+                call = calls.count - 1
+                openCall[submission.queue] = call
+            }
+            let id = idRandomness.withLockedValue { JobID.make(queue: submission.queue, milliseconds: now, using: &$0) }
+            calls[call].add(submission, id: id, position: position, now: now, settings: settings)
         }
-        var commands = enqueues
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(calls.count + 1)
+        for call in calls {
+            commands.append(try await scriptCommand(LuaScripts.enqueue, keys: call.keys, arguments: call.arguments))
+        }
+        let newQueues = registeredQueues.withLockedValue { known in
+            Set(submissions.map(\.queue).filter { !known.contains($0) })
+        }
         if !newQueues.isEmpty {
             commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
         }
@@ -75,39 +100,23 @@ public final class Broker: Sendable {
         if !newQueues.isEmpty, replies.last?.int != nil {
             registeredQueues.withLockedValue { $0.formUnion(newQueues) }
         }
-        return replies
+        var outcomes = [Result<SubmittedJob, OffloadError>](repeating: .failure(OffloadError(.internalError, "no reply")), count: submissions.count)
+        for (call, reply) in zip(calls, replies) {
+            let fields = reply.array ?? []
+            for (index, position) in call.positions.enumerated() {
+                outcomes[position] = Result { () throws(OffloadError) in
+                    try Self.submitted(from: reply, fields: fields.dropFirst(3 * index).prefix(3), queue: submissions[position].queue)
+                }
+            }
+        }
+        return outcomes
     }
 
-    private func enqueueCommand(_ submission: JobSubmission, now: Int64) async throws(OffloadError) -> RedisCommand {
-        let id = idRandomness.withLockedValue { JobID.make(queue: submission.queue, milliseconds: now, using: &$0) }
-        let queue = keys.queue(submission.queue)
-        var runAt: Int64 = 0
-        if let delay = submission.delaySeconds, delay > 0 { runAt = now + Int64(delay * 1000) }
-        if let at = submission.runAtMilliseconds { runAt = at }
-        var options: [RedisArgument] = []
-        if let timeout = submission.timeoutSeconds { options += ["tmo", .int(timeout)] }
-        if let ttl = submission.resultTTLSeconds { options += ["rttl", .int(ttl)] }
-        if let lease = submission.leaseMilliseconds { options += ["lease", .int(lease)] }
-        if let key = submission.idempotencyKey { options += ["idem", .string(key)] }
-        let job = queue.job(id)
-        return try await scriptCommand(
-            LuaScripts.enqueue,
-            keys: [
-                queue.pendingLevels, queue.scheduled, queue.signal, queue.events, queue.settings, job,
-                submission.idempotencyKey.map { queue.idempotency($0) } ?? job,
-            ],
-            arguments: [
-                .string(id), .string(submission.type), .string(submission.payload), .string(String(now)),
-                .string(String(runAt)), .int(submission.priority),
-                .int(submission.maxAttempts ?? settings.defaultMaxAttempts), .int(settings.eventsMaxLength),
-                .int(submission.idempotencyKey == nil ? 0 : settings.idempotencyTTLSeconds),
-            ] + options
-        )
-    }
-
-    private static func submitted(from reply: RESPValue, queue: String) throws(OffloadError) -> SubmittedJob {
+    /// One job's three entries of an `enqueue` reply.
+    private static func submitted(from reply: RESPValue, fields: ArraySlice<RESPValue>, queue: String) throws(OffloadError) -> SubmittedJob {
         if case .error(let message) = reply { throw OffloadError(.internalError, "enqueue failed: \(message)") }
-        guard let fields = reply.array, fields.count == 3, let status = fields[0].string else {
+        let fields = Array(fields)
+        guard fields.count == 3, let status = fields[0].string else {
             throw OffloadError(.internalError, "enqueue returned \(reply)")
         }
         switch status {
@@ -179,6 +188,41 @@ public final class Broker: Sendable {
         } catch {
             throw OffloadError(error)
         }
+    }
+}
+
+/// The keys and arguments of one `enqueue` call: jobs of one queue (see the script).
+private struct EnqueueCall {
+    private(set) var positions: [Int] = []  // each job's place in the submitted order
+    private(set) var keys: [String]
+    private(set) var arguments: [RedisArgument]
+    private let queueKeys: QueueKeys
+
+    init(queue: QueueKeys, now: Int64, settings: BrokerSettings) {
+        self.queueKeys = queue
+        keys = [queue.pendingLevels, queue.scheduled, queue.signal, queue.events, queue.settings]
+        arguments = [.string(String(now)), .int(settings.eventsMaxLength), .int(settings.idempotencyTTLSeconds)]
+    }
+
+    mutating func add(_ submission: JobSubmission, id: String, position: Int, now: Int64, settings: BrokerSettings) {
+        positions.append(position)
+        var runAt: Int64 = 0
+        if let delay = submission.delaySeconds, delay > 0 { runAt = now + Int64(delay * 1000) }
+        if let at = submission.runAtMilliseconds { runAt = at }
+        var options: [RedisArgument] = []
+        if let timeout = submission.timeoutSeconds { options += ["tmo", .int(timeout)] }
+        if let ttl = submission.resultTTLSeconds { options += ["rttl", .int(ttl)] }
+        if let lease = submission.leaseMilliseconds { options += ["lease", .int(lease)] }
+        if let key = submission.idempotencyKey { options += ["idem", .string(key)] }
+        let job = queueKeys.job(id)
+        keys.append(job)
+        keys.append(submission.idempotencyKey.map { queueKeys.idempotency($0) } ?? job)
+        arguments += [
+            .string(id), .string(submission.type), .string(submission.payload), .string(String(runAt)),
+            .int(submission.priority), .int(submission.maxAttempts ?? settings.defaultMaxAttempts),
+            .int(options.count / 2),
+        ]
+        arguments += options
     }
 }
 

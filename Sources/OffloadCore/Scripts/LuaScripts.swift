@@ -14,10 +14,11 @@ public enum LuaScripts {
     -- the levels that hold jobs (member = priority, score = -priority, so the first member
     -- is the highest priority). `levels` is that ZSET's key; a level's list is
     -- `levels .. ":" .. priority`.
-    -- `front`: the job was already taken in order (handed back), so it goes first.
-    local function pushPending(levels, id, priority, front)
+    -- `ids`: jobs of one priority, in order. `front`: the one job was already taken in
+    -- order (handed back), so it goes first.
+    local function pushPending(levels, ids, priority, front)
       local level = tostring(tonumber(priority) or 0)
-      if redis.call(front and "LPUSH" or "RPUSH", levels .. ":" .. level, id) == 1 then
+      if redis.call(front and "LPUSH" or "RPUSH", levels .. ":" .. level, unpack(ids)) == #ids then
         redis.call("ZADD", levels, -tonumber(level), level)
       end
     end
@@ -136,7 +137,7 @@ public enum LuaScripts {
     end
 
     local function makePending(levels, jobKey, id, front)
-      pushPending(levels, id, redis.call("HGET", jobKey, "prio") or "0", front)
+      pushPending(levels, {id}, redis.call("HGET", jobKey, "prio") or "0", front)
       redis.call("HSET", jobKey, "state", "pending")
     end
 
@@ -189,47 +190,76 @@ public enum LuaScripts {
     """#
 
     public static let enqueue = script("enqueue", #"""
-    -- Enqueue one job, or find the job an idempotency key already names.
+    -- Enqueue jobs of one queue in order, each one created or, when its idempotency key
+    -- already names a job, answered with that job. API submits that arrive together ride one
+    -- call (group commit), so the wake-up and the `submitted` event are paid once per call.
     -- KEYS[1] -> pending levels ZSET   KEYS[2] -> scheduled ZSET   KEYS[3] -> signal LIST
-    -- KEYS[4] -> events STREAM         KEYS[5] -> settings HASH    KEYS[6] -> the job's HASH
-    -- KEYS[7] -> idempotency key (the job HASH again when none)
-    -- ARGV[1] -> job id   ARGV[2] -> type   ARGV[3] -> payload JSON   ARGV[4] -> now (ms)
-    -- ARGV[5] -> run at (ms, 0 = now)   ARGV[6] -> priority   ARGV[7] -> max attempts
-    -- ARGV[8] -> events max length   ARGV[9] -> idempotency TTL (s, 0 = no key)
-    -- ARGV[10..] -> optional field/value pairs kept on the job (tmo, rttl, lease, idem)
-    -- Output: {"created", id, state} | {"existing", id, state} | {"full", depth, max_depth}
+    -- KEYS[4] -> events STREAM         KEYS[5] -> settings HASH
+    -- KEYS[4 + 2i], KEYS[5 + 2i] -> job i's HASH and its idempotency key (the HASH again
+    --   when it has none)
+    -- ARGV[1] -> now (ms)   ARGV[2] -> events max length   ARGV[3] -> idempotency TTL (s)
+    -- ARGV[4..] -> per job: id, type, payload JSON, run at (ms, 0 = now), priority,
+    --   max attempts, n, then n field/value pairs kept on the job (tmo, rttl, lease, idem)
+    -- Output: three entries per job, in order: "created", id, state |
+    --   "existing", id, state | "full", depth, max depth
     -- The created time is not stored: the id's ULID carries it.
-    local useKey = ARGV[9] ~= "0"
-    if useKey then
-      local existing = redis.call("GET", KEYS[7])
-      if existing then
-        local state = redis.call("HGET", KEYS[6]:sub(1, #KEYS[6] - #ARGV[1]) .. existing, "state")
+    local now = tonumber(ARGV[1])
+    local maxDepth = tonumber(redis.call("HGET", KEYS[5], "max_depth") or "0")
+    local depth = nil
+    if maxDepth > 0 then depth = pendingDepth(KEYS[1]) + redis.call("ZCARD", KEYS[2]) end
+    local out, created, types = {}, {}, {}
+    local byLevel, levelOrder = {}, {}  -- pending ids per priority: one RPUSH per level
+    local a, k = 4, 6
+    while a <= #ARGV do
+      local id, jobType, payload, runAtText, priority = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+      local maxAttempts, firstOption = ARGV[a + 5], a + 7
+      local runAt = tonumber(runAtText)
+      a = firstOption + 2 * tonumber(ARGV[a + 6])
+      local jobKey, keyKey = KEYS[k], KEYS[k + 1]
+      k = k + 2
+      local useKey = keyKey ~= jobKey
+      local existing, existingState = nil, nil
+      if useKey then
+        existing = redis.call("GET", keyKey)
         -- A key whose job is gone (purged, or its result expired) names nothing: submit anew.
-        if state then return {"existing", existing, state} end
+        if existing then existingState = redis.call("HGET", jobKey:sub(1, #jobKey - #id) .. existing, "state") end
+      end
+      local n = #out
+      if existingState then
+        out[n + 1], out[n + 2], out[n + 3] = "existing", existing, existingState
+      elseif depth and depth >= maxDepth then
+        out[n + 1], out[n + 2], out[n + 3] = "full", depth, maxDepth
+      else
+        local state = "pending"
+        if runAt > now then state = "scheduled" end
+        local fields = {"type", jobType, "payload", payload, "state", state, "max", maxAttempts}
+        -- Priority 0 is not stored (readers default to 0): one hash field less per job.
+        if priority ~= "0" then fields[#fields + 1], fields[#fields + 2] = "prio", priority end
+        for i = firstOption, a - 1 do fields[#fields + 1] = ARGV[i] end
+        if state == "scheduled" then
+          fields[#fields + 1], fields[#fields + 2] = "run_at", runAtText
+        end
+        redis.call("HSET", jobKey, unpack(fields))
+        if state == "scheduled" then
+          redis.call("ZADD", KEYS[2], runAt, id)
+        else
+          local level = tostring(tonumber(priority) or 0)
+          local ids = byLevel[level]
+          if not ids then ids = {}; byLevel[level] = ids; levelOrder[#levelOrder + 1] = level end
+          ids[#ids + 1] = id
+        end
+        if useKey then redis.call("SET", keyKey, id, "EX", ARGV[3]) end
+        if depth then depth = depth + 1 end
+        created[#created + 1], types[#types + 1] = id, jobType
+        out[n + 1], out[n + 2], out[n + 3] = "created", id, state
       end
     end
-    local maxDepth = tonumber(redis.call("HGET", KEYS[5], "max_depth") or "0")
-    if maxDepth > 0 then
-      local depth = pendingDepth(KEYS[1]) + redis.call("ZCARD", KEYS[2])
-      if depth >= maxDepth then return {"full", depth, maxDepth} end
+    for _, level in ipairs(levelOrder) do pushPending(KEYS[1], byLevel[level], level) end
+    if #created > 0 then
+      wake(KEYS[3])
+      emitBatch(KEYS[4], ARGV[2], "submitted", created, "types", table.concat(types, " "))
     end
-    local id, now, runAt = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
-    local state = "pending"
-    if runAt > now then state = "scheduled" end
-    redis.call("HSET", KEYS[6], "type", ARGV[2], "payload", ARGV[3], "state", state, "max", ARGV[7])
-    -- Priority 0 is not stored (readers default to 0): one hash field less per job.
-    if ARGV[6] ~= "0" then redis.call("HSET", KEYS[6], "prio", ARGV[6]) end
-    for i = 10, #ARGV, 2 do redis.call("HSET", KEYS[6], ARGV[i], ARGV[i + 1]) end
-    if state == "scheduled" then
-      redis.call("HSET", KEYS[6], "run_at", ARGV[5])
-      redis.call("ZADD", KEYS[2], runAt, id)
-    else
-      pushPending(KEYS[1], id, ARGV[6])
-    end
-    if useKey then redis.call("SET", KEYS[7], id, "EX", ARGV[9]) end
-    wake(KEYS[3])
-    emit(KEYS[4], ARGV[8], "submitted", id, "type", ARGV[2])
-    return {"created", id, state}
+    return out
     """#)
 
     public static let claim = script("claim", #"""
