@@ -7,6 +7,18 @@ import Testing
 
 /// Leases with fencing: a run whose lease expired loses the job for good.
 @Suite struct LeaseTests {
+    @Test func reapedJobsWakeOneWaitingWorkerEach() async throws {
+        try await TestEngine.with { engine in
+            let signal = engine.keys.queue("q").signal
+            _ = try await engine.broker.submit(batch: (0..<3).map { _ in JobSubmission(type: "test.echo", queue: "q") })
+            #expect(try await engine.claim(limit: 3).jobs.count == 3)
+            _ = try await engine.client.send("DEL", .string(signal))  // the workers took their tokens
+            engine.clock.advance(by: .seconds(31))
+            #expect(try await engine.broker.reapExpiredLeases(queue: "q") == (3, 0))
+            #expect(try await engine.client.send("LLEN", .string(signal)).int == 3)
+        }
+    }
+
     @Test func expiredLeaseIsReapedAndTheOldTokenIsFenced() async throws {
         try await TestEngine.with { engine in
             let submitted = try await engine.submit { $0.leaseMilliseconds = 5_000 }

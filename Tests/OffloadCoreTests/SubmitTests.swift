@@ -131,6 +131,29 @@ import Testing
         }
     }
 
+    @Test func aBatchWakesOneWaitingWorkerPerJob() async throws {
+        try await TestEngine.with { engine in
+            let connections = (0..<3).map { _ in engine.client.makeDedicatedConnection() }
+            // Three idle workers; whether they block before or after the batch lands, each
+            // takes its own wake-up token. With fewer tokens than jobs, some would sleep
+            // through their whole wait while jobs are pending.
+            let woken = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for connection in connections {
+                    group.addTask { try await engine.broker.waitForWork(on: connection, queues: ["q"], timeout: .seconds(10)) }
+                }
+                _ = try await engine.broker.submit(batch: (0..<3).map { _ in JobSubmission(type: "test.echo", queue: "q") })
+                var woken: [Bool] = []
+                for try await wasWoken in group { woken.append(wasWoken) }
+                return woken
+            }
+            #expect(woken == [true, true, true])
+            for connection in connections { await connection.shutdown() }
+            // The tokens are capped: a big batch leaves at most 64.
+            _ = try await engine.broker.submit(batch: (0..<100).map { _ in JobSubmission(type: "test.echo", queue: "q") })
+            #expect(try await engine.client.send("LLEN", .string(engine.keys.queue("q").signal)).int == 64)
+        }
+    }
+
     // MARK: Submits at the same time (group commit)
 
     @Test func concurrentSubmitsShareScriptCallsAndEachGetsItsOwnJob() async throws {

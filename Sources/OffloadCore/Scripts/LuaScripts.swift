@@ -184,8 +184,14 @@ public enum LuaScripts {
       sweepFinished(finishedSet, jobKey:sub(1, #jobKey - #id), now, 100)
     end
 
-    local function wake(signal)
-      if redis.call("LLEN", signal) < 64 then redis.call("LPUSH", signal, "1") end
+    -- One wake-up token per job made ready (`count`, default 1), so as many waiting
+    -- workers wake as there are jobs for them; the list holds at most 64 tokens.
+    local function wake(signal, count)
+      local n = math.min(count or 1, 64 - redis.call("LLEN", signal))
+      if n <= 0 then return end
+      local tokens = {}
+      for i = 1, n do tokens[i] = "1" end
+      redis.call("LPUSH", signal, unpack(tokens))
     end
     """#
 
@@ -256,7 +262,7 @@ public enum LuaScripts {
     end
     for _, level in ipairs(levelOrder) do pushPending(KEYS[1], byLevel[level], level) end
     if #created > 0 then
-      wake(KEYS[3])
+      wake(KEYS[3], #created)
       emitBatch(KEYS[4], ARGV[2], "submitted", created, "types", table.concat(types, " "))
     end
     return out
@@ -446,7 +452,7 @@ public enum LuaScripts {
         end
       end
     end
-    if requeued > 0 then wake(KEYS[4]) end
+    if requeued > 0 then wake(KEYS[4], requeued) end
     if died > 0 then trimDead(KEYS[3], ARGV[2], now, tonumber(ARGV[4]), tonumber(ARGV[5])) end
     sweepFinished(KEYS[7], ARGV[2], now, 1000)
     sweepFinished(KEYS[6], ARGV[2], now, 1000)
