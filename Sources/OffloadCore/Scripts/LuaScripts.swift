@@ -74,8 +74,11 @@ public enum LuaScripts {
       redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", "event", event, "id", id, ...)
     end
 
-    -- One entry for the jobs a script call moved alike (a claim's `started`, a batch's
-    -- `completed`): `ids` lists them, space-separated, instead of `id`.
+    -- One entry for the jobs a script call moved alike (an enqueue's `submitted`, a claim's
+    -- `started`, a batch's `completed`): `ids` lists them, space-separated, instead of `id`.
+    -- MAXLEN counts entries, so the stream keeps ~maxlen entries however many jobs each
+    -- names: followers of the stream (the API's long-polls) get seconds of history even
+    -- at full drain speed.
     local function emitBatch(stream, maxlen, event, ids, ...)
       if #ids == 0 then return end
       redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", "event", event, "ids", table.concat(ids, " "), ...)
