@@ -244,6 +244,13 @@ import Glibc
         #expect(down.status == 503)
         #expect(down.header("retry-after") != nil)
         #expect(Self.errorCode(down) == "redis_unavailable")
+        // A batch too is refused whole, as retryable (not a 422 naming Redis on every item),
+        // also once the API's cached job types are too old to be trusted (1 s).
+        try await Task.sleep(for: .milliseconds(1_100))
+        let batchDown = try await stack.post("/v1/jobs/batch", json: ["jobs": [["type": "test.noop"], ["type": "test.noop"]]])
+        #expect(batchDown.status == 503)
+        #expect(batchDown.header("retry-after") != nil)
+        #expect(Self.errorCode(batchDown) == "redis_unavailable")
         #expect(try await stack.get("/readyz").status == 503)
         #expect(try await stack.get("/healthz").status == 200)
 

@@ -55,6 +55,8 @@ struct JobRoutes<Context: RequestContext>: Sendable {
                 try await catalog.requireKnown(submission.type)
                 submissions.append(submission)
                 positions.append(index)
+            } catch where error.code == .unavailable {
+                throw error  // Redis, not the item: the whole batch is refused as retryable (503)
             } catch {
                 results[index] = BatchItemResult(error: error)
             }
