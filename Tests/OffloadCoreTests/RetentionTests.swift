@@ -154,6 +154,23 @@ import Testing
         }
     }
 
+    @Test func entriesNamingManyJobsCountTowardTheStreamsLength() async throws {
+        try await TestEngine.with({ $0.eventsMaxLength = 100 }) { engine in
+            var last: [String] = []
+            for _ in 0..<20 {
+                let batch = (0..<250).map { _ in JobSubmission(type: "test.echo", queue: "q") }
+                last = try await engine.broker.submit(batch: batch).map { try $0.get().id }
+            }
+            // 5,000 jobs in 20 `submitted` entries of 250: each counts as 250 / 32 entries,
+            // so about 32 · 100 job ids stay (12 entries), the newest ones.
+            let entries = try await engine.events()
+            #expect(entries.count == 12)
+            #expect(entries.flatMap(\.ids).count == 3_000)
+            #expect(entries.last?.ids == last)
+            #expect(try await engine.counts().pending == 5_000)
+        }
+    }
+
     @Test func purgeDeletesAStateAndItsJobs() async throws {
         try await TestEngine.with { engine in
             var ids: [String] = []
