@@ -115,17 +115,17 @@ public final class Broker: Sendable {
     /// One job's three entries of an `enqueue` reply.
     private static func submitted(from reply: RESPValue, fields: ArraySlice<RESPValue>, queue: String) throws(OffloadError) -> SubmittedJob {
         if case .error(let message) = reply { throw OffloadError(.internalError, "enqueue failed: \(message)") }
-        let fields = Array(fields)
-        guard fields.count == 3, let status = fields[0].string else {
+        guard fields.count == 3, let status = fields.first?.string else {
             throw OffloadError(.internalError, "enqueue returned \(reply)")
         }
+        let second = fields[fields.startIndex + 1], third = fields[fields.startIndex + 2]
         switch status {
         case "created", "existing":
-            guard let id = fields[1].string else { throw OffloadError(.internalError, "enqueue returned no id") }
-            return SubmittedJob(id: id, state: fields[2].string.flatMap(JobState.init(rawValue:)) ?? .completed, created: status == "created")
+            guard let id = second.string else { throw OffloadError(.internalError, "enqueue returned no id") }
+            return SubmittedJob(id: id, state: third.string.flatMap(JobState.init(rawValue:)) ?? .completed, created: status == "created")
         case "full":
             throw OffloadError(
-                .queueFull, "queue '\(queue)' holds \(fields[1].int ?? 0) jobs, its max depth is \(fields[2].int ?? 0)",
+                .queueFull, "queue '\(queue)' holds \(second.int ?? 0) jobs, its max depth is \(third.int ?? 0)",
                 retryAfterSeconds: 1)
         default:
             throw OffloadError(.internalError, "enqueue returned \(status)")

@@ -253,7 +253,7 @@ public enum LuaScripts {
         end
         redis.call("HSET", jobKey, unpack(fields))
         if state == "scheduled" then
-          redis.call("ZADD", KEYS[2], runAt, id)
+          redis.call("ZADD", KEYS[2], runAtText, id)  -- the caller's integer text, not %.17g
         else
           local level = tostring(tonumber(priority) or 0)
           local ids = byLevel[level]
