@@ -9,7 +9,7 @@ over a pipe). All times are CLOCK_REALTIME seconds when they cross processes.
 
   wrk URL [--body JSON] --duration D           wrk -t1 -c32 --latency: requests/s, p50, p99
   submit SYSTEM --jobs N [--payload-bytes B]   bulk-submit N no-op jobs: seconds
-  drain SYSTEM --jobs N                        waits until N jobs are processed: jobs/s
+  drain SYSTEM --jobs N [--cpu-of FILE]        waits until N jobs are processed: jobs/s (and CPU µs per job)
   cpu SYSTEM --jobs J --target-ms T            CPU efficiency: J prime-count jobs against the ideal
   cpu SYSTEM --pace URL --seconds S            or: /healthz at a fixed rate while the workers are busy
   inline URL --seconds S                       the same against FastAPI's async prime-count endpoint
@@ -259,10 +259,14 @@ def run_submit(args):
 
 def run_drain(args):
     """Processed jobs/s, timed from the first processed job seen to the last, so a worker's
-    start-up is not counted. Polls Redis every 10 ms."""
+    start-up is not counted. Polls Redis every 10 ms. With --cpu-of FILE (the worker
+    processes' pids, written once they are started), also the CPU time Redis and the worker
+    processes (with their children) spent per job, from the first poll that finds jobs
+    processed and the file there to the last job, so start-up is not counted there either."""
     system, n = SYSTEMS[args.system](args), args.jobs
+    redis_pid = redis.Redis.from_url(args.redis_url).info("server")["process_id"] if args.cpu_of else None
     deadline = time.monotonic() + 300
-    first, last_zero = None, time.monotonic()
+    first, last_zero, cpu_from = None, time.monotonic(), None
     while time.monotonic() < deadline:
         done, now = system.processed(n), time.monotonic()
         if args.ready:
@@ -271,10 +275,19 @@ def run_drain(args):
             last_zero = now
         elif first is None:
             first = (now, done)
+        if done and cpu_from is None and args.cpu_of and Path(args.cpu_of).exists():
+            worker_pids = [int(pid) for pid in Path(args.cpu_of).read_text().split()]
+            cpu_from = (done, cpu_seconds([redis_pid]), cpu_seconds(worker_pids))
         if done >= n:
             if first[1] >= n:  # all done within one poll: time it from the last poll that saw none
                 first = (last_zero, 0)
-            return {"jobs": n, "rate": (n - first[1]) / max(now - first[0], 1e-9)}
+            result = {"jobs": n, "rate": (n - first[1]) / max(now - first[0], 1e-9)}
+            if cpu_from and n - cpu_from[0] >= n / 2:  # a window too short says little
+                jobs = n - cpu_from[0]
+                result["cpu_jobs"] = jobs
+                result["redis_cpu_us"] = (cpu_seconds([redis_pid]) - cpu_from[1]) * 1e6 / jobs
+                result["workers_cpu_us"] = (cpu_seconds(worker_pids) - cpu_from[2]) * 1e6 / jobs
+            return result
         time.sleep(0.01)
     sys.exit(f"drain: {args.system} processed {system.processed(n)} of {n} in 300 s")
 
@@ -462,25 +475,28 @@ def run_memory(args):
             "overhead_per_job": per_job - args.payload_bytes}
 
 
+def process_tree(pids):
+    """`pids` and all their descendants."""
+    wanted, parents = set(pids), {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in wanted} - wanted
+        wanted |= children
+        grew = bool(children)
+    return wanted
+
+
 def rss_bytes(pids, tree=True):
     """Summed VmRSS of `pids` and, with tree, all their descendants."""
-    wanted = set(pids)
-    if tree:
-        parents = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        grew = True
-        while grew:
-            children = {pid for pid, parent in parents.items() if parent in wanted} - wanted
-            wanted |= children
-            grew = bool(children)
     total = 0
-    for pid in wanted:
+    for pid in process_tree(pids) if tree else set(pids):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -488,6 +504,22 @@ def rss_bytes(pids, tree=True):
         except OSError:
             pass
     return total
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User + system CPU time of `pids` and all their descendants (live ones: a process that
+    has exited is gone from /proc), in seconds, to 1 / CLOCK_TICKS."""
+    total = 0
+    for pid in process_tree(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
 
 
 def run_rss(args):
@@ -581,6 +613,7 @@ def main():
             sub.add_argument("--payload-bytes", type=int, default=0)
         else:
             sub.add_argument("--ready", help="a file to create once Redis has been polled")
+            sub.add_argument("--cpu-of", help="a file that will name the worker processes' pids: report CPU per job")
     for name, function in (("cpu", run_cpu), ("inline", run_inline)):
         sub = command(name, function)
         if name == "cpu":

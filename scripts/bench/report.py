@@ -169,13 +169,19 @@ class Report:
         r, f = self.r, self.r.facts
         n = int(f.get("n", 0))
         self.out("", "### (b) End to end, no-op jobs", "",
-                 f"{n:,} jobs submitted in bulk, then 2 worker processes drain them; min / median / max.", "",
-                 "| system | submit jobs/s | processed jobs/s |", "|---|---|---|")
+                 f"{n:,} jobs submitted in bulk, then 2 worker processes drain them; min / median / max. CPU per job: "
+                 "the CPU time (user + system) Redis and the worker processes with their children spent while the "
+                 "jobs drained (from when the watcher first saw jobs processed and the workers started), per job; "
+                 "Redis is one thread, so its figure is what bounds the drain.", "",
+                 "| system | submit jobs/s | processed jobs/s | Redis CPU µs per job | workers' CPU µs per job |",
+                 "|---|---|---|---|---|")
         submit = lambda s: [n / x for x in r.values("seconds", step="b", system=s, what="submit")]
         drain = lambda s: r.values("rate", step="b", system=s, what="drain")
+        cpu = lambda s, side: spread(r.values(f"{side}_cpu_us", step="b", system=s, what="drain"), "{:,.1f}")
         for system in ("offload", "celery", "sidekiq"):
             if drain(system):
-                self.out(f"| {SHORT[system]} | {spread(submit(system))} | {spread(drain(system))} |")
+                self.out(f"| {SHORT[system]} | {spread(submit(system))} | {spread(drain(system))} | "
+                         f"{cpu(system, 'redis')} | {cpu(system, 'workers')} |")
         med = lambda v: statistics.median(v) if v else None
         po, pc, ps = med(drain("offload")), med(drain("celery")), med(drain("sidekiq"))
         self.out("", f"Processed, Offload / Celery: **{times(ratio(po, pc))}**; Offload / Sidekiq: **{times(ratio(po, ps))}**. "

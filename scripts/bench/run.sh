@@ -79,7 +79,9 @@ watch_rss() {
   "${cmd[@]}" &
   rss_pid=$!
 }
-unwatch_rss() { kill -TERM "$rss_pid"; wait "$rss_pid"; }
+# A watcher killed before it took its first sample (a drain shorter than Python's start-up,
+# in QUICK runs) records nothing; the report shows the figure as missing.
+unwatch_rss() { kill -TERM "$rss_pid"; wait "$rss_pid" || true; }
 
 # The systems' processes, on the stack of scripts/lib/stack.sh.
 # front SYSTEM [REDIS OPTIONS]: Redis and the system's HTTP API (none for Sidekiq); sets $api
@@ -165,11 +167,13 @@ end_to_end() {
   front "$1"
   rec step=b system="$1" what=submit -- submit "$1" --jobs "$N"
   # The watcher starts before the workers, so it sees the first job processed.
-  client step=b system="$1" what=drain -- drain "$1" --jobs "$N" --ready "$workdir/ready"
+  client step=b system="$1" what=drain -- drain "$1" --jobs "$N" --ready "$workdir/ready" --cpu-of "$workdir/worker-pids"
   timeout 330 "${cmd[@]}" &
   local drain_pid=$!
   for _ in $(seq 1 200); do [ -e "$workdir/ready" ] && break; sleep 0.05; done
   start_workers "$1" e2e
+  # The watcher reads the workers' CPU time from when it finds this file and jobs processed.
+  echo "${worker_pids[@]}" >"$workdir/worker-pids.new" && mv "$workdir/worker-pids.new" "$workdir/worker-pids"
   watch_rss step=f system="$1" what=workers-load -- "${worker_pids[@]}"
   wait "$drain_pid"
   unwatch_rss
