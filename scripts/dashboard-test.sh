@@ -62,7 +62,7 @@ setsid "$bin/offload-worker" --redis-url "$redis_url" --enable-test-jobs --queue
   --concurrency 4 --grace-seconds 1 >"$workdir/worker.log" 2>&1 &
 pids+=($!)
 
-for _ in $(seq 1 200); do curl -fsS "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 1 200); do curl -fsS --max-time 2 "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
 # The worker publishes its job types; the API rejects unknown types until then.
 for _ in $(seq 1 200); do
   [ "$(redis-cli -p "$redis_port" hexists offload:job-types test.fail)" = "1" ] && break

@@ -20,7 +20,8 @@ public enum OffloadBinaries {
 public final class OffloadStack: @unchecked Sendable {
     public let redisURL: String
     public let keyPrefix: String
-    public let apiPort: Int
+    /// Chosen free when the stack is made; another when the API finds it taken by then.
+    public private(set) var apiPort: Int
     public private(set) var api: ChildProcess?
     public private(set) var workers: [ChildProcess] = []
     public let http: HTTPClient
@@ -34,17 +35,34 @@ public final class OffloadStack: @unchecked Sendable {
         self.http = HTTPClient.shared
     }
 
+    /// Starts offload-api and waits until it has bound its port and answers. A free port can
+    /// be taken by another test's listener between being chosen and the API binding it (a
+    /// fake Redis that never answers, once): the API then exits, and starts again on
+    /// another port.
     public func startAPI(environment: [String: String] = [:]) async throws {
-        let api = try ChildProcess(
-            OffloadBinaries.path("offload-api"),
-            ["--port", "\(apiPort)", "--redis-url", redisURL, "--key-prefix", keyPrefix],
-            environment: environment)
-        self.api = api
-        for _ in 0..<500 {
-            if let response = try? await request("GET", "/healthz"), response.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(20))
+        for _ in 0..<5 {
+            let api = try ChildProcess(
+                OffloadBinaries.path("offload-api"),
+                ["--port", "\(apiPort)", "--redis-url", redisURL, "--key-prefix", keyPrefix],
+                // The "listening" line below is logged at info.
+                environment: ["LOG_LEVEL": "info"].merging(environment) { _, given in given })
+            self.api = api
+            for _ in 0..<500 {
+                guard api.isRunning else { break }
+                // Its own log says it bound the port, so the answer is not another listener's.
+                if api.output.contains("offload-api listening"),
+                    let response = try? await request("GET", "/healthz", timeout: .seconds(1)), response.status == 200
+                {
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            guard !api.isRunning, api.output.contains("Address already in use") else {
+                throw TestSupportError("offload-api did not start:\n\(api.output)")
+            }
+            apiPort = try FreePort.next()
         }
-        throw TestSupportError("offload-api did not start:\n\(api.output)")
+        throw TestSupportError("offload-api found no free port in 5 tries")
     }
 
     /// Starts one worker supervisor; returns it so tests can signal it.

@@ -106,7 +106,7 @@ front() {
       api_pid=$!
       pids+=($api_pid)
       api="http://127.0.0.1:$port"
-      for _ in $(seq 1 200); do curl -sf "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+      for _ in $(seq 1 200); do curl -sf --max-time 2 "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
       ;;
     sidekiq) api="" ;;
   esac

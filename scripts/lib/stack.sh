@@ -35,7 +35,7 @@ start_api() {
   api_pid=$!
   pids+=($api_pid)
   api="http://127.0.0.1:$api_port"
-  for _ in $(seq 1 200); do curl -sf "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+  for _ in $(seq 1 200); do curl -sf --max-time 2 "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
 }
 
 # start_worker ARGS...: one supervisor; its pid is in $worker_pid.

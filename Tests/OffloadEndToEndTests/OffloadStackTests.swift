@@ -1,0 +1,43 @@
+import Foundation
+import OffloadTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The end-to-end harness itself: tests start many processes on ports chosen free, and a
+/// port can be taken between being chosen and being bound.
+@Suite(.timeLimit(.minutes(1))) struct OffloadStackTests {
+    /// A listener that accepts connections (into its backlog) and never answers, as a
+    /// stopped redis-server's does: what another test had on an API's port once.
+    static func silentListener(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw TestSupportError("cannot listen on \(port)")
+        }
+        return fd
+    }
+
+    @Test func apiStartsOnAnotherPortWhenItsPortWasTakenBySomethingSilent() async throws {
+        let stack = try OffloadStack(redisURL: TestRedis.url)
+        let taken = stack.apiPort
+        let listener = try Self.silentListener(port: taken)
+        defer { close(listener) }
+        let started = ContinuousClock.now
+        try await stack.startAPI()
+        #expect(stack.apiPort != taken)
+        #expect(ContinuousClock.now - started < .seconds(20), "a silent listener must not hold the start up")
+        #expect(try await stack.get("/healthz").status == 200)
+        await stack.stop()
+    }
+}
