@@ -1,4 +1,5 @@
 import Foundation
+import OffloadRedis
 import OffloadTestSupport
 import Testing
 
@@ -33,5 +34,23 @@ import Glibc
         #expect(ContinuousClock.now - started < .seconds(20), "a silent listener must not hold the start up")
         #expect(try await stack.get("/healthz").status == 200)
         await stack.stop()
+    }
+
+    @Test func redisServerStartsOnAnotherPortWhenItsPortWasTaken() async throws {
+        let server = try RedisServerProcess()
+        let taken = server.port
+        let listener = try Self.silentListener(port: taken)
+        defer { close(listener) }
+        try await server.start()
+        #expect(server.port != taken)
+        let client = try RedisClient(url: server.url)
+        #expect(try await client.send("PING") == .simpleString("PONG"))
+        await client.shutdown()
+        // A restart keeps the port its clients know.
+        try await server.restart()
+        let again = try RedisClient(url: server.url)
+        #expect(try await again.send("PING") == .simpleString("PONG"))
+        await again.shutdown()
+        await server.stop()
     }
 }

@@ -4,31 +4,49 @@ import OffloadRedis
 /// A real `redis-server` on a free loopback port, owned by one test, for tests that
 /// stop, restart or pause the server. Everything else shares ``TestRedis/url``.
 public final class RedisServerProcess: @unchecked Sendable {
-    public let port: Int
+    /// Chosen free when made (unless given); another if it is taken by the first start.
+    public private(set) var port: Int
     public let directory: URL
     private var process: ChildProcess?
     private let extraArguments: [String]
+    private let mayMove: Bool
+    private var started = false
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
     public init(port: Int? = nil, arguments: [String] = []) throws {
         self.port = try port ?? FreePort.next()
+        self.mayMove = port == nil
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("offload-redis-\(UUID().uuidString)")
         self.extraArguments = arguments
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    /// Starts the server and waits until it answers PING.
+    /// Starts the server and waits until it answers PING. A port chosen free can be taken by
+    /// another test's process before the server binds it: the first start then moves to
+    /// another port (a restart keeps its port: clients hold the URL).
     public func start() async throws {
-        process = try ChildProcess(
-            try Executable.find("redis-server"),
-            [
-                "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
-                "--save", "", "--daemonize", "no", "--loglevel", "warning",
-            ] + extraArguments,
-            logPath: directory.appendingPathComponent("redis.log").path
-        )
-        try await waitUntilReady()
+        for _ in 0..<5 {
+            let log = directory.appendingPathComponent("redis-\(port).log").path
+            let process = try ChildProcess(
+                try Executable.find("redis-server"),
+                [
+                    "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
+                    "--save", "", "--daemonize", "no", "--loglevel", "notice",
+                ] + extraArguments,
+                logPath: log
+            )
+            self.process = process
+            if try await waitUntilReady(process) {
+                started = true
+                return
+            }
+            guard mayMove, !started, process.output.contains("Address already in use") else {
+                throw TestSupportError("redis-server on port \(port) did not start:\n\(process.output.suffix(2000))")
+            }
+            port = try FreePort.next()
+        }
+        throw TestSupportError("redis-server found no free port in 5 tries")
     }
 
     public func stop() async {
@@ -45,19 +63,24 @@ public final class RedisServerProcess: @unchecked Sendable {
     public func pause() { process?.signal(SIGSTOP) }
     public func resume() { process?.signal(SIGCONT) }
 
-    private func waitUntilReady() async throws {
+    /// True once this process says it is ready and answers; false if it exits first.
+    private func waitUntilReady(_ process: ChildProcess) async throws -> Bool {
         let client = RedisClient(configuration: try RedisConfiguration(url: url))
         defer { Task { await client.shutdown() } }
         for _ in 0..<500 {
-            do {
-                _ = try await client.send("PING")
-                return
-            } catch .server {
-                return  // answered, e.g. NOAUTH: the server is up
-            } catch {}
+            guard process.isRunning else { return false }
+            // Its own log line, so the answer is not from another server on the port.
+            if process.output.contains("Ready to accept connections") {
+                do {
+                    _ = try await client.send("PING")
+                    return true
+                } catch .server {
+                    return true  // answered, e.g. NOAUTH: the server is up
+                } catch {}
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw TestSupportError("redis-server on port \(port) did not start")
+        return false
     }
 
     deinit {
