@@ -3,6 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Everything the run writes to temporary files (the spawned processes' logs, throwaway Redis
+# folders, the browser's profile, the compiler's scratch) goes to one folder: emptied when a
+# run starts and kept after it for post-mortems, so runs do not pile files up in /tmp.
+export TMPDIR="$PWD/.build/test-tmp"
+rm -rf "$TMPDIR"
+mkdir -p "$TMPDIR"
+
 source scripts/lib/stack.sh
 start_redis
 
