@@ -41,6 +41,21 @@ import Testing
         }
     }
 
+    /// The dead set's age bound holds even when no other job dies to trim it.
+    @Test func deadJobsPastTheirAgeAreSweptByTheReaper() async throws {
+        try await TestEngine.with({ $0.deadMaxAgeMilliseconds = 60_000 }) { engine in
+            let submitted = try await engine.submit { $0.maxAttempts = 1 }
+            #expect(try await engine.broker.fail(try await engine.claimOne(), error: JobError(type: "E", message: "m")) == .dead)
+            engine.clock.advance(by: .seconds(59))
+            _ = try await engine.broker.reapExpiredLeases(queue: "q")
+            #expect(try await engine.counts().dead == 1, "kept until its age is up")
+            engine.clock.advance(by: .seconds(2))
+            _ = try await engine.broker.reapExpiredLeases(queue: "q")
+            #expect(try await engine.counts().dead == 0)
+            #expect(try await engine.exists(engine.keys.queue("q").job(submitted.id)) == false)
+        }
+    }
+
     @Test func errorKeepsTypeAndMessage() async throws {
         try await TestEngine.with { engine in
             let submitted = try await engine.submit { $0.maxAttempts = 1 }

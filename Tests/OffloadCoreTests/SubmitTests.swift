@@ -48,7 +48,7 @@ import Testing
 
     @Test func fullQueueRefusesWithRetryAfterAndStoresNothing() async throws {
         try await TestEngine.with { engine in
-            try await engine.inspector.setMaxDepth(queue: "q", 2)
+            try await engine.inspector.setSettings(queue: "q", QueueSettings(maxDepth: 2))
             try await engine.submit()
             try await engine.submit { $0.delaySeconds = 30 }  // scheduled jobs count toward the depth
             let error = await expectOffloadError(.queueFull) { try await engine.submit() }
@@ -59,23 +59,23 @@ import Testing
             #expect(counts.pending == 1 && counts.scheduled == 1)
             #expect(try await engine.storedJobCount() == 2)
             #expect(try await engine.events().filter { $0.event == "submitted" }.count == 2)
-            #expect(try await engine.inspector.queues().first { $0.name == "q" }?.maxDepth == 2)
+            #expect(try await engine.inspector.queues().first { $0.name == "q" }?.settings.maxDepth == 2)
 
             // Running jobs do not count: once one is claimed there is room again.
             _ = try await engine.claimOne()
             try await engine.submit()
             await expectOffloadError(.queueFull) { try await engine.submit() }
             // Removing the limit lifts it.
-            try await engine.inspector.setMaxDepth(queue: "q", nil)
+            try await engine.inspector.setSettings(queue: "q", QueueSettings())
             try await engine.submit()
             #expect(try await engine.counts().pending == 2)
-            await expectOffloadError(.invalid) { try await engine.inspector.setMaxDepth(queue: "q", 0) }
+            await expectOffloadError(.invalid) { try await engine.inspector.setSettings(queue: "q", QueueSettings(maxDepth: 0)) }
         }
     }
 
     @Test func fullQueueStillAnswersAKnownIdempotencyKey() async throws {
         try await TestEngine.with { engine in
-            try await engine.inspector.setMaxDepth(queue: "q", 1)
+            try await engine.inspector.setSettings(queue: "q", QueueSettings(maxDepth: 1))
             let first = try await engine.submit { $0.idempotencyKey = "same" }
             let again = try await engine.submit { $0.idempotencyKey = "same" }
             #expect(again.id == first.id && !again.created)
@@ -87,7 +87,7 @@ import Testing
 
     @Test func batchPastTheMaxDepthRefusesEachExtraJob() async throws {
         try await TestEngine.with { engine in
-            try await engine.inspector.setMaxDepth(queue: "q", 2)
+            try await engine.inspector.setSettings(queue: "q", QueueSettings(maxDepth: 2))
             let results = try await engine.broker.submit(batch: (0..<5).map { _ in JobSubmission(type: "t", queue: "q") })
             #expect(results.map { (try? $0.get()) != nil } == [true, true, false, false, false])
             for result in results.dropFirst(2) {
@@ -185,7 +185,7 @@ import Testing
 
     @Test func concurrentSubmitsKeepIdempotencyAndMaxDepthPerJob() async throws {
         try await TestEngine.with { engine in
-            try await engine.inspector.setMaxDepth(queue: "q", 40)
+            try await engine.inspector.setSettings(queue: "q", QueueSettings(maxDepth: 40))
             let outcomes = await withTaskGroup(of: Result<SubmittedJob, OffloadError>.self) { group in
                 for index in 0..<100 {
                     group.addTask {

@@ -75,7 +75,7 @@ import Testing
         let first = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": "acl-1"])
         let again = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": "acl-1"])
         #expect(first.object["id"] as? String == again.object["id"] as? String)
-        try await inspector.setMaxDepth(queue: "default", 1000)
+        try await inspector.setSettings(queue: "default", QueueSettings(maxDepth: 1000))
 
         // Nothing anywhere was refused.
         #expect(!stack.logs.contains("NOPERM"), "\(stack.logs)")

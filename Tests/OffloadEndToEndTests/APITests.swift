@@ -207,6 +207,37 @@ import Glibc
         await stack.stop()
     }
 
+    @Test func queueSettingsAreReplacedWholeListedWithTheQueueAndValidated() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let queue = "st-\(UUID().uuidString.prefix(6))"
+        let path = "/v1/queues/\(queue)/settings"
+        let set = try await stack.request("PUT", path, body: Data(#"{"result_ttl_seconds": 600, "dead_max_count": 5}"#.utf8))
+        #expect(set.status == 200)
+        let echoed = try #require(set.json as? [String: Any])
+        #expect(echoed["result_ttl_seconds"] as? Int == 600 && echoed["dead_max_count"] as? Int == 5)
+        #expect(echoed["max_depth"] is NSNull && echoed["dead_max_age_seconds"] is NSNull, "defaults are present as null: \(set.text)")
+
+        func listed() async throws -> [String: Any]? {
+            let queues = try await stack.get("/v1/queues").json as? [String: Any]
+            return (queues?["queues"] as? [[String: Any]])?.first { $0["name"] as? String == queue }
+        }
+        let entry = try #require(try await listed())
+        #expect(entry["result_ttl_seconds"] as? Int == 600 && entry["dead_max_count"] as? Int == 5)
+        #expect(entry["max_depth"] == nil && entry["dead_max_age_seconds"] == nil, "defaults are left out of the listing")
+
+        for body in [#"{"dead_max_age_seconds": 10}"#, #"{"result_ttl_seconds": 0}"#, #"{"dead_max_count": -3}"#] {
+            let refused = try await stack.request("PUT", path, body: Data(body.utf8))
+            #expect(refused.status == 422, "\(body): HTTP \(refused.status)")
+            #expect(Self.errorCode(refused) == "invalid_argument", "\(body): \(refused.text.prefix(300))")
+        }
+        #expect(try await stack.request("PUT", path, body: Data(#"{"result_ttl_seconds": "600"}"#.utf8)).status == 422)
+        #expect(try await listed()?["result_ttl_seconds"] as? Int == 600, "a refused change changes nothing")
+
+        #expect(try await stack.request("PUT", path, body: Data("{}".utf8)).status == 200)
+        #expect(try await listed()?["result_ttl_seconds"] == nil, "an empty body puts every setting back to its default")
+        await stack.stop()
+    }
+
     @Test func bearerTokenProtectsEverythingButTheProbes() async throws {
         let (stack, _) = try await Self.readyStack(apiEnvironment: ["OFFLOAD_API_TOKEN": "s3cret-token"])
         #expect(try await stack.get("/healthz").status == 200)

@@ -79,6 +79,27 @@ import Testing
         #expect(infos.map { $0["name"] as? String } == ["default", "other"])
     }
 
+    @Test func settingsChangeOnlyWhatIsNamedAndRefuseBadValues() async throws {
+        let harness = try await Harness(worker: false)
+        let changed = try await harness.run(["settings", "reports", "--result-ttl", "600", "--max-depth", "50", "--json"])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(changed.json["result_ttl_seconds"] as? Int == 600 && changed.json["max_depth"] as? Int == 50)
+        #expect(try await harness.inspector.settings(queue: "reports") == QueueSettings(maxDepth: 50, resultTTLSeconds: 600))
+
+        // Only the named settings change; --unset puts one back to its default.
+        #expect(try await harness.run(["settings", "reports", "--dead-max-count", "5", "--unset", "max-depth"]).status == 0)
+        #expect(try await harness.inspector.settings(queue: "reports") == QueueSettings(resultTTLSeconds: 600, deadMaxCount: 5))
+
+        let shown = try await harness.run(["settings", "reports"])
+        let lines = shown.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines.contains("result-ttl 600") && lines.contains("max-depth none (default)") && lines.contains("dead-max-age 2592000 (default)"), "\(shown.stdout)")
+
+        let refused = try await harness.run(["settings", "reports", "--dead-max-age", "5"])
+        #expect(refused.status == 2 && refused.stderr.contains("dead_max_age_seconds"), "\(refused.status) \(refused.stderr)")
+        #expect(try await harness.run(["settings", "reports", "--max-depth", "3", "--unset", "max-depth"]).status == 2)
+        #expect(try await harness.inspector.settings(queue: "reports") == QueueSettings(resultTTLSeconds: 600, deadMaxCount: 5), "refused changes change nothing")
+    }
+
     @Test func submitWaitShowsAProgressBarOnATerminal() async throws {
         let harness = try await Harness()
         // `script` gives the CLI a pseudo-terminal, as a user's shell would.

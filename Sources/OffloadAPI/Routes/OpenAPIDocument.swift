@@ -6,7 +6,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Offload",
     "version": "1.0.0",
-    "description": "Enqueue jobs into Redis and read their results; operate queues and see workers. Errors are `{\"error\": {\"code\", \"message\"}}` with the status of the code. A path asked with a method it does not have answers 405 `method_not_allowed` with an `Allow` header listing the path's methods; an unknown path answers 404. When the server has an API token (`OFFLOAD_API_TOKEN`), every route but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`."
+    "description": "Enqueue jobs into Redis and read their results; operate queues and see workers. Errors are `{\"error\": {\"code\", \"message\"}}` with the status of the code. A path asked with a method it does not have answers 405 `method_not_allowed` with an `Allow` header listing the path's methods; an unknown path answers 404. When the server has an API token (`OFFLOAD_API_TOKEN`), every route but `/healthz`, `/readyz` and the dashboard's page and assets (`/`, `/dashboard/\u2026`, outside this document; the page asks for the token and sends it with its API calls) needs `Authorization: Bearer <token>`."
   },
   "tags": [
     {
@@ -672,13 +672,13 @@ enum OpenAPIDocument {
       ],
       "put": {
         "operationId": "updateQueueSettings",
-        "summary": "Set a queue's max depth (backpressure)",
+        "summary": "Set a queue's backpressure limit and retention",
         "tags": [
           "queues"
         ],
         "requestBody": {
           "required": true,
-          "description": "`max_depth` null or absent removes the limit.",
+          "description": "Replaces the queue's settings: a setting null or absent goes back to its default (no depth limit; results kept 86,400 s; dead set bounded to 10,000 jobs and 30 days). They apply from the next submit, claim or finished job on, whichever process runs it; a job's own `result_ttl_seconds` wins over the queue's.",
           "content": {
             "application/json": {
               "schema": {
@@ -1689,7 +1689,35 @@ enum OpenAPIDocument {
               "null"
             ],
             "minimum": 1,
-            "description": "Absent when the queue has no limit."
+            "description": "Absent when the queue has no limit (see QueueSettings).",
+            "maximum": 1000000000
+          },
+          "result_ttl_seconds": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 2592000,
+            "description": "Absent when the queue uses the default (see QueueSettings)."
+          },
+          "dead_max_count": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 10000000,
+            "description": "Absent when the queue uses the default (see QueueSettings)."
+          },
+          "dead_max_age_seconds": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 60,
+            "maximum": 31536000,
+            "description": "Absent when the queue uses the default (see QueueSettings)."
           }
         }
       },
@@ -1732,10 +1760,38 @@ enum OpenAPIDocument {
               "null"
             ],
             "minimum": 1,
-            "description": "Past this many waiting jobs submits get 429; null removes the limit."
+            "maximum": 1000000000,
+            "description": "Past this many waiting jobs (pending and scheduled) submits get 429; null: no limit."
+          },
+          "result_ttl_seconds": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 2592000,
+            "description": "How long completed and cancelled jobs are kept; null: 86,400."
+          },
+          "dead_max_count": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 10000000,
+            "description": "The dead set keeps at most this many jobs, deleting the oldest; null: 10,000."
+          },
+          "dead_max_age_seconds": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 60,
+            "maximum": 31536000,
+            "description": "Dead jobs older than this are deleted; null: 2,592,000 (30 days)."
           }
         },
-        "description": "In responses `max_depth` is always present."
+        "description": "In responses every setting is present, null when it is the default."
       },
       "PurgeResult": {
         "type": "object",

@@ -24,7 +24,7 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
             let name = try Self.queueName(context)
             let body = try await Self.collect(request, limit: maxBodyBytes)
             let settings = try RequestDecoding.decode(QueueSettings.self, from: body.readableBytesView)
-            try await inspector.setMaxDepth(queue: name, settings.maxDepth)
+            try await inspector.setSettings(queue: name, settings)
             return try JSONResponse.make(settings)
         }
         routes.delete("v1/queues/{name}/jobs") { request, context in
@@ -56,25 +56,11 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
     }
 }
 
-struct QueueList: Codable { let queues: [QueueInfo] }
+struct QueueList: Encodable { let queues: [QueueInfo] }
 struct WorkerList: Codable { let workers: [WorkerInfo] }
 struct PurgeResult: Codable { let deleted: Int }
 
 struct QueueState: Codable {
     let name: String
     let paused: Bool
-}
-
-/// `max_depth`: past it submits get 429; null removes the limit.
-struct QueueSettings: Codable {
-    let maxDepth: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case maxDepth = "max_depth"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(maxDepth, forKey: .maxDepth)
-    }
 }

@@ -70,7 +70,7 @@ extension Broker {
                 let (job, resultJSON) = results[index]
                 arguments += [.string(job.id), .string(job.token), .string(resultJSON)]
             }
-            commands.append(try await scriptCommand(LuaScripts.complete, keys: [keys.active, keys.completed, keys.events], arguments: arguments))
+            commands.append(try await scriptCommand(LuaScripts.complete, keys: [keys.active, keys.completed, keys.events, keys.settings], arguments: arguments))
         }
         let replies = try await pipelineWithScripts(commands)
         var stored = [Bool](repeating: false, count: results.count)
@@ -88,7 +88,7 @@ extension Broker {
         let keys = self.keys.queue(job.queue)
         let reply = try await run(
             LuaScripts.fail,
-            keys: [keys.job(job.id), keys.active, keys.scheduled, keys.dead, keys.cancelled, keys.signal, keys.events],
+            keys: [keys.job(job.id), keys.active, keys.scheduled, keys.dead, keys.cancelled, keys.signal, keys.events, keys.settings],
             arguments: [
                 .string(job.id), .string(job.token), .string(error.jsonText), .string(String(clock.nowMilliseconds())),
                 .int(retryDelayMilliseconds(attempt: job.attempt)), .string(disposition.rawValue),
@@ -145,7 +145,7 @@ extension Broker {
         let error = JobError(type: "lease_expired", message: "the worker running the job stopped heartbeating (crashed, killed or stalled)")
         let reply = try await run(
             LuaScripts.reap,
-            keys: [keys.active, keys.pendingLevels, keys.dead, keys.signal, keys.events, keys.cancelled, keys.completed],
+            keys: [keys.active, keys.pendingLevels, keys.dead, keys.signal, keys.events, keys.cancelled, keys.completed, keys.settings],
             arguments: [
                 .string(String(clock.nowMilliseconds())), .string(keys.jobPrefix), .int(limit), .int(settings.deadMaxCount),
                 .string(String(settings.deadMaxAgeMilliseconds)), .int(settings.eventsMaxLength), .string(error.jsonText),
@@ -162,7 +162,7 @@ extension Broker {
         let keys = self.keys.queue(job.queue)
         let reply = try await run(
             LuaScripts.release,
-            keys: [keys.job(job.id), keys.active, keys.pendingLevels, keys.signal, keys.events, keys.cancelled],
+            keys: [keys.job(job.id), keys.active, keys.pendingLevels, keys.signal, keys.events, keys.cancelled, keys.settings],
             arguments: [
                 .string(job.id), .string(job.token), .int(settings.eventsMaxLength), .string(String(clock.nowMilliseconds())),
                 .int(settings.defaultResultTTLSeconds),

@@ -58,7 +58,7 @@ public struct Inspector: Sendable {
         let queueKeys = keys.queue(queue)
         let reply = try await broker.run(
             LuaScripts.cancel,
-            keys: [queueKeys.job(id), queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.cancelled, queueKeys.events],
+            keys: [queueKeys.job(id), queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.cancelled, queueKeys.events, queueKeys.settings],
             arguments: [
                 .string(id), .string(String(broker.clock.nowMilliseconds())), .int(broker.settings.defaultResultTTLSeconds),
                 .int(broker.settings.eventsMaxLength),
@@ -117,7 +117,7 @@ public struct Inspector: Sendable {
             let queueKeys = keys.queue(name)
             commands.append(RedisCommand("EXISTS", .string(queueKeys.paused)))
             commands.append(RedisCommand("HMGET", .string(queueKeys.stats(minute: lastMinute)), "processed", "failed"))
-            commands.append(RedisCommand("HGET", .string(queueKeys.settings), "max_depth"))
+            commands.append(Self.readSettings(queueKeys))
         }
         let replies = try await broker.pipeline(commands)
         return zip(names, states).enumerated().map { index, entry in
@@ -129,7 +129,7 @@ public struct Inspector: Sendable {
                 name: name, counts: state.counts, paused: replies[index * 3].int == 1,
                 oldestPendingAgeSeconds: Double(ageMs) / 1000,
                 processedPerMinute: stats.first?.int ?? 0, failedPerMinute: stats.dropFirst().first?.int ?? 0,
-                maxDepth: replies[index * 3 + 2].int.flatMap { $0 > 0 ? $0 : nil })
+                settings: Self.settings(from: replies[index * 3 + 2]))
         }
     }
 
@@ -191,19 +191,43 @@ public struct Inspector: Sendable {
         _ = try await broker.pipeline([RedisCommand("DEL", .string(queueKeys.paused)), RedisCommand("LPUSH", .string(queueKeys.signal), "1")])
     }
 
-    /// Backpressure: past `maxDepth` waiting jobs, submits fail with `queueFull`. nil removes it.
-    public func setMaxDepth(queue: String, _ maxDepth: Int?) async throws(OffloadError) {
+    /// A queue's settings as stored (nil: the engine's default).
+    public func settings(queue: String) async throws(OffloadError) -> QueueSettings {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        return Self.settings(from: try await broker.pipeline([Self.readSettings(keys.queue(queue))])[0])
+    }
+
+    /// Replaces a queue's settings: those set are stored, those nil go back to the default.
+    /// The scripts read them on each call, so they apply from the next submit, claim or
+    /// finished job on.
+    public func setSettings(queue: String, _ settings: QueueSettings) async throws(OffloadError) {
+        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        try settings.validate()
         let queueKeys = keys.queue(queue)
-        if let maxDepth {
-            guard maxDepth > 0 else { throw OffloadError(.invalid, "max depth must be positive") }
-            _ = try await broker.pipeline([
-                RedisCommand("HSET", .string(queueKeys.settings), "max_depth", .int(maxDepth)),
-                RedisCommand("SADD", .string(keys.queues), .string(queue)),
-            ])
-        } else {
-            try await broker.send("HDEL", .string(queueKeys.settings), "max_depth")
+        var set: [RedisArgument] = ["HSET", .string(queueKeys.settings)]
+        var unset: [RedisArgument] = ["HDEL", .string(queueKeys.settings)]
+        for field in QueueSettings.fields {
+            if let value = settings[keyPath: field.keyPath] {
+                set += [.string(field.hashField), .int(value)]
+            } else {
+                unset.append(.string(field.hashField))
+            }
         }
+        var commands = [RedisCommand(unset), RedisCommand("SADD", .string(keys.queues), .string(queue))]
+        if set.count > 2 { commands.append(RedisCommand(set)) }
+        _ = try await broker.pipeline(commands)
+    }
+
+    private static func readSettings(_ queueKeys: QueueKeys) -> RedisCommand {
+        RedisCommand(["HMGET", .string(queueKeys.settings)] + QueueSettings.fields.map { .string($0.hashField) })
+    }
+
+    private static func settings(from reply: RESPValue) -> QueueSettings {
+        var settings = QueueSettings()
+        for (field, value) in zip(QueueSettings.fields, reply.array ?? []) {
+            settings[keyPath: field.keyPath] = value.int.flatMap { field.range.contains($0) ? $0 : nil }
+        }
+        return settings
     }
 
     /// Deletes every job of one state (not `active`: those belong to running workers).

@@ -16,7 +16,7 @@ public struct OffloadKeys: Sendable, Hashable {
     public var jobTypes: String { "\(prefix):job-types" }
     /// ZSET worker id → ms of its last heartbeat.
     public var workers: String { "\(prefix):workers" }
-    /// HASH describing one worker process; expires when the worker stops heartbeating.
+    /// STRING (JSON) describing one worker process; expires when the worker stops heartbeating.
     public func worker(_ id: String) -> String { "\(prefix):worker:\(id)" }
 
     public func queue(_ name: String) -> QueueKeys { QueueKeys(prefix: prefix, queue: name) }
@@ -54,7 +54,7 @@ public struct QueueKeys: Sendable, Hashable {
     public var signal: String { base + "signal" }
     /// Present while the queue is paused.
     public var paused: String { base + "paused" }
-    /// HASH of queue settings (`max_depth`).
+    /// HASH of the queue's settings (`QueueSettings.fields`), read by the scripts.
     public var settings: String { base + "settings" }
     /// STREAM of job events, trimmed to a bounded length.
     public var events: String { base + "events" }

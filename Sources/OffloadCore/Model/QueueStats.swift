@@ -34,7 +34,7 @@ public struct QueueCounts: Sendable, Hashable, Codable {
 }
 
 /// One queue as the operator sees it.
-public struct QueueInfo: Sendable, Hashable, Codable {
+public struct QueueInfo: Sendable, Hashable, Encodable {
     public var name: String
     public var counts: QueueCounts
     public var paused: Bool
@@ -43,14 +43,38 @@ public struct QueueInfo: Sendable, Hashable, Codable {
     /// Jobs completed and runs failed in the last full minute.
     public var processedPerMinute: Int
     public var failedPerMinute: Int
-    public var maxDepth: Int?
+    /// Only what the operator set; the JSON leaves out the settings that are defaults.
+    public var settings: QueueSettings
 
     enum CodingKeys: String, CodingKey {
         case name, counts, paused
         case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
         case processedPerMinute = "processed_per_minute"
         case failedPerMinute = "failed_per_minute"
-        case maxDepth = "max_depth"
+    }
+
+    public init(
+        name: String, counts: QueueCounts, paused: Bool, oldestPendingAgeSeconds: Double, processedPerMinute: Int,
+        failedPerMinute: Int, settings: QueueSettings
+    ) {
+        self.name = name
+        self.counts = counts
+        self.paused = paused
+        self.oldestPendingAgeSeconds = oldestPendingAgeSeconds
+        self.processedPerMinute = processedPerMinute
+        self.failedPerMinute = failedPerMinute
+        self.settings = settings
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(counts, forKey: .counts)
+        try container.encode(paused, forKey: .paused)
+        try container.encode(oldestPendingAgeSeconds, forKey: .oldestPendingAgeSeconds)
+        try container.encode(processedPerMinute, forKey: .processedPerMinute)
+        try container.encode(failedPerMinute, forKey: .failedPerMinute)
+        try settings.encode(to: encoder, leavingOutDefaults: true)
     }
 }
 

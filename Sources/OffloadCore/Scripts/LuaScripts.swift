@@ -172,6 +172,14 @@ public enum LuaScripts {
       end
     end
 
+    -- Retention: the queue's own settings (its settings HASH: `result_ttl` and `dead_ttl` in
+    -- seconds, `dead_max`) win over the defaults the calling process passes. Returns the
+    -- result TTL (s), the dead set's max count and its max age (ms).
+    local function retention(settings, resultTTL, deadMax, deadAgeMs)
+      local s = redis.call("HMGET", settings, "result_ttl", "dead_max", "dead_ttl")
+      return tonumber(s[1] or resultTTL), tonumber(s[2] or deadMax), s[3] and tonumber(s[3]) * 1000 or tonumber(deadAgeMs)
+    end
+
     -- Completed and cancelled jobs are kept until their result TTL ends: the score in their
     -- finished set is that time, and sweeps delete the jobs whose time is up, a bounded
     -- number per call (as BullMQ and Asynq do), instead of an EXPIRE per job: a key
@@ -320,12 +328,14 @@ public enum LuaScripts {
     -- Store the results of finished runs whose caller still holds their lease; a worker
     -- sends the results that are ready together.
     -- KEYS[1] -> active ZSET   KEYS[2] -> completed ZSET   KEYS[3] -> events STREAM
+    -- KEYS[4] -> settings HASH
     -- ARGV[1] -> now (ms)   ARGV[2] -> default result TTL (s)   ARGV[3] -> events max length
     -- ARGV[4] -> stats key prefix   ARGV[5] -> job key prefix
     -- ARGV[6..] -> triples: job id, lease token, result JSON
     -- Output: per job, in order: 1 completed | 0 the lease was lost (expired and reclaimed,
     --   or cancelled)
     local now = tonumber(ARGV[1])
+    local resultTTL = retention(KEYS[4], ARGV[2])
     local out = {}
     local tally = newTally()
     -- One ZREM from the active set and one ZADD to the completed set for the whole batch.
@@ -338,7 +348,7 @@ public enum LuaScripts {
       if f[1] ~= "active" or f[2] ~= ARGV[i + 1] then
         out[#out + 1] = 0
       else
-        local ttl = tonumber(f[3] or ARGV[2])
+        local ttl = tonumber(f[3]) or resultTTL
         -- The token is blanked rather than deleted: one command less per job.
         redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1], "token", "")
         if f[6] then redis.call("HDEL", key, "cancel") end
@@ -363,7 +373,7 @@ public enum LuaScripts {
     -- Record a failed run: retry later, send to dead, or end as cancelled.
     -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> scheduled ZSET
     -- KEYS[4] -> dead ZSET        KEYS[5] -> cancelled ZSET  KEYS[6] -> signal LIST
-    -- KEYS[7] -> events STREAM
+    -- KEYS[7] -> events STREAM   KEYS[8] -> settings HASH
     -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> error JSON   ARGV[4] -> now (ms)
     -- ARGV[5] -> retry delay (ms)   ARGV[6] -> "retry" (if attempts remain) | "dead" | "cancel"
     -- ARGV[7] -> dead max count   ARGV[8] -> dead max age (ms)   ARGV[9] -> default result TTL (s)
@@ -378,7 +388,7 @@ public enum LuaScripts {
     recordRun(KEYS[1], ARGV[12], now, "failed")
     if ARGV[6] == "cancel" then
       redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
-      finishKept(KEYS[1], KEYS[5], id, now, tonumber(f[5] or ARGV[9]))
+      finishKept(KEYS[1], KEYS[5], id, now, tonumber(f[5]) or retention(KEYS[8], ARGV[9]))
       emit(KEYS[7], ARGV[11], "cancelled", id)
       return "cancelled"
     end
@@ -392,7 +402,8 @@ public enum LuaScripts {
     end
     redis.call("HSET", KEYS[1], "state", "dead", "ftime", ARGV[4])
     redis.call("ZADD", KEYS[4], now, id)
-    trimDead(KEYS[4], ARGV[10], now, tonumber(ARGV[7]), tonumber(ARGV[8]))
+    local _, deadMax, deadAgeMs = retention(KEYS[8], ARGV[9], ARGV[7], ARGV[8])
+    trimDead(KEYS[4], ARGV[10], now, deadMax, deadAgeMs)
     emit(KEYS[7], ARGV[11], "dead", id, "error", ARGV[3])
     return "dead"
     """#)
@@ -421,11 +432,11 @@ public enum LuaScripts {
     -- Return jobs whose lease expired (their worker died or stalled) to pending, or to
     -- dead when they have used their attempts, or to cancelled when cancellation was
     -- requested (the request must not be lost with the run). Then sweep finished jobs whose
-    -- result TTL ended, so they go even when no job finishes. Safe to run from every
-    -- process at once.
+    -- result TTL ended and dead jobs past the dead set's bounds, so they go even when no
+    -- job finishes or dies. Safe to run from every process at once.
     -- KEYS[1] -> active ZSET   KEYS[2] -> pending levels ZSET   KEYS[3] -> dead ZSET
     -- KEYS[4] -> signal LIST   KEYS[5] -> events STREAM   KEYS[6] -> cancelled ZSET
-    -- KEYS[7] -> completed ZSET
+    -- KEYS[7] -> completed ZSET   KEYS[8] -> settings HASH
     -- ARGV[1] -> now (ms)   ARGV[2] -> job key prefix   ARGV[3] -> max jobs
     -- ARGV[4] -> dead max count   ARGV[5] -> dead max age (ms)   ARGV[6] -> events max length
     -- ARGV[7] -> error JSON recorded on the job   ARGV[8] -> stats key prefix
@@ -433,6 +444,7 @@ public enum LuaScripts {
     -- Output: {requeued, dead} (cancelled jobs are in neither)
     local now = tonumber(ARGV[1])
     local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[3]))
+    local resultTTL, deadMax, deadAgeMs = retention(KEYS[8], ARGV[9], ARGV[4], ARGV[5])
     local requeued, died = 0, 0
     for _, id in ipairs(expired) do
       local key = ARGV[2] .. id
@@ -444,7 +456,7 @@ public enum LuaScripts {
         recordRun(key, ARGV[8], now, "failed")
         if f[4] then
           redis.call("HSET", key, "state", "cancelled", "ftime", ARGV[1])
-          finishKept(key, KEYS[6], id, now, tonumber(f[5] or ARGV[9]))
+          finishKept(key, KEYS[6], id, now, tonumber(f[5]) or resultTTL)
           emit(KEYS[5], ARGV[6], "cancelled", id)
         elseif tonumber(f[2] or "0") < tonumber(f[3] or "1") then
           makePending(KEYS[2], key, id)
@@ -459,7 +471,7 @@ public enum LuaScripts {
       end
     end
     if requeued > 0 then wake(KEYS[4], requeued) end
-    if died > 0 then trimDead(KEYS[3], ARGV[2], now, tonumber(ARGV[4]), tonumber(ARGV[5])) end
+    trimDead(KEYS[3], ARGV[2], now, deadMax, deadAgeMs)
     sweepFinished(KEYS[7], ARGV[2], now, 1000)
     sweepFinished(KEYS[6], ARGV[2], now, 1000)
     return {requeued, died}
@@ -481,7 +493,7 @@ public enum LuaScripts {
     public static let cancel = script("cancel", #"""
     -- Cancel a job: at once when it waits, through its handler when it runs.
     -- KEYS[1] -> the job's HASH   KEYS[2] -> pending levels ZSET   KEYS[3] -> scheduled ZSET
-    -- KEYS[4] -> cancelled ZSET   KEYS[5] -> events STREAM
+    -- KEYS[4] -> cancelled ZSET   KEYS[5] -> events STREAM   KEYS[6] -> settings HASH
     -- ARGV[1] -> job id   ARGV[2] -> now (ms)   ARGV[3] -> default result TTL (s)
     -- ARGV[4] -> events max length
     -- Output: "now-cancelled" (it was waiting) | "cancelling" (active: the flag is set) |
@@ -502,7 +514,7 @@ public enum LuaScripts {
       return state
     end
     redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[2])
-    finishKept(KEYS[1], KEYS[4], ARGV[1], tonumber(ARGV[2]), tonumber(f[2] or ARGV[3]))
+    finishKept(KEYS[1], KEYS[4], ARGV[1], tonumber(ARGV[2]), tonumber(f[2]) or retention(KEYS[6], ARGV[3]))
     emit(KEYS[5], ARGV[4], "cancelled", ARGV[1])
     return "now-cancelled"
     """#)
@@ -548,6 +560,7 @@ public enum LuaScripts {
     -- instead of running again.
     -- KEYS[1] -> the job's HASH   KEYS[2] -> active ZSET   KEYS[3] -> pending levels ZSET
     -- KEYS[4] -> signal LIST   KEYS[5] -> events STREAM   KEYS[6] -> cancelled ZSET
+    -- KEYS[7] -> settings HASH
     -- ARGV[1] -> job id   ARGV[2] -> lease token   ARGV[3] -> events max length
     -- ARGV[4] -> now (ms)   ARGV[5] -> default result TTL (s)
     -- Output: 1 released (or cancelled) | 0 the lease was lost
@@ -557,7 +570,7 @@ public enum LuaScripts {
     redis.call("HDEL", KEYS[1], "token", "cancel")
     if f[4] then
       redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
-      finishKept(KEYS[1], KEYS[6], ARGV[1], tonumber(ARGV[4]), tonumber(f[5] or ARGV[5]))
+      finishKept(KEYS[1], KEYS[6], ARGV[1], tonumber(ARGV[4]), tonumber(f[5]) or retention(KEYS[7], ARGV[5]))
       emit(KEYS[5], ARGV[3], "cancelled", ARGV[1])
       return 1
     end
