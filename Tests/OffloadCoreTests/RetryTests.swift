@@ -167,6 +167,38 @@ import Testing
         }
     }
 
+    /// Retrying a whole dead set while a worker fails the retried jobs again: each job that
+    /// was dead when the walk began runs once more, and the walk ends.
+    @Test func retryAllDeadRetriesEachDeadJobOnceWhileTheyDieAgain() async throws {
+        try await TestEngine.with { engine in
+            let count = 700  // more than one page of the walk
+            for _ in 0..<count { try await engine.submit { $0.maxAttempts = 1 } }
+            var claimed = 0
+            while claimed < count {
+                let jobs = try await engine.claim(limit: 256).jobs
+                for job in jobs { #expect(try await engine.broker.fail(job, error: JobError(type: "E", message: "first")) == .dead) }
+                claimed += jobs.count
+            }
+            let stale = "q.01KB0000000000000000000000"
+            _ = try await engine.client.send("ZADD", .string(engine.keys.queue("q").dead), "1", .string(stale))
+            engine.clock.advance(by: .milliseconds(1))  // the deaths below come later
+
+            let walk = Task { try await engine.inspector.retryAllDead(queue: "q") }
+            var failedAgain = 0
+            while failedAgain < count {
+                let jobs = try await engine.claim(limit: 64).jobs
+                for job in jobs { _ = try await engine.broker.fail(job, error: JobError(type: "E", message: "again")) }
+                failedAgain += jobs.count
+                if jobs.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+            }
+            #expect(try await walk.value == count)
+            #expect(try await engine.counts().dead == count, "every job died a second time and stayed dead")
+            #expect(try await engine.counts().pending == 0)
+            let deadSet = try await engine.client.send("ZSCORE", .string(engine.keys.queue("q").dead), .string(stale))
+            #expect(deadSet.isNull, "the stale entry was dropped")
+        }
+    }
+
     @Test func manualRetryOfACancelledJob() async throws {
         try await TestEngine.with { engine in
             let submitted = try await engine.submit()

@@ -22,17 +22,7 @@ extension OffloadCommand {
                 options.report(["id": .string(id), "state": .string("pending")], human: "\(id) is pending again")
                 return
             }
-            let retried = try await options.withInspector { inspector throws(OffloadError) -> Int in
-                var count = 0
-                while true {
-                    let page = try await inspector.jobs(queue: queue, state: .dead, limit: 500)
-                    if page.jobs.isEmpty { return count }
-                    for job in page.jobs {
-                        try await inspector.retry(job.id)
-                        count += 1
-                    }
-                }
-            }
+            let retried = try await options.withInspector { inspector throws(OffloadError) in try await inspector.retryAllDead(queue: queue) }
             options.report(["queue": .string(queue), "retried": .number(Double(retried))], human: "retried \(retried) dead jobs of \(queue)")
         }
     }

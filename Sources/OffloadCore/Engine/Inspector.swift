@@ -74,6 +74,30 @@ public struct Inspector: Sendable {
     }
 
     /// Runs a dead or cancelled job again with fresh attempts.
+    /// Runs every job of the queue that is dead now again, once each: a job that dies again
+    /// meanwhile is not picked up a second time (its new time of death is past the newest
+    /// one when the walk began). Returns how many were retried.
+    public func retryAllDead(queue: String) async throws(OffloadError) -> Int {
+        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        let dead = keys.queue(queue).dead
+        let newest = try await broker.send("ZRANGE", .string(dead), "-1", "-1", "WITHSCORES").array ?? []
+        guard newest.count == 2, let cutoff = newest[1].string else { return 0 }
+        var retried = 0
+        while true {
+            let page = try await broker.send("ZRANGEBYSCORE", .string(dead), "-inf", .string(cutoff), "LIMIT", "0", "500")
+            let ids = (page.array ?? []).compactMap(\.string)
+            if ids.isEmpty { return retried }
+            for id in ids {
+                do {
+                    try await retry(id)
+                    retried += 1
+                } catch where error.code == .notFound || error.code == .conflict {
+                    // Gone or no longer dead (retried by someone else): the script dropped its entry.
+                }
+            }
+        }
+    }
+
     public func retry(_ id: String) async throws(OffloadError) {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
         let queueKeys = keys.queue(queue)

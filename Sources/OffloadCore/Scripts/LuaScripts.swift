@@ -526,8 +526,13 @@ public enum LuaScripts {
     -- ARGV[1] -> job id   ARGV[2] -> events max length
     -- Output: "retried" (now pending) | "missing" | the state that cannot be retried
     local state = redis.call("HGET", KEYS[1], "state")
-    if not state then return "missing" end
-    if state ~= "dead" and state ~= "cancelled" then return state end
+    if state ~= "dead" and state ~= "cancelled" then
+      -- An entry of either set for a job that is gone or in another state is stale: drop
+      -- it, so a caller walking the dead set always moves on.
+      redis.call("ZREM", KEYS[2], ARGV[1])
+      redis.call("ZREM", KEYS[3], ARGV[1])
+      return state or "missing"
+    end
     redis.call("ZREM", KEYS[2], ARGV[1])
     redis.call("ZREM", KEYS[3], ARGV[1])
     redis.call("HDEL", KEYS[1], "att", "error", "result", "ftime", "stime", "prog", "pmsg", "worker", "cancel")
