@@ -56,6 +56,32 @@ import Testing
         await redis.stop()
     }
 
+    /// A Redis restarted without persistence (or flushed) has lost the job types and the
+    /// queue set: the running workers and API put them back, with no restart.
+    @Test func aRedisThatLostItsDataLearnsJobTypesAndQueuesBack() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        let stack = try OffloadStack(redisURL: redis.url)
+        try await stack.startAPI()
+        try stack.startWorker(["--concurrency", "1"])
+        let client = try RedisClient(url: redis.url)
+        let inspector = Inspector(broker: Broker(redis: client, settings: stack.settings))
+        try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.noop") }
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202)
+
+        _ = try await client.send("FLUSHALL")
+        try await waitUntil("submits accepted again", timeout: .seconds(15)) {
+            try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202
+        }
+        try await waitUntil("the queue listed again", timeout: .seconds(15)) {
+            _ = try await stack.post("/v1/jobs", json: ["type": "test.noop"])
+            return try await inspector.queues().contains { $0.name == "default" }
+        }
+        await client.shutdown()
+        await stack.stop()
+        await redis.stop()
+    }
+
     @Test func apiErrorsAreJSONWithTheRightStatus() async throws {
         let stack = try OffloadStack(redisURL: TestRedis.url)
         try await stack.startAPI()

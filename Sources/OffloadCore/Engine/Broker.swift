@@ -15,8 +15,10 @@ public final class Broker: Sendable {
     public let keys: OffloadKeys
     public let clock: any OffloadClock
     public let settings: BrokerSettings
-    /// Queues this process already added to the queue set, to skip the SADD next time.
-    private let registeredQueues = NIOLockedValueBox(Set<String>())
+    /// Queues this process added to the queue set, and when (ms): the SADD is skipped for
+    /// a while, not for good, so a Redis that lost its data learns the queue back.
+    private let registeredQueues = NIOLockedValueBox([String: Int64]())
+    static let queueRegistrationMilliseconds: Int64 = 5_000
     /// The random part of job ids.
     private let idRandomness = NIOLockedValueBox(BufferedSystemRandom())
     private let submitGroup: SubmitGroup
@@ -91,14 +93,16 @@ public final class Broker: Sendable {
             commands.append(try await scriptCommand(LuaScripts.enqueue, keys: call.keys, arguments: call.arguments))
         }
         let newQueues = registeredQueues.withLockedValue { known in
-            Set(submissions.map(\.queue).filter { !known.contains($0) })
+            Set(submissions.map(\.queue).filter { now - (known[$0] ?? .min / 2) >= Self.queueRegistrationMilliseconds })
         }
         if !newQueues.isEmpty {
             commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
         }
         let replies = try await pipelineWithScripts(commands)
         if !newQueues.isEmpty, replies.last?.int != nil {
-            registeredQueues.withLockedValue { $0.formUnion(newQueues) }
+            registeredQueues.withLockedValue { known in
+                for queue in newQueues { known[queue] = now }
+            }
         }
         var outcomes = [Result<SubmittedJob, OffloadError>](repeating: .failure(OffloadError(.internalError, "no reply")), count: submissions.count)
         for (call, reply) in zip(calls, replies) {

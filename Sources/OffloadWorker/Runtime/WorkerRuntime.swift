@@ -600,7 +600,11 @@ public final class WorkerRuntime: Service, Sendable {
         }
     }
 
+    /// The registry entry, and the job types again: a Redis that lost its data (restarted
+    /// without persistence, flushed) learns them back within one interval, so the API does
+    /// not refuse their submits until the workers restart.
     private func register() async {
+        try? await broker.publishJobTypes(registry.names)
         let (processed, failed) = counters.withLockedValue { ($0.processed, $0.failed) }
         let info = WorkerInfo(
             id: configuration.workerID, pid: getpid(), host: ProcessInfo.processInfo.hostName, queues: queueNames,
