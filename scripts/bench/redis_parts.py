@@ -178,7 +178,7 @@ def drain(r, claim_text, complete_text, jobs, batch):
         argv = [now + 1, 86400, 10000, stats_prefix, job_prefix]
         for i in range(1, len(reply), 7):
             argv += [reply[i], TOKEN, "{}"]
-        stored = complete(keys=[active, completed, events], args=argv)
+        stored = complete(keys=[active, completed, events, settings], args=argv)
         done += sum(stored)
         now += 2
     if done != jobs:
