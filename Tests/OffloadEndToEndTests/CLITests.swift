@@ -100,16 +100,15 @@ import Testing
         #expect(try await harness.inspector.settings(queue: "reports") == QueueSettings(resultTTLSeconds: 600, deadMaxCount: 5), "refused changes change nothing")
     }
 
-    @Test func submitWaitShowsAProgressBarOnATerminal() async throws {
-        let harness = try await Harness()
-        // `script` gives the CLI a pseudo-terminal, as a user's shell would.
-        let command = ([OffloadBinaries.path("offload"), "submit", "test.sleep"] + harness.common + ["--payload", #"{"seconds": 1}"#, "--wait"])
-            .map { "'\($0)'" }.joined(separator: " ")
+    /// Runs the CLI on a pseudo-terminal (`script`), as a user's shell would; the output as
+    /// the terminal received it.
+    static func onTerminal(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
+        let command = ([OffloadBinaries.path("offload")] + arguments).map { "'\($0)'" }.joined(separator: " ")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Executable.find("script"))
         process.arguments = ["-qec", command, "/dev/null"]
         var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
+        for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = Pipe()
         process.standardOutput = out
@@ -118,8 +117,68 @@ import Testing
             process.terminationHandler = { _ in continuation.resume() }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
-        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(screen)")
+        return (process.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    /// What a job wrote reaches the terminal as text, never as escape sequences, and colour
+    /// does not shift the table's columns.
+    @Test func jobTextIsShownEscapedAndColouredTablesStayAligned() async throws {
+        let harness = try await Harness(worker: false)
+        let submitted = try await harness.broker.submit(JobSubmission(type: "test.noop", maxAttempts: 1))
+        let job = try #require(try await harness.broker.claim(queue: "default", limit: 1, token: "t", workerID: "w").jobs.first)
+        let message = "\u{1B}]0;owned\u{07}\u{1B}[31mRED\u{1B}[0m first\nsecond"
+        #expect(try await harness.broker.fail(job, error: JobError(type: "E", message: message)) == .dead)
+
+        let piped = try await harness.run(["jobs", "--state", "dead"])
+        #expect(!piped.stdout.contains("\u{1B}"), "no escape reaches the output: \(piped.stdout.debugDescription)")
+        #expect(piped.stdout.contains(#"\u{1B}[31mRED\u{1B}[0m first\nsecond"#))
+        #expect(piped.stdout.split(separator: "\n").count == 2, "one row, not broken by the newline")
+        let shown = try await harness.run(["job", submitted.id])
+        #expect(!shown.stdout.contains("\u{1B}") && shown.stdout.contains(#"first\nsecond"#), "\(shown.stdout.debugDescription)")
+
+        // NO_COLOR set but empty does not turn colour off (no-color.org).
+        let (status, screen) = try await Self.onTerminal(["jobs"] + harness.common + ["--state", "dead"], environment: ["NO_COLOR": ""])
+        #expect(status == 0, "\(screen)")
+        #expect(screen.contains("\u{1B}[31mdead\u{1B}[0m"), "the state is coloured: \(screen.debugDescription)")
+        let visible = screen.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+            .split(whereSeparator: \.isNewline).map(String.init)
+        let header = try #require(visible.first { $0.hasPrefix("ID") })
+        let row = try #require(visible.first { $0.hasPrefix(submitted.id) })
+        #expect(header.range(of: "ATTEMPTS")?.lowerBound.utf16Offset(in: header) == row.range(of: "1/1")?.lowerBound.utf16Offset(in: row), "\(header)\n\(row)")
+    }
+
+    @Test func badNumbersAreRefusedNotCrashedOnAndNegativeValuesParse() async throws {
+        let harness = try await Harness()
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop"))
+        let cursor = try await harness.run(["jobs", "--state", "pending", "--cursor", "9223372036854775800"])
+        #expect(cursor.status == 2 && cursor.stderr.contains("cursor"), "\(cursor.status) \(cursor.stderr)")
+        for interval in ["inf", "1e16", "nan", "0"] {
+            let watch = try await harness.run(["watch", "--count", "1", "--interval", interval])
+            #expect(watch.status == 2, "--interval \(interval): \(watch.status) \(watch.stderr)")
+        }
+        let negative = try await harness.run(["submit", "test.noop", "--priority", "-5", "--json"])
+        #expect(negative.status == 0, "\(negative.stderr)")
+        let id = try #require(negative.json["id"] as? String)
+        #expect(try await harness.inspector.job(id).priority == -5)
+    }
+
+    @Test func watchPrintsOneJSONObjectPerRefresh() async throws {
+        let harness = try await Harness(worker: false)
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop"))
+        let watch = try await harness.run(["watch", "--count", "2", "--interval", "0.1", "--json"])
+        #expect(watch.status == 0, "\(watch.stderr)")
+        let frames = watch.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(frames.count == 2 && frames.allSatisfy { $0 != nil }, "\(watch.stdout)")
+        let queues = frames.last??["queues"] as? [[String: Any]]
+        #expect((queues?.first { $0["name"] as? String == "default" }?["counts"] as? [String: Int])?["pending"] == 1)
+        #expect(frames.last??["rates_per_second"] is [String: Double])
+    }
+
+    @Test func submitWaitShowsAProgressBarOnATerminal() async throws {
+        let harness = try await Harness()
+        let (status, screen) = try await Self.onTerminal(
+            ["submit", "test.sleep"] + harness.common + ["--payload", #"{"seconds": 1}"#, "--wait"], environment: ["NO_COLOR": "1"])
+        #expect(status == 0, "\(screen)")
         #expect(screen.contains("[##"), "a bar is drawn: \(screen)")
         #expect(screen.contains("\r"), "redrawn in place on a terminal")
         #expect(screen.contains("100%"))

@@ -26,11 +26,11 @@ extension OffloadCommand {
             if let runAt = job.runAt { lines.append(("run at", Self.format(runAt))) }
             if let started = job.startedAt { lines.append(("started", Self.format(started))) }
             if let finished = job.finishedAt { lines.append(("finished", Self.format(finished))) }
-            if let progress = job.progress { lines.append(("progress", "\(progress)% \(job.progressMessage ?? "")")) }
-            if let worker = job.worker { lines.append(("worker", worker)) }
-            lines.append(("payload", job.payload?.jsonText ?? "null"))
-            if let result = job.result { lines.append(("result", result.jsonText)) }
-            if let error = job.error { lines.append(("error", "\(error.type): \(error.message)")) }
+            if let progress = job.progress { lines.append(("progress", "\(progress)% \(Output.printable(job.progressMessage ?? ""))")) }
+            if let worker = job.worker { lines.append(("worker", Output.printable(worker))) }
+            lines.append(("payload", Output.printable(job.payload?.jsonText ?? "null")))
+            if let result = job.result { lines.append(("result", Output.printable(result.jsonText))) }
+            if let error = job.error { lines.append(("error", Output.printable("\(error.type): \(error.message)"))) }
             let width = lines.map(\.0.count).max() ?? 0
             for (key, value) in lines { print("\(key.padding(toLength: width, withPad: " ", startingAt: 0))  \(value)") }
         }

@@ -50,7 +50,7 @@ extension OffloadCommand {
                 [
                     job.id, job.type, Output.color(job.state, job.state.rawValue), "\(job.attempts)/\(job.maxAttempts)",
                     job.progress.map { "\($0)%" } ?? "", Output.timestamp(job.finishedAt ?? job.startedAt ?? job.runAt ?? job.createdAt),
-                    job.error.map { "\($0.type): \($0.message)" } ?? "",
+                    job.error.map { Output.printable("\($0.type): \($0.message)") } ?? "",
                 ]
             }
             print(Output.table(["ID", "TYPE", "STATE", "ATTEMPTS", "PROGRESS", "WHEN", "ERROR"], rows))
@@ -74,7 +74,8 @@ extension OffloadCommand {
             }
             let rows = workers.map { worker in
                 [
-                    worker.id, worker.host, String(worker.pid), worker.queues.joined(separator: ","), String(worker.concurrency),
+                    Output.printable(worker.id), Output.printable(worker.host), String(worker.pid), worker.queues.joined(separator: ","),
+                    String(worker.concurrency),
                     String(worker.processed), String(worker.failed), worker.currentJobs.joined(separator: " "),
                 ]
             }

@@ -14,7 +14,7 @@ extension OffloadCommand {
         @Argument(help: "Job type, e.g. count-primes.") var type: String
         @Option(help: "Payload as a JSON object.") var payload = "{}"
         @Option(help: "Queue name.") var queue = "default"
-        @Option(help: "Priority, -1000 to 1000 (higher runs first).") var priority = 0
+        @Option(parsing: .unconditional, help: "Priority, -1000 to 1000 (higher runs first).") var priority = 0
         @Option(help: "Run no earlier than this many seconds from now.") var delay: Double?
         @Option(help: "Runs in all, 1 = no retry.") var maxAttempts: Int?
         @Option(help: "Hard timeout of one run, in seconds.") var timeout: Int?
@@ -60,7 +60,7 @@ extension OffloadCommand {
             } else if let result = finished.result {
                 print(result.jsonText)
             } else if let error = finished.error {
-                print("\(finished.state.rawValue): \(error.type): \(error.message)")
+                print("\(finished.state.rawValue): \(Output.printable("\(error.type): \(error.message)"))")
             } else {
                 print(finished.state.rawValue)
             }
@@ -82,7 +82,7 @@ final class ProgressBar: Sendable {
         let width = 30
         let filled = clamped * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "[\(bar)] \(String(clamped).leftPadded(to: 3))% \(message.prefix(40))"
+        let line = "[\(bar)] \(String(clamped).leftPadded(to: 3))% \(Output.printable(String(message.prefix(40))))"
         // On a terminal the bar redraws in place; in a log it is one line per update.
         FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }

@@ -7,14 +7,16 @@ import OffloadCore
 extension OffloadCommand {
     /// `offload watch`: a live full-screen view of queues, rates and workers.
     struct Watch: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Live view of queues, rates per second and workers. Quit with q or Ctrl-C.")
+        static let configuration = CommandConfiguration(
+            abstract: "Live view of queues, rates per second and workers. Quit with q or Ctrl-C.",
+            discussion: "With --json, one JSON object per refresh and line: queues, workers and rates.")
 
         @OptionGroup var options: GlobalOptions
         @Option(help: "Seconds between refreshes.") var interval = 1.0
         @Option(help: "Stop after this many refreshes (0 = until quit).") var count = 0
 
         func validate() throws {
-            guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1") }
+            guard (0.1...3600).contains(interval) else { throw ValidationError("--interval must be in 0.1...3600 seconds") }
             guard count >= 0 else { throw ValidationError("--count must not be negative") }
         }
 
@@ -38,11 +40,28 @@ extension OffloadCommand {
                     }
                     previous[queue.name] = (done, now)
                 }
-                FileHandle.standardOutput.write(Data(Self.screen(queues: snapshot.0, workers: snapshot.1, rates: rates, interactive: keyboard.isInteractive).utf8))
+                if options.json {
+                    print(Output.json(Frame(queues: snapshot.0, workers: snapshot.1, ratesPerSecond: rates), pretty: false))
+                } else {
+                    FileHandle.standardOutput.write(Data(Self.screen(queues: snapshot.0, workers: snapshot.1, rates: rates, interactive: keyboard.isInteractive).utf8))
+                }
                 refreshes += 1
                 if count > 0 && refreshes >= count { break }
                 // Until the next refresh, or the user quits.
                 _ = await Delay.withTimeout(.milliseconds(Int(interval * 1000))) { await keyboard.waitForQuit() }
+            }
+        }
+
+        /// One refresh for scripts (`--json`): a line of JSON.
+        struct Frame: Encodable {
+            let queues: [QueueInfo]
+            let workers: [WorkerInfo]
+            /// Jobs finished per second since the previous refresh, per queue (absent on the first).
+            let ratesPerSecond: [String: Double]
+
+            enum CodingKeys: String, CodingKey {
+                case queues, workers
+                case ratesPerSecond = "rates_per_second"
             }
         }
 
@@ -60,7 +79,7 @@ extension OffloadCommand {
             lines.append(Output.table(["QUEUE", "STATUS", "PENDING", "SCHEDULED", "ACTIVE", "COMPLETED", "DEAD", "DONE/S", "OLDEST"], queueRows))
             lines.append("")
             let workerRows = workers.map { worker in
-                [worker.id, String(worker.pid), String(worker.processed), String(worker.failed), worker.currentJobs.joined(separator: " ")]
+                [Output.printable(worker.id), String(worker.pid), String(worker.processed), String(worker.failed), worker.currentJobs.joined(separator: " ")]
             }
             lines.append(Output.table(["WORKER", "PID", "DONE", "FAILED", "RUNNING"], workerRows))
             let body = lines.joined(separator: "\n") + "\n"

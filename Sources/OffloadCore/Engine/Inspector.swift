@@ -30,7 +30,10 @@ public struct Inspector: Sendable {
         guard (1...1000).contains(limit) else { throw OffloadError(.invalid, "limit must be in 1...1000") }
         let offset: Int
         if let cursor {
-            guard let value = Int(cursor), value >= 0 else { throw OffloadError(.invalid, "invalid cursor") }
+            // An offset handed out by an earlier page; bounded so offset + limit cannot overflow.
+            guard let value = Int(cursor), (0...999_999_999).contains(value) else {
+                throw OffloadError(.invalid, "cursor must be the next cursor of an earlier page")
+            }
             offset = value
         } else {
             offset = 0
