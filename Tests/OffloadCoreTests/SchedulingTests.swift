@@ -124,8 +124,10 @@ import Testing
 
             try await engine.inspector.resume(queue: "q")
             #expect(try await engine.inspector.queues().first { $0.name == "q" }?.paused == false)
-            // Resume wakes blocked workers.
+            // Resume wakes blocked workers, with at most as many wake-ups as the scripts keep.
             #expect(try await engine.client.send("LLEN", .string(engine.keys.queue("q").signal)).int ?? 0 > 0)
+            for _ in 0..<100 { try await engine.inspector.resume(queue: "q") }
+            #expect(try await engine.client.send("LLEN", .string(engine.keys.queue("q").signal)).int == 64)
             let resumed = try await engine.claim(limit: 10)
             #expect(!resumed.paused)
             #expect(resumed.jobs.map(\.id) == [submitted.id])

@@ -214,8 +214,12 @@ public struct Inspector: Sendable {
     public func resume(queue: String) async throws(OffloadError) {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
         let queueKeys = keys.queue(queue)
-        // Wake blocked workers so they claim what piled up.
-        _ = try await broker.pipeline([RedisCommand("DEL", .string(queueKeys.paused)), RedisCommand("LPUSH", .string(queueKeys.signal), "1")])
+        // Wake blocked workers so they claim what piled up; the list stays within the scripts'
+        // bound of 64 wake-ups, however often a queue no worker serves is resumed.
+        _ = try await broker.pipeline([
+            RedisCommand("DEL", .string(queueKeys.paused)), RedisCommand("LPUSH", .string(queueKeys.signal), "1"),
+            RedisCommand("LTRIM", .string(queueKeys.signal), "0", "63"),
+        ])
     }
 
     /// A queue's settings as stored (nil: the engine's default).
