@@ -148,6 +148,19 @@ import Testing
         }
     }
 
+    @Test func aWatcherOfAPurgedJobLearnsItIsGone() async throws {
+        try await TestEngine.with { engine in
+            let waiting = try await engine.submit()
+            let watcher = JobEventWatcher(inspector: engine.inspector)
+            var events = watcher.events(for: try await engine.job(waiting.id)).makeAsyncIterator()
+            try await Task.sleep(for: .milliseconds(300))  // registered, as above
+            #expect(try await engine.inspector.purge(queue: "q", state: .pending) == 1)
+            #expect(try await events.next() == .changed(event: "purged"))
+            #expect(try await events.next() == nil, "the stream ends with the job")
+            #expect(try await engine.eventNames(of: waiting.id) == ["submitted", "purged"])
+        }
+    }
+
     @Test func unknownAndMalformedIDsAreNotFound() async throws {
         try await TestEngine.with { engine in
             let unknown = JobID.make(queue: "q", milliseconds: engine.clock.nowMilliseconds())

@@ -162,6 +162,27 @@ import Testing
         #expect(try await harness.inspector.job(id).priority == -5)
     }
 
+    /// `submit --wait` whose Redis goes away exits 4 (Redis unreachable) instead of
+    /// waiting for good.
+    @Test func submitWaitExitsWhenRedisIsGone() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        let stack = try OffloadStack(redisURL: redis.url)
+        try stack.startWorker(["--concurrency", "1"])
+        let inspector = Inspector(broker: Broker(redis: try RedisClient(url: redis.url), settings: stack.settings))
+        try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.sleep") }
+        let waiting = Task {
+            try await Self.offload(["submit", "test.sleep", "--redis-url", redis.url, "--key-prefix", stack.keyPrefix, "--payload", #"{"seconds": 60}"#, "--wait"])
+        }
+        try await waitUntil("the job runs") { try await inspector.counts()["default"]?.active == 1 }
+        await redis.stop()
+        let started = ContinuousClock.now
+        let run = try await waiting.value
+        #expect(run.status == 4, "\(run.status) \(run.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(40))
+        await stack.stop()
+    }
+
     @Test func watchPrintsOneJSONObjectPerRefresh() async throws {
         let harness = try await Harness(worker: false)
         _ = try await harness.broker.submit(JobSubmission(type: "test.noop"))

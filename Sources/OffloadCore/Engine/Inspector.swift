@@ -270,8 +270,8 @@ public struct Inspector: Sendable {
         while true {
             let set = queueKeys.set(for: state)
             let deleted = try await broker.run(
-                LuaScripts.purge, keys: [set ?? queueKeys.pendingLevels],
-                arguments: [.string(queueKeys.jobPrefix), 500, set == nil ? "pending" : "set"]
+                LuaScripts.purge, keys: [set ?? queueKeys.pendingLevels, queueKeys.events],
+                arguments: [.string(queueKeys.jobPrefix), 500, set == nil ? "pending" : "set", .int(broker.settings.eventsMaxLength)]
             ).int ?? 0
             total += deleted
             if deleted < 500 { return total }

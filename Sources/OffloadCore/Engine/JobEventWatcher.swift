@@ -94,18 +94,24 @@ public final class JobEventWatcher: Sendable {
         }
         let tail = Tail(connection: redis.makeDedicatedConnection(), position: position)
         tail.loop.withLockedValue { loop in
-            loop = Task { await self.follow(key: key, tail: tail) }
+            loop = Task { await self.follow(key: key, tail: tail, queue: queue) }
         }
         return tail
     }
 
-    private func follow(key: String, tail: Tail) async {
+    /// How long the tail keeps trying while Redis does not answer, before its watchers are
+    /// told (a blip passes unnoticed; an outage ends their streams with `unavailable`).
+    static let outageLimit: Duration = .seconds(10)
+
+    private func follow(key: String, tail: Tail, queue: String) async {
         var lastID = await tail.position.value
+        var failingSince: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
                 let reply = try await tail.connection.send(
                     RedisCommand("XREAD", "COUNT", "500", "BLOCK", "2000", "STREAMS", .string(key), .string(lastID)),
                     timeout: .seconds(7))
+                failingSince = nil
                 for entry in reply.array?.first?.array?.dropFirst().first?.array ?? [] {
                     guard let parts = entry.array, parts.count == 2, let entryID = parts[0].string else { continue }
                     lastID = entryID
@@ -113,9 +119,27 @@ public final class JobEventWatcher: Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
+                let since = failingSince ?? .now
+                failingSince = since
+                if ContinuousClock.now - since >= Self.outageLimit {
+                    giveUp(tail, queue: queue, error: OffloadError(.unavailable, "lost Redis while following the job's events: \(error)"))
+                    return
+                }
                 try? await Delay.wait(.milliseconds(200))
             }
         }
+    }
+
+    /// Ends every stream of the queue with `error`; a watcher that comes later gets a tail
+    /// of its own.
+    private func giveUp(_ tail: Tail, queue: String, error: OffloadError) {
+        let prefix = queue + "."
+        let continuations = state.withLockedValue { state in
+            if state.tails[queue] === tail { state.tails[queue] = nil }
+            return state.watchers.filter { $0.key.hasPrefix(prefix) }.flatMap { Array($0.value.values) }
+        }
+        for continuation in continuations { continuation.finish(throwing: error) }
+        Task { await tail.connection.shutdown() }
     }
 
     private func dispatch(_ fields: [String: RESPValue]) {
@@ -128,7 +152,7 @@ public final class JobEventWatcher: Sendable {
         } else {
             event = .changed(event: name)
         }
-        let finished = ["completed", "dead", "cancelled"].contains(name)
+        let finished = ["completed", "dead", "cancelled", "purged"].contains(name)
         let continuations = state.withLockedValue { state in
             jobIDs.flatMap { state.watchers[$0].map { Array($0.values) } ?? [] }
         }
