@@ -93,6 +93,22 @@ import Glibc
         await harness.stack.stop()
     }
 
+    @Test func aRunningJobCancelledOnRequestStopsWithinSeconds() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        let id = try await harness.submit("test.sleep", #"{"seconds": 60}"#)
+        try await waitUntil("the job runs") { try await harness.inspector.job(id).state == .active }
+        try await Task.sleep(for: .milliseconds(300))  // past the claim's own lease renewal
+        let asked = ContinuousClock.now
+        #expect(try await harness.inspector.cancel(id) == .active)
+        let job = try await harness.wait(id, timeout: .seconds(20))
+        #expect(job.state == .cancelled)
+        // The heartbeat brings the request at least once a second (the 30 s lease alone
+        // would take 10 s); the handler checks 20 times a second.
+        #expect(ContinuousClock.now - asked < .seconds(6), "took \(ContinuousClock.now - asked)")
+        await harness.stack.stop()
+    }
+
     @Test func softTimeoutCancelsACooperativeHandlerBeforeTheHardOne() async throws {
         let harness = try await Harness()
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])

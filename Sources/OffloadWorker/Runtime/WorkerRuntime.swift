@@ -31,11 +31,17 @@ public final class WorkerRuntime: Service, Sendable {
         /// cleanly before its process is killed); nil before the handler starts and after.
         var softDeadline: ContinuousClock.Instant?
 
-        /// A third of the lease gone: renew it while two thirds remain.
-        var heartbeatDue: ContinuousClock.Instant { leaseRenewedAt + .milliseconds(job.leaseMilliseconds / 3) }
+        /// A third of the lease gone (renew it while two thirds remain), or a second: the
+        /// heartbeat is also how a running job learns it was cancelled, so a job that runs
+        /// for seconds hears of it within one. Jobs shorter than that never need it.
+        var heartbeatDue: ContinuousClock.Instant {
+            leaseRenewedAt + min(.milliseconds(job.leaseMilliseconds / 3), WorkerRuntime.cancelCheckInterval)
+        }
 
         func needsHeartbeat(at now: ContinuousClock.Instant) -> Bool { now >= heartbeatDue }
     }
+
+    static let cancelCheckInterval: Duration = .seconds(1)
 
     private let threadPool: NIOThreadPool
     private let cpuSlots: WorkSlots
