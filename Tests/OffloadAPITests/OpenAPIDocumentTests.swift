@@ -58,6 +58,13 @@ import Testing
                         documented.contains(mediaType),
                         "\(operation.method) \(operation.uri) \(status) is \(mediaType), documented: \(documented.sorted())")
                 }
+                // HEAD answers wherever GET does, as GET would but without the body (RFC 9110 §9.3.2).
+                if operation.method == .get {
+                    let head = try await client.execute(
+                        uri: operation.uri, method: .head, headers: operation.headers, body: operation.body)
+                    #expect(head.status == response.status, "HEAD \(operation.uri) answered \(head.status.code), GET \(status)")
+                    #expect(head.body.readableBytes == 0, "HEAD \(operation.uri) has a body")
+                }
                 // Errors are `{"error": {"code", "message"}}` with a documented code (a failed
                 // batch is the exception: a `BatchResponse` with an error per item).
                 if response.status.code >= 400, let error = JSONValue(jsonText: String(buffer: response.body))?["error"] {
@@ -68,11 +75,12 @@ import Testing
                 }
             }
 
-            // Documented paths answer nothing but their documented methods: any other is 405
-            // with an `Allow` header that lists exactly the documented ones.
+            // Documented paths answer nothing but their documented methods (and HEAD where GET
+            // is documented): any other is 405 with an `Allow` header that lists exactly those.
             let documentedURIs = Set(operations.map { $0.uri.split(separator: "?")[0] })
             for (path, uri) in Set(operations.map { [$0.path, String($0.uri.split(separator: "?")[0])] }).map({ ($0[0], $0[1]) }) {
-                let documentedMethods = Set(operations.filter { $0.path == path }.map(\.method))
+                var documentedMethods = Set(operations.filter { $0.path == path }.map(\.method))
+                if documentedMethods.contains(.get) { documentedMethods.insert(.head) }
                 let allow = documentedMethods.map(\.rawValue).sorted().joined(separator: ", ")
                 for method in Self.methods + [.head, .options, .trace, HTTPRequest.Method("QUERY")!] where !documentedMethods.contains(method) {
                     let response = try await client.execute(uri: uri, method: method, body: ByteBuffer(string: "{}"))

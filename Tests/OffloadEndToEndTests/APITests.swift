@@ -163,13 +163,13 @@ import Glibc
         let stack = try OffloadStack(redisURL: TestRedis.url)
         try await stack.startAPI()
         let cases: [(method: String, path: String, allow: String)] = [
-            ("PUT", "/v1/jobs", "GET, POST"),
-            ("DELETE", "/healthz", "GET"),
-            ("POST", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W", "DELETE, GET"),
+            ("PUT", "/v1/jobs", "GET, HEAD, POST"),
+            ("DELETE", "/healthz", "GET, HEAD"),
+            ("POST", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W", "DELETE, GET, HEAD"),
             ("GET", "/v1/jobs/batch", "POST"),
             ("PATCH", "/v1/queues/default/settings", "PUT"),
             ("OPTIONS", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W/retry", "POST"),
-            ("POST", "/", "GET"),
+            ("POST", "/", "GET, HEAD"),
         ]
         for (method, path, allow) in cases {
             let response = try await stack.request(method, path, body: Data("{}".utf8))
@@ -180,8 +180,8 @@ import Glibc
             let message = (response.object["error"] as? [String: Any])?["message"] as? String
             #expect(message?.contains(allow) == true, "\(method) \(path): the message names the allowed methods")
         }
-        let head = try await stack.request("HEAD", "/v1/queues")
-        #expect(head.status == 405 && head.header("allow") == "GET", "HEAD /v1/queues: HTTP \(head.status)")
+        let head = try await stack.request("HEAD", "/v1/jobs/batch")
+        #expect(head.status == 405 && head.header("allow") == "POST", "HEAD /v1/jobs/batch: HTTP \(head.status)")
         for (method, path) in [("PUT", "/v1/nope"), ("GET", "/v1/jobs/x/cancel"), ("DELETE", "/v2/jobs"), ("POST", "/v1/queues/default")] {
             let response = try await stack.request(method, path, body: Data("{}".utf8))
             #expect(response.status == 404, "\(method) \(path): HTTP \(response.status)")
@@ -190,6 +190,29 @@ import Glibc
         }
         // The right method still works on the same paths.
         #expect(try await stack.get("/healthz").status == 200)
+        await stack.stop()
+    }
+
+    /// HEAD answers as GET would, without the body (RFC 9110 §9.3.2), errors included, and
+    /// the connection goes on serving.
+    @Test func headAnswersLikeGetWithoutABody() async throws {
+        let stack = try OffloadStack(redisURL: TestRedis.url)
+        try await stack.startAPI()
+        for path in ["/healthz", "/readyz", "/v1/queues", "/openapi.json", "/", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W", "/v1/nope"] {
+            let get = try await stack.get(path)
+            let head = try await stack.request("HEAD", path)
+            #expect(head.status == get.status, "HEAD \(path): HTTP \(head.status), GET: \(get.status)")
+            #expect(head.body.isEmpty, "HEAD \(path) has a body: \(head.text.prefix(200))")
+            #expect(head.header("content-type") == get.header("content-type"), "HEAD \(path)")
+            #expect(head.header("content-length") == String(get.body.count), "HEAD \(path): the length GET's body has")
+        }
+        // An error to HEAD, then another request on the same connection.
+        let reply = try BadInputTests.rawRequest(
+            port: stack.apiPort,
+            Array("HEAD /v1/jobs/batch HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        #expect(reply.hasPrefix("HTTP/1.1 405"), "\(reply.prefix(200))")
+        #expect(reply.components(separatedBy: "HTTP/1.1 ").count == 3, "two answers: \(reply)")
+        #expect(reply.hasSuffix(#"{"status":"ok"}"#), "the second answer follows the first's head: \(reply)")
         await stack.stop()
     }
 

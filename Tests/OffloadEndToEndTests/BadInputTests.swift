@@ -170,18 +170,56 @@ import Glibc
         await stack.stop()
     }
 
-    /// Sends raw bytes over TCP and returns what comes back (up to 4 KB).
+    /// Sends raw bytes over TCP and returns all that comes back until the server closes the
+    /// connection (requests here say `Connection: close`, or are refused).
     static func rawRequest(port: Int, _ bytes: [UInt8]) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let connection = try RawConnection(port: port)
+        connection.send(bytes)
+        return connection.receive(until: nil, timeout: .seconds(10))
+    }
+}
+
+/// A TCP connection for bytes no HTTP client would send.
+final class RawConnection {
+    private let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket() failed") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = Loopback.withAddress(port: port) { connect(fd, $0, $1) }
-        guard connected == 0 else { throw TestSupportError("connect() failed") }
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var reply = [UInt8](repeating: 0, count: 4096)
-        let count = recv(fd, &reply, reply.count, 0)
-        return count > 0 ? String(decoding: reply[..<count], as: UTF8.self) : ""
+        guard connected == 0 else {
+            close(fd)
+            throw TestSupportError("connect() failed")
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { return }  // the server closed first, as it may for a refused request
+            sent += count
+        }
+    }
+
+    func send(_ text: String) { send(Array(text.utf8)) }
+
+    /// What arrives until `marker` has arrived, the server closes, or `timeout` passes.
+    func receive(until marker: String?, timeout: Duration) -> String {
+        let deadline = ContinuousClock.now + timeout
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while ContinuousClock.now < deadline {
+            let left = deadline - ContinuousClock.now
+            var wait = timeval(tv_sec: Int(left.components.seconds), tv_usec: Int(left.components.attoseconds / 1_000_000_000_000) + 1)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            received += buffer[..<count]
+            if let marker, String(decoding: received, as: UTF8.self).contains(marker) { break }
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }

@@ -20,14 +20,13 @@ public func buildApplication(
     let inspector = Inspector(broker: broker)
     let metrics = APIMetrics(registry: metricsRegistry)
 
-    let router = Router(context: APIRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: MetricsMiddleware())
+    let routes = RouteTable<APIRequestContext>()
+    routes.add(middleware: ErrorMiddleware())
+    routes.add(middleware: LogRequestsMiddleware(.debug))
+    routes.add(middleware: MetricsMiddleware())
     if let token = configuration.apiToken {
-        router.add(middleware: AuthMiddleware(token: token))
+        routes.add(middleware: AuthMiddleware(token: token))
     }
-    let routes = RouteTable(router: router)
     HealthRoutes(broker: broker).register(on: routes)
     metrics.register(on: routes, inspector: inspector)
     JobRoutes(
@@ -40,7 +39,7 @@ public func buildApplication(
     routes.addMethodNotAllowedFallback()
 
     return Application(
-        router: router,
+        router: routes.router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "offload"),
         onServerRunning: { _ in logger.info("offload-api listening", metadata: ["port": "\(configuration.port)"]) },
         logger: logger

@@ -9,21 +9,30 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as OffloadError {
-            if error.code == .internalError {
-                context.logger.error("internal error", metadata: ["error": "\(error.message)"])
-            }
-            return Self.response(for: error)
-        } catch let error as MethodNotAllowed {
-            let message = "\(error.method.rawValue.prefix(32)) is not allowed here; allowed: \(error.allowHeader)"
-            return Self.response(for: OffloadError(.methodNotAllowed, message), headers: [.allow: error.allowHeader])
-        } catch let error as HTTPError {
-            return Self.response(for: OffloadError(Self.code(for: error.status), error.body ?? error.status.reasonPhrase))
-        } catch let error as any HTTPResponseError {
-            return Self.response(for: OffloadError(Self.code(for: error.status), "\(error)"))
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(error)"])
-            return Self.response(for: OffloadError(.internalError, "internal error"))
+            let response = Self.response(for: error, logger: context.logger)
+            // The answer to HEAD is the head alone (RFC 9110 §9.3.2): NIO refuses a body there.
+            return request.method == .head ? response.createHeadResponse() : response
+        }
+    }
+
+    static func response(for error: any Error, logger: Logger) -> Response {
+        switch error {
+        case let error as OffloadError:
+            if error.code == .internalError {
+                logger.error("internal error", metadata: ["error": "\(error.message)"])
+            }
+            return response(for: error)
+        case let error as MethodNotAllowed:
+            let message = "\(error.method.rawValue.prefix(32)) is not allowed here; allowed: \(error.allowHeader)"
+            return response(for: OffloadError(.methodNotAllowed, message), headers: [.allow: error.allowHeader])
+        case let error as HTTPError:
+            return response(for: OffloadError(code(for: error.status), error.body ?? error.status.reasonPhrase))
+        case let error as any HTTPResponseError:
+            return response(for: OffloadError(code(for: error.status), "\(error)"))
+        default:
+            logger.error("unhandled error", metadata: ["error": "\(error)"])
+            return response(for: OffloadError(.internalError, "internal error"))
         }
     }
 

@@ -5,17 +5,16 @@ import Hummingbird
 /// route is in, ``addMethodNotAllowedFallback()`` makes a known path asked with another
 /// method answer 405 with `Allow` instead of the router's 404.
 final class RouteTable<Context: RequestContext>: RouterMethods {
-    let router: Router<Context>
+    /// Answers HEAD wherever it answers GET, with GET's status and headers and no body
+    /// (RFC 9110 §9.3.2).
+    let router = Router(context: Context.self, options: .autoGenerateHeadEndpoints)
     private(set) var allowedMethods = AllowedMethods()
-
-    init(router: Router<Context>) {
-        self.router = router
-    }
 
     @discardableResult
     func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self
     where Responder.Context == Context {
         allowedMethods.add(method, for: path)
+        if method == .get { allowedMethods.add(.head, for: path) }
         router.on(path, method: method, responder: responder)
         return self
     }
