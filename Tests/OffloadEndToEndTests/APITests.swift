@@ -216,6 +216,38 @@ import Glibc
         await stack.stop()
     }
 
+    /// `/metrics` counts each request under the status it was answered with, not as a 500
+    /// because the error that made the answer passed the metrics on its way out.
+    @Test func metricsCountRequestsUnderTheStatusSent() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let id = try #require(try await stack.post("/v1/jobs", json: ["type": "test.noop", "delay_seconds": 300]).object["id"] as? String)
+        #expect(try await stack.request("POST", "/v1/jobs/garbage/retry").status == 404)
+        #expect(try await stack.request("POST", "/v1/jobs", body: Data("{".utf8)).status == 400)
+        #expect(try await stack.request("PUT", "/v1/queues/default/settings", body: Data(#"{"max_depth": 0}"#.utf8)).status == 422)
+        #expect(try await stack.request("DELETE", "/v1/jobs/\(id)").status == 200)
+        #expect(try await stack.request("DELETE", "/v1/jobs/\(id)").status == 409)
+        #expect(try await stack.request("OPTIONS", "/v1/jobs").status == 405)
+        #expect(try await stack.request("HEAD", "/v1/jobs/garbage").status == 404)
+        let metrics = try await stack.get("/metrics").text
+        for (route, method, status) in [
+            ("/v1/jobs/{id}/retry", "POST", 404), ("/v1/jobs", "POST", 400), ("/v1/queues/{name}/settings", "PUT", 422),
+            ("/v1/jobs/{id}", "DELETE", 409), ("NotFound", "OPTIONS", 405), ("/v1/jobs/{id}", "HEAD", 404),
+        ] {
+            let labels = #"http_route="\#(route)",http_request_method="\#(method)""#
+            #expect(metrics.contains(#"hb_requests{\#(labels),http_response_status_code="\#(status)"} 1"#), "\(method) \(route) \(status)")
+            #expect(metrics.contains(#"hb_request_errors{\#(labels),error_type="\#(status)"} 1"#), "\(method) \(route) \(status)")
+        }
+        #expect(metrics.contains(#"hb_requests{http_route="/v1/jobs/{id}",http_request_method="DELETE",http_response_status_code="200"} 1"#))
+        #expect(!metrics.contains(#"="500""#), "no request was answered 500:\n\(metrics)")
+        // Every family Offload writes itself says what it counts.
+        let families = metrics.split(separator: "\n").filter { $0.hasPrefix("# TYPE offload_") }.map { $0.split(separator: " ")[2] }
+        #expect(families.count >= 6, "\(families)")
+        for family in families {
+            #expect(metrics.contains("# HELP \(family) "), "no HELP for \(family)")
+        }
+        await stack.stop()
+    }
+
     @Test func backpressureGives429WithRetryAfter() async throws {
         let (stack, _) = try await Self.readyStack()
         let queue = "bp-\(UUID().uuidString.prefix(6))"

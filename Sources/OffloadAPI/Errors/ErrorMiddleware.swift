@@ -22,32 +22,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if error.code == .internalError {
                 logger.error("internal error", metadata: ["error": "\(error.message)"])
             }
-            return response(for: error)
+            return error.response()
         case let error as MethodNotAllowed:
-            let message = "\(error.method.rawValue.prefix(32)) is not allowed here; allowed: \(error.allowHeader)"
-            return response(for: OffloadError(.methodNotAllowed, message), headers: [.allow: error.allowHeader])
+            return error.response()
         case let error as HTTPError:
-            return response(for: OffloadError(code(for: error.status), error.body ?? error.status.reasonPhrase))
+            return OffloadError(code(for: error.status), error.body ?? error.status.reasonPhrase).response()
         case let error as any HTTPResponseError:
-            return response(for: OffloadError(code(for: error.status), "\(error)"))
+            return OffloadError(code(for: error.status), "\(error)").response()
         default:
             logger.error("unhandled error", metadata: ["error": "\(error)"])
-            return response(for: OffloadError(.internalError, "internal error"))
-        }
-    }
-
-    static func status(for code: OffloadError.Code) -> HTTPResponse.Status {
-        switch code {
-        case .malformed: return .badRequest
-        case .invalid, .unknownJobType: return .unprocessableContent
-        case .notFound: return .notFound
-        case .methodNotAllowed: return .methodNotAllowed
-        case .conflict, .leaseLost: return .conflict
-        case .queueFull: return .tooManyRequests
-        case .unauthorized: return .unauthorized
-        case .payloadTooLarge: return .contentTooLarge
-        case .unavailable: return .serviceUnavailable
-        case .internalError: return .internalServerError
+            return OffloadError(.internalError, "internal error").response()
         }
     }
 
@@ -64,14 +48,51 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         default: return .internalError
         }
     }
+}
 
-    static func response(for error: OffloadError, headers extraHeaders: HTTPFields = [:]) -> Response {
-        let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
+/// Offload's errors tell their status through `HTTPResponseError`, so the middleware they
+/// pass on their way to `ErrorMiddleware` (metrics, which label each request with its
+/// status) sees the status the client gets, not a 500.
+extension OffloadError: HTTPResponseError {
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .malformed: return .badRequest
+        case .invalid, .unknownJobType: return .unprocessableContent
+        case .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .conflict, .leaseLost: return .conflict
+        case .queueFull: return .tooManyRequests
+        case .unauthorized: return .unauthorized
+        case .payloadTooLarge: return .contentTooLarge
+        case .unavailable: return .serviceUnavailable
+        case .internalError: return .internalServerError
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) -> Response {
+        response()
+    }
+
+    func response(headers extraHeaders: HTTPFields = [:]) -> Response {
+        let body = ErrorBody(error: .init(code: code.rawValue, message: message))
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extraHeaders)
-        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        if let seconds = retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         let data = (try? OffloadJSON.compact.encode(body)) ?? Data()
-        return Response(status: status(for: error.code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension MethodNotAllowed: HTTPResponseError {
+    var status: HTTPResponse.Status { .methodNotAllowed }
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        response()
+    }
+
+    func response() -> Response {
+        let message = "\(method.rawValue.prefix(32)) is not allowed here; allowed: \(allowHeader)"
+        return OffloadError(.methodNotAllowed, message).response(headers: [.allow: allowHeader])
     }
 }
 

@@ -26,7 +26,9 @@ final class APIMetrics: Sendable {
             counter.increment()
             return
         }
-        let counter = registry.makeCounter(name: "offload_jobs_submitted_total", labels: [("queue", queue), ("type", type)])
+        let counter = registry.makeCounter(
+            descriptor: Self.family("offload_jobs_submitted_total", "Jobs this API process accepted, by queue and type."),
+            labels: [("queue", queue), ("type", type)])
         submittedCounters.withLockedValue { $0[labels] = counter }
         counter.increment()
     }
@@ -34,17 +36,31 @@ final class APIMetrics: Sendable {
     func refresh(from inspector: Inspector) async throws(OffloadError) {
         for queue in try await inspector.queues() {
             for state in JobState.allCases {
-                registry.makeGauge(name: "offload_queue_jobs", labels: [("queue", queue.name), ("state", state.rawValue)])
-                    .set(Double(queue.counts[state]))
+                registry.makeGauge(
+                    descriptor: Self.family("offload_queue_jobs", "Jobs in the queue, by state."),
+                    labels: [("queue", queue.name), ("state", state.rawValue)]
+                ).set(Double(queue.counts[state]))
             }
-            registry.makeGauge(name: "offload_queue_oldest_pending_age_seconds", labels: [("queue", queue.name)])
-                .set(queue.oldestPendingAgeSeconds)
-            registry.makeGauge(name: "offload_queue_completed_last_minute", labels: [("queue", queue.name)])
-                .set(Double(queue.processedPerMinute))
-            registry.makeGauge(name: "offload_queue_failed_last_minute", labels: [("queue", queue.name)])
-                .set(Double(queue.failedPerMinute))
-            registry.makeGauge(name: "offload_queue_paused", labels: [("queue", queue.name)]).set(queue.paused ? 1.0 : 0.0)
+            let labels = [("queue", queue.name)]
+            registry.makeGauge(
+                descriptor: Self.family("offload_queue_oldest_pending_age_seconds", "How long the oldest pending job has waited."),
+                labels: labels
+            ).set(queue.oldestPendingAgeSeconds)
+            registry.makeGauge(
+                descriptor: Self.family("offload_queue_completed_last_minute", "Jobs completed in the last full minute."), labels: labels
+            ).set(Double(queue.processedPerMinute))
+            registry.makeGauge(
+                descriptor: Self.family("offload_queue_failed_last_minute", "Job runs that failed in the last full minute."), labels: labels
+            ).set(Double(queue.failedPerMinute))
+            registry.makeGauge(descriptor: Self.family("offload_queue_paused", "1 while the queue is paused, else 0."), labels: labels)
+                .set(queue.paused ? 1.0 : 0.0)
         }
+    }
+
+    /// A family written through the registry, with its `# HELP` line. (The hb_ and http_
+    /// families come from Hummingbird through swift-metrics, which has no help text.)
+    private static func family(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// Job outcomes and run durations per queue and type. The counts live in Redis (every
