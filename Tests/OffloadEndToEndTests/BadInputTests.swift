@@ -170,6 +170,41 @@ import Glibc
         await stack.stop()
     }
 
+    /// Whole-number fields given a fraction or a number past 64 bits: valid JSON, so 422
+    /// naming the field, on the submit fast path, in a batch and in queue settings alike.
+    @Test func fractionsInWholeNumberFieldsNameTheField() async throws {
+        let stack = try await Self.readyStack()
+        let cases: [(method: String, path: String, body: String, message: String)] = [
+            ("POST", "/v1/jobs", #"{"type":"test.noop","priority":2.5}"#, "field 'priority' must be a whole number"),
+            ("POST", "/v1/jobs", #"{"type": "test.noop", "max_attempts": 1.5}"#, "field 'max_attempts' must be a whole number"),
+            ("POST", "/v1/jobs", #"{"type": "test.noop", "lease_ms": 1e300}"#, "field 'lease_ms' is out of range"),
+            ("POST", "/v1/jobs", #"{"type": "test.noop", "timeout_seconds": -9223372036854775809}"#, "field 'timeout_seconds' is out of range"),
+            ("POST", "/v1/jobs/batch", #"{"jobs": [{"type": "test.noop"}, {"type": "test.noop", "priority": 0.5}]}"#,
+             "field 'jobs[1].priority' must be a whole number"),
+            ("POST", "/v1/jobs/batch", #"{"jobs": [{"type": "test.noop"}, {"type": 3}]}"#, "field 'jobs[1].type' has the wrong type"),
+            ("PUT", "/v1/queues/default/settings", #"{"max_depth": 1.5}"#, "field 'max_depth' must be a whole number"),
+            ("PUT", "/v1/queues/default/settings", #"{"dead_max_count": 1e20}"#, "field 'dead_max_count' is out of range"),
+            ("POST", "/v1/jobs", "null", "the body must be a JSON object"),
+            ("POST", "/v1/jobs", "[]", "the body must be a JSON object"),
+            ("POST", "/v1/jobs", #""test.noop""#, "the body must be a JSON object"),
+            ("POST", "/v1/jobs/batch", "[1]", "the body must be a JSON object"),
+            ("PUT", "/v1/queues/default/settings", "null", "the body must be a JSON object"),
+        ]
+        for (method, path, body, message) in cases {
+            let response = try await stack.request(method, path, body: Data(body.utf8))
+            Self.expectClientError(response, "\(method) \(path) \(body)", status: 422)
+            #expect((response.object["error"] as? [String: Any])?["message"] as? String == message, "\(body): \(response.text.prefix(300))")
+        }
+        // Whole numbers written as fractions or exponents are whole numbers.
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop", "priority": 2.0]).status == 202)
+        #expect(try await stack.request("POST", "/v1/jobs", body: Data(#"{"type": "test.noop", "priority": 1e2}"#.utf8)).status == 202)
+        for body in ["{", #"{"type": "test.noop", "priority": 2.5"#, #"{"type": 1.5.5}"#] {
+            Self.expectClientError(try await stack.request("POST", "/v1/jobs", body: Data(body.utf8)), body, status: 400)
+        }
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
     /// Sends raw bytes over TCP and returns all that comes back until the server closes the
     /// connection (requests here say `Connection: close`, or are refused).
     static func rawRequest(port: Int, _ bytes: [UInt8]) throws -> String {

@@ -77,27 +77,73 @@ struct SubmitRequest: Decodable, Sendable {
     }
 }
 
+// In an extension, so the memberwise initializer SubmitBodyReader uses stays.
+extension SubmitRequest {
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        payload = try container.decodeIfPresent(Payload.self, forKey: .payload)
+        queue = try container.decodeIfPresent(String.self, forKey: .queue)
+        priority = try container.decodeWholeNumberIfPresent(forKey: .priority)
+        delaySeconds = try container.decodeIfPresent(Double.self, forKey: .delaySeconds)
+        runAt = try container.decodeIfPresent(String.self, forKey: .runAt)
+        maxAttempts = try container.decodeWholeNumberIfPresent(forKey: .maxAttempts)
+        timeoutSeconds = try container.decodeWholeNumberIfPresent(forKey: .timeoutSeconds)
+        resultTTLSeconds = try container.decodeWholeNumberIfPresent(forKey: .resultTTLSeconds)
+        leaseMs = try container.decodeWholeNumberIfPresent(forKey: .leaseMs)
+    }
+}
+
 /// Decodes a request body, telling malformed JSON (400) from a wrong shape (422).
 enum RequestDecoding {
     private static let decoder = JSONDecoder()
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: ByteBufferView) throws(OffloadError) -> T {
+        let data = Data(bytes)
         do {
-            return try decoder.decode(T.self, from: Data(bytes))
-        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            return try decoder.decode(T.self, from: data)
+        } catch where (try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)) == nil {
+            // Checked apart: JSONDecoder checks a number's syntax only when a field reads it.
             throw OffloadError(.malformed, "the body is not valid JSON")
+        } catch let error as OffloadError {
+            throw error
         } catch DecodingError.keyNotFound(let key, let context) {
             throw OffloadError(.invalid, "missing field '\(path(context.codingPath + [key]))'")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            if context.codingPath.isEmpty { throw OffloadError(.invalid, "the body must be a JSON object") }
             throw OffloadError(.invalid, "field '\(path(context.codingPath))' has the wrong type")
-        } catch DecodingError.dataCorrupted(let context) {
+        } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
             throw OffloadError(.invalid, "field '\(path(context.codingPath))' is invalid: \(context.debugDescription)")
         } catch {
             throw OffloadError(.malformed, "the body is not valid JSON")
         }
     }
 
-    private static func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    /// `jobs[1].type`.
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.reduce(into: "") { path, key in
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : "." + key.stringValue
+            }
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// An integer field. JSONDecoder reports a number that is no Int (2.5, 1e300) as invalid
+    /// JSON without naming a field; this names it.
+    func decodeWholeNumberIfPresent(forKey key: Key) throws -> Int? {
+        do {
+            return try decodeIfPresent(Int.self, forKey: key)
+        } catch let error as DecodingError {
+            throw error  // not a number, or null
+        } catch {
+            // JSONDecoder's own number error. No Double either: the JSON is wrong (RequestDecoding says so).
+            guard let number = try? decode(Double.self, forKey: key) else { throw error }
+            let field = RequestDecoding.path(codingPath + [key])
+            throw OffloadError(.invalid, number.rounded() == number ? "field '\(field)' is out of range" : "field '\(field)' must be a whole number")
+        }
     }
 }

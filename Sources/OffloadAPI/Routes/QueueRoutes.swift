@@ -23,7 +23,7 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
         routes.put("v1/queues/{name}/settings") { request, context in
             let name = try Self.queueName(context)
             let body = try await Self.collect(request, limit: maxBodyBytes)
-            let settings = try RequestDecoding.decode(QueueSettings.self, from: body.readableBytesView)
+            let settings = try RequestDecoding.decode(QueueSettingsBody.self, from: body.readableBytesView).settings
             try await inspector.setSettings(queue: name, settings)
             return try JSONResponse.make(settings)
         }

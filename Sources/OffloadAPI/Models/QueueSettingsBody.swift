@@ -1,0 +1,23 @@
+import OffloadCore
+
+/// The body of `PUT /v1/queues/{name}/settings`: each of `QueueSettings.fields` read as a
+/// whole number, so a fraction is answered naming its field.
+struct QueueSettingsBody: Decodable {
+    let settings: QueueSettings
+
+    private struct FieldName: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: FieldName.self)
+        var settings = QueueSettings()
+        for field in QueueSettings.fields {
+            settings[keyPath: field.keyPath] = try container.decodeWholeNumberIfPresent(forKey: FieldName(stringValue: field.name))
+        }
+        self.settings = settings
+    }
+}
