@@ -300,7 +300,15 @@ import Glibc
         let missing = try await stack.post("/v1/jobs", json: ["type": "test.noop"])
         #expect(missing.status == 401)
         #expect(Self.errorCode(missing) == "unauthorized")
-        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(missing.header("www-authenticate") == "Bearer", "a 401 names the scheme it wants (RFC 9110 §11.6.1)")
+        let wrong = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "Bearer wrong"])
+        #expect(wrong.status == 401 && wrong.header("www-authenticate") == "Bearer")
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "Basic czNjcmV0LXRva2Vu"]).status == 401)
+        // The scheme's name is case-insensitive (RFC 9110 §11.1).
+        for scheme in ["bearer", "BEARER", "bEaReR"] {
+            let response = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Authorization": "\(scheme) s3cret-token"])
+            #expect(response.status == 202, "\(scheme): HTTP \(response.status)")
+        }
         #expect(try await stack.get("/v1/queues").status == 401)
         // The token is checked before the method: a wrong method without it is 401, with it 405.
         #expect(try await stack.request("PUT", "/v1/jobs").status == 401)

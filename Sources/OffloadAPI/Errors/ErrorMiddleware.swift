@@ -78,6 +78,8 @@ extension OffloadError: HTTPResponseError {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extraHeaders)
         if let seconds = retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        // The scheme the client must use (RFC 9110 §11.6.1).
+        if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         let data = (try? OffloadJSON.compact.encode(body)) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -15,12 +15,19 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            Self.constantTimeEqual(Array(header.utf8.dropFirst(7)), token)
+        guard let header = request.headers[.authorization], let credentials = Self.bearerCredentials(header),
+            Self.constantTimeEqual(Array(credentials.utf8), token)
         else {
             throw OffloadError(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
         }
         return try await next(request, context)
+    }
+
+    /// What follows the scheme of a `Bearer` header; the scheme's name is case-insensitive
+    /// and spaces separate it from the token (RFC 9110 §11.4, RFC 6750 §2.1).
+    static func bearerCredentials(_ header: String) -> Substring? {
+        guard let space = header.firstIndex(of: " "), header[..<space].lowercased() == "bearer" else { return nil }
+        return header[space...].drop { $0 == " " }
     }
 
     static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {

@@ -975,6 +975,14 @@ enum OpenAPIDocument {
           "type": "integer",
           "minimum": 0
         }
+      },
+      "WWWAuthenticate": {
+        "required": true,
+        "description": "The authentication scheme to use: `Bearer` (RFC 9110 \u00a711.6.1).",
+        "schema": {
+          "type": "string",
+          "const": "Bearer"
+        }
       }
     },
     "responses": {
@@ -999,7 +1007,7 @@ enum OpenAPIDocument {
         }
       },
       "Unauthorized": {
-        "description": "An API token is configured and the request has no valid `Authorization: Bearer <token>` header.",
+        "description": "An API token is configured and the request has no valid `Authorization: Bearer <token>` header (the scheme's name in any case).",
         "content": {
           "application/json": {
             "schema": {
@@ -1015,6 +1023,11 @@ enum OpenAPIDocument {
                 }
               }
             }
+          }
+        },
+        "headers": {
+          "WWW-Authenticate": {
+            "$ref": "#/components/headers/WWWAuthenticate"
           }
         }
       },
