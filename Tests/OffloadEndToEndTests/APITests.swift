@@ -248,6 +248,26 @@ import Glibc
         await stack.stop()
     }
 
+    /// Path parameters are percent-decoded: `%2E` is the `.` of a job id, `%2D` the `-` of a queue name.
+    @Test func percentEncodedPathParametersAreDecoded() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let queue = "pe-\(UUID().uuidString.prefix(6).lowercased())"
+        let id = try #require(try await stack.post("/v1/jobs", json: ["type": "test.noop", "queue": queue, "delay_seconds": 300]).object["id"] as? String)
+        let encodedID = id.replacingOccurrences(of: ".", with: "%2E")
+        let read = try await stack.get("/v1/jobs/\(encodedID)")
+        #expect(read.status == 200, "\(read.text.prefix(300))")
+        #expect(read.object["id"] as? String == id)
+        #expect(try await stack.get("/v1/jobs/\(id.replacingOccurrences(of: ".", with: "%2e"))").object["id"] as? String == id)
+        let encodedQueue = queue.replacingOccurrences(of: "-", with: "%2D")
+        let paused = try await stack.request("POST", "/v1/queues/\(encodedQueue)/pause")
+        #expect(paused.status == 200, "\(paused.text.prefix(300))")
+        #expect(paused.object["name"] as? String == queue)
+        let cancelled = try await stack.request("DELETE", "/v1/jobs/\(encodedID)")
+        #expect(cancelled.status == 200 && cancelled.object["id"] as? String == id, "\(cancelled.text.prefix(300))")
+        #expect(try await stack.get("/v1/jobs/\(queue)%2E01M88ZFP3J1NK2J7A03ZEEYF1W").status == 404)
+        await stack.stop()
+    }
+
     @Test func backpressureGives429WithRetryAfter() async throws {
         let (stack, _) = try await Self.readyStack()
         let queue = "bp-\(UUID().uuidString.prefix(6))"

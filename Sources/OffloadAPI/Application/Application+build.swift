@@ -27,6 +27,7 @@ public func buildApplication(
     if let token = configuration.apiToken {
         routes.add(middleware: AuthMiddleware(token: token))
     }
+    routes.add(middleware: PathParameterDecodingMiddleware())
     HealthRoutes(broker: broker).register(on: routes)
     metrics.register(on: routes, inspector: inspector)
     JobRoutes(
