@@ -205,6 +205,34 @@ import Glibc
         await stack.stop()
     }
 
+    /// What NIO's HTTP parser refuses before any route runs gets the JSON error too, with
+    /// the status that says why.
+    @Test func requestsTheParserRefusesGetAJSONError() async throws {
+        let stack = try await Self.readyStack()
+        let bigHeader = "X-Big: " + String(repeating: "a", count: 90_000) + "\r\n"
+        let cases: [(what: String, request: String, status: Int)] = [
+            ("unknown method", "FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+            ("90 KB header", "GET /healthz HTTP/1.1\r\nHost: x\r\n\(bigHeader)\r\n", 431),
+            ("100 KB path", "GET /\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n", 431),
+            ("bad version", "GET /healthz HTTP/1.x\r\nHost: x\r\n\r\n", 400),
+            ("bad header line", "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n", 400),
+        ]
+        for (what, request, status) in cases {
+            let reply = try Self.rawRequest(port: stack.apiPort, Array(request.utf8))
+            #expect(reply.hasPrefix("HTTP/1.1 \(status) "), "\(what): \(reply.prefix(200))")
+            let lowered = reply.lowercased()
+            #expect(lowered.contains("content-type: application/json") && lowered.contains("connection: close"), "\(what): \(reply.prefix(300))")
+            let body = reply.components(separatedBy: "\r\n\r\n").dropFirst().joined()
+            let error = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "malformed_request" && error?["message"] is String, "\(what): \(body)")
+        }
+        // A request that is answered, then one the parser refuses, on one connection.
+        let pair = try Self.rawRequest(port: stack.apiPort, Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nFOO / HTTP/1.1\r\n\r\n".utf8))
+        #expect(pair.hasPrefix("HTTP/1.1 200 ") && pair.contains("HTTP/1.1 501 "), "\(pair)")
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
     /// Sends raw bytes over TCP and returns all that comes back until the server closes the
     /// connection (requests here say `Connection: close`, or are refused).
     static func rawRequest(port: Int, _ bytes: [UInt8]) throws -> String {

@@ -41,6 +41,7 @@ public func buildApplication(
 
     return Application(
         router: routes.router,
+        server: .api,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "offload"),
         onServerRunning: { _ in logger.info("offload-api listening", metadata: ["port": "\(configuration.port)"]) },
         logger: logger

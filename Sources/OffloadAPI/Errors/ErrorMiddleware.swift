@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 import OffloadCore
 
 /// The one place errors become HTTP responses: `{"error": {"code", "message"}}` with the
@@ -74,14 +75,34 @@ extension OffloadError: HTTPResponseError {
     }
 
     func response(headers extraHeaders: HTTPFields = [:]) -> Response {
-        let body = ErrorBody(error: .init(code: code.rawValue, message: message))
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extraHeaders)
         if let seconds = retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         // The scheme the client must use (RFC 9110 §11.6.1).
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        let data = (try? OffloadJSON.compact.encode(body)) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: jsonBody))
+    }
+
+    /// `{"error": {"code", "message"}}`.
+    var jsonBody: ByteBuffer {
+        let body = ErrorBody(error: .init(code: code.rawValue, message: message))
+        return ByteBuffer(bytes: (try? OffloadJSON.compact.encode(body)) ?? Data())
+    }
+}
+
+/// A request NIO's HTTP parser refuses, answered by `HTTP1ConnectionHandler` before any
+/// route runs. The URI counts against the same limit as the header fields, and the parser
+/// reports both as `headerOverflow`, so a URI that is too long is a 431 as well.
+extension HTTPParserError {
+    var answer: (status: HTTPResponse.Status, error: OffloadError) {
+        switch self {
+        case .invalidMethod:
+            return (.notImplemented, OffloadError(.malformed, "the request method is not one this server implements"))
+        case .headerOverflow:
+            return (.requestHeaderFieldsTooLarge, OffloadError(.malformed, "the request line and header fields exceed 80 KB"))
+        default:
+            return (.badRequest, OffloadError(.malformed, "the request is not valid HTTP/1.1"))
+        }
     }
 }
 

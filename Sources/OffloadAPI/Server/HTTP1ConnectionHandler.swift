@@ -1,0 +1,69 @@
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import OffloadCore
+
+/// What Hummingbird leaves to the application on an HTTP/1 connection, seen right after
+/// NIO's request decoder (where NIO's own protocol-error handler would sit; Hummingbird
+/// leaves it out): a request the parser refuses (an unknown method, header fields past the
+/// decoder's limit) is answered with Offload's JSON error and the status that says why, and
+/// the connection closes, instead of a bare 400.
+final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Requests read and not answered yet: a refusal waits for their answers.
+    private var unanswered = 0
+    /// A request's head has come and its end not: a parse error now is in its body, which
+    /// the route reading the body hears of.
+    private var readingBody = false
+    /// The parser's error, answered once no earlier request waits for its answer.
+    private var refusal: HTTPParserError?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            readingBody = true
+            unanswered += 1
+        case .body:
+            break
+        case .end:
+            readingBody = false
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data) else { return }
+        unanswered -= 1
+        if unanswered == 0, let refusal { refuse(refusal, context: context) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if refusal != nil, error is ByteToMessageDecoderError { return }  // bytes after the refused ones
+        guard let error = error as? HTTPParserError, !readingBody else {
+            context.fireErrorCaught(error)
+            return
+        }
+        refusal = error
+        if unanswered == 0 { refuse(error, context: context) }
+    }
+
+    private func refuse(_ error: HTTPParserError, context: ChannelHandlerContext) {
+        let (status, offloadError) = error.answer
+        let body = offloadError.jsonBody
+        let headers = HTTPHeaders([
+            ("Content-Type", "application/json"), ("Content-Length", String(body.readableBytes)), ("Connection", "close"),
+        ])
+        let head = HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: Int(status.code), reasonPhrase: status.reasonPhrase), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}
