@@ -233,6 +233,30 @@ import Glibc
         await stack.stop()
     }
 
+    /// `Expect: 100-continue` is answered at once, so clients do not wait out their own timer
+    /// (curl's is 1 s) before sending the body; HTTP/1.0 has no 1xx, so none is sent there.
+    @Test func expectContinueIsAnswered() async throws {
+        let stack = try await Self.readyStack()
+        let body = #"{"type": "test.noop"}"#
+        for version in ["1.1", "1.0"] {
+            let connection = try RawConnection(port: stack.apiPort)
+            connection.send(
+                "POST /v1/jobs HTTP/\(version)\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+                    + "Expect: 100-continue\r\n\r\n")
+            let interim = connection.receive(until: "\r\n\r\n", timeout: .milliseconds(version == "1.1" ? 2000 : 300))
+            if version == "1.1" {
+                #expect(interim == "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1: \(interim)")
+            } else {
+                #expect(interim.isEmpty, "HTTP/1.0 gets no 1xx: \(interim)")
+            }
+            connection.send(body)
+            let final = connection.receive(until: #""state":"pending"}"#, timeout: .seconds(10))
+            #expect(final.hasPrefix("HTTP/1.1 202 "), "HTTP/\(version): \(final.prefix(300))")
+        }
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
     /// Sends raw bytes over TCP and returns all that comes back until the server closes the
     /// connection (requests here say `Connection: close`, or are refused).
     static func rawRequest(port: Int, _ bytes: [UInt8]) throws -> String {
