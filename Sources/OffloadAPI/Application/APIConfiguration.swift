@@ -11,6 +11,9 @@ public struct APIConfiguration: Sendable {
     public var apiToken: String?
     /// Larger request bodies get 413.
     public var maxBodyBytes = 1 << 20
+    /// An event stream with nothing to say for this long sends a comment line, so proxies
+    /// that cut silent connections (often after 60 s) keep it open.
+    public var eventStreamKeepalive: Duration = .seconds(15)
 
     public init() {}
 }

@@ -32,7 +32,8 @@ public func buildApplication(
     metrics.register(on: routes, inspector: inspector)
     JobRoutes(
         broker: broker, inspector: inspector, catalog: JobTypeCatalog(inspector: inspector),
-        watcher: JobEventWatcher(inspector: inspector), maxBodyBytes: configuration.maxBodyBytes, metrics: metrics
+        watcher: JobEventWatcher(inspector: inspector), maxBodyBytes: configuration.maxBodyBytes, metrics: metrics,
+        eventStreamKeepalive: configuration.eventStreamKeepalive
     ).register(on: routes)
     QueueRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: routes)
     OpenAPIRoutes().register(on: routes)

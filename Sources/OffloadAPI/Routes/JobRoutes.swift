@@ -11,6 +11,8 @@ struct JobRoutes<Context: RequestContext>: Sendable {
     let watcher: JobEventWatcher
     let maxBodyBytes: Int
     let metrics: APIMetrics
+    /// An event stream silent for this long sends a comment line.
+    let eventStreamKeepalive: Duration
 
     static var maxBatch: Int { 1000 }
     static var maxWaitSeconds: Int { 60 }
@@ -126,12 +128,15 @@ struct JobRoutes<Context: RequestContext>: Sendable {
     }
 
     /// Server-Sent Events: the job's current state, then progress and state changes as
-    /// they happen, then the finished job, then the stream closes.
+    /// they happen, then the finished job, then the stream closes. While nothing happens a
+    /// comment line goes out each keepalive interval, so proxies that cut silent
+    /// connections (often after 60 s) leave the stream open.
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
         let initial = try await inspector.job(id)
         let watcher = self.watcher
         let inspector = self.inspector
+        let keepalive = self.eventStreamKeepalive
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[.init("X-Accel-Buffering")!] = "no"
         return Response(
@@ -141,21 +146,41 @@ struct JobRoutes<Context: RequestContext>: Sendable {
                 if !initial.state.isFinished {
                     // Events are produced in a task of their own, so SIGTERM can end a
                     // stream that would otherwise hold up the server's shutdown.
-                    let (chunks, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
+                    let (items, sink) = AsyncStream.makeStream(of: ServerSentEvent.Item.self)
                     let producer = Task {
                         defer { sink.finish() }
                         for try await event in watcher.events(for: initial) {
                             switch event {
                             case .progress(let percent, let message):
-                                sink.yield(try ServerSentEvent.buffer(event: "progress", json: ProgressEvent(percent: percent, message: message)))
+                                let progress = ProgressEvent(percent: percent, message: message)
+                                sink.yield(.event(try ServerSentEvent.buffer(event: "progress", json: progress)))
                             case .changed:
-                                sink.yield(try ServerSentEvent.buffer(event: "state", json: try await inspector.job(id)))
+                                sink.yield(.event(try ServerSentEvent.buffer(event: "state", json: try await inspector.job(id))))
                             }
                         }
                     }
-                    defer { producer.cancel() }  // the client may have gone away
+                    let ticker = Task {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: keepalive)
+                            sink.yield(.tick)
+                        }
+                    }
+                    defer {  // the client may have gone away
+                        producer.cancel()
+                        ticker.cancel()
+                    }
                     try await withGracefulShutdownHandler {
-                        for await chunk in chunks { try await writer.write(chunk) }
+                        var silentSinceTick = false
+                        for await item in items {
+                            switch item {
+                            case .event(let buffer):
+                                try await writer.write(buffer)
+                                silentSinceTick = false
+                            case .tick:
+                                if silentSinceTick { try await writer.write(ServerSentEvent.keepalive) }
+                                silentSinceTick = true
+                            }
+                        }
                     } onGracefulShutdown: {
                         producer.cancel()
                     }
@@ -235,6 +260,15 @@ struct ProgressEvent: Codable {
 }
 
 enum ServerSentEvent {
+    /// What an event stream writes next: an event, or the tick of its keepalive interval.
+    enum Item: Sendable {
+        case event(ByteBuffer)
+        case tick
+    }
+
+    /// A comment line: clients ignore it, proxies see the connection in use.
+    static var keepalive: ByteBuffer { ByteBuffer(string: ": keepalive\n\n") }
+
     static func buffer<Value: Encodable>(event: String, json value: Value) throws -> ByteBuffer {
         let data = try OffloadJSON.compact.encode(value)
         var buffer = ByteBuffer()

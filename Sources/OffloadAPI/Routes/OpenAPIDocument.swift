@@ -521,7 +521,7 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "An event stream: `state` (data: a `Job`) now and on every change, `progress` (data: a `ProgressEvent`), and finally `end` (data: `{\"id\": \u2026}`) once the job is finished, after which the stream closes.",
+            "description": "An event stream: `state` (data: a `Job`) now and on every change, `progress` (data: a `ProgressEvent`), and finally `end` (data: `{\"id\": \u2026}`) once the job is finished, after which the stream closes. While nothing happens, a comment line (`: keepalive`) goes out every 15 s, so proxies that close silent connections leave the stream open.",
             "content": {
               "text/event-stream": {
                 "schema": {
