@@ -6,7 +6,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Offload",
     "version": "1.0.0",
-    "description": "Enqueue jobs into Redis and read their results; operate queues and see workers. Errors are `{\"error\": {\"code\", \"message\"}}` with the status of the code. A path asked with a method it does not have answers 405 `method_not_allowed` with an `Allow` header listing the path's methods; an unknown path answers 404. When the server has an API token (`OFFLOAD_API_TOKEN`), every route but `/healthz`, `/readyz` and the dashboard's page and assets (`/`, `/dashboard/\u2026`, outside this document; the page asks for the token and sends it with its API calls) needs `Authorization: Bearer <token>`."
+    "description": "Enqueue jobs into Redis and read their results; operate queues and see workers. Errors are `{\"error\": {\"code\", \"message\"}}` with the status of the code. Every GET operation also answers HEAD, with the same status and headers and no body. A path asked with a method it does not have answers 405 `method_not_allowed` with an `Allow` header listing the path's methods; an unknown path answers 404. A request the HTTP parser refuses before any route runs answers `malformed_request` with 501 (unknown method), 431 (request line and header fields past 80 KB) or 400, and the connection closes. When the server has an API token (`OFFLOAD_API_TOKEN`), every route but `/healthz`, `/readyz` and the dashboard's page and assets (`/`, `/dashboard/\u2026`, outside this document; the page asks for the token and sends it with its API calls) needs `Authorization: Bearer <token>`."
   },
   "tags": [
     {
