@@ -373,6 +373,10 @@ import Glibc
         // The fresh server lost its data (no persistence in this test); the worker republishes
         // its types on restart, so only readiness and reads are checked here.
         #expect(try await stack.get("/v1/queues").status == 200)
+        let metrics = try await stack.get("/metrics").text
+        #expect(
+            metrics.contains(#"hb_requests{http_route="/v1/jobs",http_request_method="POST",http_response_status_code="503"} 1"#),
+            "the refused submit is counted as the 503 it was answered")
         await stack.stop()
         await redis.stop()
     }
