@@ -57,6 +57,22 @@ import Testing
         }
     }
 
+    /// The process running the job crashed or was killed for its timeout before the handler
+    /// saw the request: the run is recorded as failed, and the job still ends cancelled.
+    @Test func aRunThatFailsAfterItsCancelWasRequestedEndsCancelled() async throws {
+        try await TestEngine.with { engine in
+            let submitted = try await engine.submit { $0.maxAttempts = 3 }
+            let job = try await engine.claimOne()
+            #expect(try await engine.inspector.cancel(submitted.id) == .active)
+            let crash = JobError(type: "crash", message: "worker process crashed: signal 9 (Killed)")
+            #expect(try await engine.broker.fail(job, error: crash, disposition: .retry) == .cancelled)
+            let record = try await engine.job(submitted.id)
+            #expect(record.state == .cancelled)
+            #expect(record.error == crash)
+            #expect(try await engine.claim().jobs.isEmpty, "it does not run again")
+        }
+    }
+
     @Test func activeJobIsCancelledThroughItsWorker() async throws {
         try await TestEngine.with { engine in
             let submitted = try await engine.submit()

@@ -378,21 +378,24 @@ public enum LuaScripts {
     -- ARGV[5] -> retry delay (ms)   ARGV[6] -> "retry" (if attempts remain) | "dead" | "cancel"
     -- ARGV[7] -> dead max count   ARGV[8] -> dead max age (ms)   ARGV[9] -> default result TTL (s)
     -- ARGV[10] -> job key prefix   ARGV[11] -> events max length   ARGV[12] -> stats key prefix
+    --   A run whose cancellation was requested ends cancelled, whatever the caller asked: its
+    --   process may have crashed or been killed for its timeout before the handler saw it.
     -- Output: "scheduled" | "dead" | "cancelled" | "lost" (the caller no longer holds the lease)
-    local f = redis.call("HMGET", KEYS[1], "state", "token", "att", "max", "rttl")
+    local f = redis.call("HMGET", KEYS[1], "state", "token", "att", "max", "rttl", "cancel")
     if f[1] ~= "active" or f[2] ~= ARGV[2] then return "lost" end
     local id, now = ARGV[1], tonumber(ARGV[4])
+    local disposition = f[6] and "cancel" or ARGV[6]
     redis.call("ZREM", KEYS[2], id)
     redis.call("HDEL", KEYS[1], "token", "cancel")
     redis.call("HSET", KEYS[1], "error", ARGV[3])
     recordRun(KEYS[1], ARGV[12], now, "failed")
-    if ARGV[6] == "cancel" then
+    if disposition == "cancel" then
       redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
       finishKept(KEYS[1], KEYS[5], id, now, tonumber(f[5]) or retention(KEYS[8], ARGV[9]))
       emit(KEYS[7], ARGV[11], "cancelled", id)
       return "cancelled"
     end
-    if ARGV[6] == "retry" and tonumber(f[3] or "0") < tonumber(f[4] or "1") then
+    if disposition == "retry" and tonumber(f[3] or "0") < tonumber(f[4] or "1") then
       local runAt = now + tonumber(ARGV[5])
       redis.call("HSET", KEYS[1], "state", "scheduled", "run_at", runAt)
       redis.call("ZADD", KEYS[3], runAt, id)
