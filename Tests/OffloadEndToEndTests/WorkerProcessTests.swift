@@ -109,6 +109,22 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// The supervisor killed the process itself: that is no crash, so no back-off delays
+    /// the replacement, however many jobs in a row hang.
+    @Test func hangingJobsInARowDoNotSlowTheRestartsDown() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
+        var hangs: [String] = []
+        for _ in 0..<3 { hangs.append(try await harness.submit("test.hang", maxAttempts: 1, timeout: 1)) }
+        for id in hangs { #expect(try await harness.wait(id).error?.type == "timeout") }
+        let next = try await harness.submit("count-primes", #"{"below": 1000}"#)
+        #expect(try await harness.wait(next).result?["count"]?.intValue == 168)
+        let log = harness.stack.workers.map(\.output).joined()
+        #expect(log.components(separatedBy: "exceeded its hard timeout").count - 1 == 3, "\(harness.stack.logs)")
+        #expect(!log.contains("restart_in"), "restarted without a back-off: \(harness.stack.logs)")
+        await harness.stack.stop()
+    }
+
     @Test func softTimeoutCancelsACooperativeHandlerBeforeTheHardOne() async throws {
         let harness = try await Harness()
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])

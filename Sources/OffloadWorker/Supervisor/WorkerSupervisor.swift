@@ -75,9 +75,12 @@ public final class WorkerSupervisor: Service, Sendable {
                     self.collectReports(child)
                     child.handle.closePipe()
                     children[index] = nil
-                    let clean = ChildProcessHandle.exitedCleanly(status) && child.killedForTimeout == nil
+                    // A child this supervisor killed for a job's hard timeout did not fail: its
+                    // replacement starts at once, or a run of hanging jobs would slow the
+                    // queue down to one restart per 30 s.
+                    let restartAtOnce = ChildProcessHandle.exitedCleanly(status) || child.killedForTimeout != nil
                     await self.settleJobs(of: child, status: status)
-                    if clean {
+                    if restartAtOnce {
                         consecutiveFailures[index] = 0
                         restartAt[index] = .now
                     } else {
