@@ -74,7 +74,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         guard (0...19).contains(nice) else { throw ValidationError("--nice must be in 0...19") }
         if let maxJobsPerChild, maxJobsPerChild < 1 { throw ValidationError("--max-jobs-per-child must be at least 1") }
         if let maxMemoryPerChild, maxMemoryPerChild < 1 { throw ValidationError("--max-memory-per-child must be at least 1") }
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be in 1...1024") }
         guard (0...1000).contains(prefetchMs) else { throw ValidationError("--prefetch-ms must be in 0...1000") }
         guard (0...60_000).contains(progressMs) else { throw ValidationError("--progress-ms must be in 0...60000") }
         guard ioConcurrency >= 1 else { throw ValidationError("--io-concurrency must be at least 1") }
@@ -131,10 +131,15 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: Self.stopSignals, logger: logger))
         try await group.run()
         await redis.shutdown()
     }
+
+    /// Each drains and stops gracefully. SIGHUP too: a closed terminal or an SSH session that
+    /// ends must not kill running jobs outright (the children would be SIGKILLed with their
+    /// supervisor, leaving their jobs to wait out their leases).
+    static let stopSignals: [UnixSignal] = [.sigterm, .sigint, .sighup]
 
     /// The parent process: spawns `--processes` children of this same executable.
     private func runSupervisor(broker: Broker, logger: Logger) async throws {
@@ -146,7 +151,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         configuration.gracePeriod = .seconds(graceSeconds)
         let supervisor = WorkerSupervisor(broker: broker, configuration: configuration, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [supervisor], gracefulShutdownSignals: Self.stopSignals, logger: logger))
         try await group.run()
     }
 }

@@ -156,6 +156,43 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// A closed terminal (SIGHUP) drains like SIGTERM instead of killing running jobs.
+    @Test func sighupDrainsRunningJobsToo() async throws {
+        let harness = try await Harness()
+        let worker = try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--grace-seconds", "10"])
+        let id = try await harness.submit("test.sleep", #"{"seconds": 1}"#)
+        try await waitUntil("the job runs") { try await harness.inspector.job(id).state == .active }
+        worker.signal(SIGHUP)
+        #expect(await worker.waitForExit(timeout: .seconds(12)))
+        #expect(worker.exitCode == 0, "\(worker.output.suffix(2000))")
+        #expect(try await harness.inspector.job(id).state == .completed)
+        await harness.stack.stop()
+    }
+
+    /// Stopping a worker that is still waiting for Redis at start takes no grace period.
+    @Test func sigtermWhileRedisIsUnreachableAtStartStopsAtOnce() async throws {
+        let stack = try OffloadStack(redisURL: "redis://127.0.0.1:\(try FreePort.next())")
+        let worker = try stack.startWorker(["--processes", "1", "--grace-seconds", "30"])
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(worker.isRunning, "\(worker.output.suffix(2000))")
+        let asked = ContinuousClock.now
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: .seconds(20)))
+        #expect(ContinuousClock.now - asked < .seconds(10), "not the 30 s grace period: \(ContinuousClock.now - asked)")
+        #expect(worker.exitCode == 0, "\(worker.output.suffix(2000))")
+        await stack.stop()
+    }
+
+    @Test func flagsThatWouldOverflowAreUsageErrors() async throws {
+        let stack = try OffloadStack(redisURL: TestRedis.url)
+        for arguments in [["--queues", "a:9223372036854775807,b:1"], ["--queues", "a:1001"], ["--concurrency", "100000"]] {
+            let worker = try stack.startWorker(arguments)
+            #expect(await worker.waitForExit(timeout: .seconds(10)))
+            #expect(worker.exitCode == 64, "\(arguments): \(worker.output.suffix(500))")
+        }
+        await stack.stop()
+    }
+
     @Test func shortJobsClaimedAheadGoBackWhenASlowJobHoldsTheSlot() async throws {
         let harness = try await Harness()
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])

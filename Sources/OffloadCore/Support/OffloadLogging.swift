@@ -6,13 +6,24 @@ import Logging
 public enum OffloadLogging {
     public static func bootstrap() {
         let environment = ProcessInfo.processInfo.environment
-        let level = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let level = logLevel(environment["LOG_LEVEL"])
         let json = environment["LOG_FORMAT"]?.lowercased() == "json"
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
+    }
+
+    /// `LOG_LEVEL` in any case (`WARNING`, `warn`); a value that names no level is said so
+    /// on stderr rather than silently read as `info`.
+    static func logLevel(_ text: String?) -> Logger.Level {
+        guard let text, !text.isEmpty else { return .info }
+        let name = text.lowercased()
+        if let level = Logger.Level(rawValue: name == "warn" ? "warning" : name) { return level }
+        let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        FileHandle.standardError.write(Data("LOG_LEVEL '\(text)' is not one of \(names); using info\n".utf8))
+        return .info
     }
 }
 

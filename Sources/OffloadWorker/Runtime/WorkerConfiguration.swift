@@ -10,6 +10,9 @@ public struct QueueWeight: Sendable, Hashable {
         self.weight = weight
     }
 
+    /// Shares are relative; the bound keeps their sum far from overflowing.
+    public static let weightRange = 1...1000
+
     /// Parses `high:3,default:1` (a missing weight is 1).
     public static func parseList(_ text: String) throws -> [QueueWeight] {
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -18,7 +21,9 @@ public struct QueueWeight: Sendable, Hashable {
             let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count <= 2, let name = parts.first, !name.isEmpty else { throw WorkerConfigurationError("bad queue '\(item)'") }
             let weight = parts.count == 2 ? Int(parts[1]) : 1
-            guard let weight, weight > 0 else { throw WorkerConfigurationError("weight of '\(name)' must be a positive integer") }
+            guard let weight, weightRange.contains(weight) else {
+                throw WorkerConfigurationError("weight of '\(name)' must be a whole number in \(weightRange)")
+            }
             return QueueWeight(name: name, weight: weight)
         }
     }

@@ -53,6 +53,7 @@ public final class WorkerRuntime: Service, Sendable {
     private let duties = DutyTimer()
     private let completions: CompletionBatcher
     private let stopping = NIOLockedValueBox(false)
+    private let startupTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let counters = NIOLockedValueBox((started: 0, processed: 0, failed: 0))
     private let wakeConnection: RedisDedicatedConnection
     private let startedAt = Date()
@@ -86,19 +87,24 @@ public final class WorkerRuntime: Service, Sendable {
 
     public func run() async throws {
         threadPool.start()
-        await publishJobTypes()
-        if let limit = await broker.listpackValueLimit(), limit < 256 {
-            logger.warning(
-                "Redis hash-max-listpack-value is below 256: each job with a payload or result longer than that takes about twice the memory; set it to 256 or more (docs/semantics.md)",
-                metadata: ["hash-max-listpack-value": "\(limit)"])
-        }
-        logger.info(
-            "worker started",
-            metadata: [
-                "queues": "\(configuration.queues.map { "\($0.name):\($0.weight)" }.joined(separator: ","))",
-                "concurrency": "\(configuration.concurrency)", "types": "\(registry.names.joined(separator: ","))",
-            ])
         await withGracefulShutdownHandler {
+            // A stop request while Redis is still out of reach ends the wait for it at once.
+            let startup = Task { await self.publishJobTypes() }
+            startupTask.withLockedValue { $0 = startup }
+            if isStopping { startup.cancel() }  // asked to stop before the task was stored
+            await startup.value
+            guard !isStopping else { return }
+            if let limit = await broker.listpackValueLimit(), limit < 256 {
+                logger.warning(
+                    "Redis hash-max-listpack-value is below 256: each job with a payload or result longer than that takes about twice the memory; set it to 256 or more (docs/semantics.md)",
+                    metadata: ["hash-max-listpack-value": "\(limit)"])
+            }
+            logger.info(
+                "worker started",
+                metadata: [
+                    "queues": "\(configuration.queues.map { "\($0.name):\($0.weight)" }.joined(separator: ","))",
+                    "concurrency": "\(configuration.concurrency)", "types": "\(registry.names.joined(separator: ","))",
+                ])
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.watchdogLoop() }
                 group.addTask { await self.maintenanceLoop() }
@@ -121,6 +127,7 @@ public final class WorkerRuntime: Service, Sendable {
             return !stopping
         }
         guard first else { return }
+        startupTask.withLockedValue { $0?.cancel() }
         logger.info("shutting down: no new jobs", metadata: ["running": "\(running.withLockedValue { $0.count })"])
         cpuSlots.release(0)
         let connection = wakeConnection
