@@ -117,6 +117,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         configuration.concurrency = concurrency
         configuration.ioConcurrency = ioConcurrency
         configuration.idleSchedulingForJobs = idlePriority
+        configuration.jobThreadNice = nice
         configuration.prefetchWindow = .microseconds(Int(prefetchMs * 1000))
         configuration.progressInterval = .milliseconds(progressMs)
         configuration.gracePeriod = .seconds(graceSeconds)

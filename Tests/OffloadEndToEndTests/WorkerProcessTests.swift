@@ -368,16 +368,26 @@ import Glibc
         await harness.stack.stop()
     }
 
-    @Test func niceLowersTheChildrensPriority() async throws {
+    @Test func niceLowersTheChildrensPriorityAndTheirJobThreads() async throws {
         let harness = try await Harness()
         try harness.stack.startWorker(["--processes", "2", "--concurrency", "1", "--nice", "7"])
         try await waitUntil("two workers registered") { try await harness.inspector.workers().count == 2 }
-        for worker in try await harness.inspector.workers() {
-            // Field 19 of /proc/PID/stat is the nice value (after the parenthesised name).
-            let stat = try String(contentsOfFile: "/proc/\(worker.pid)/stat", encoding: .utf8)
-            let fields = stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")
-            #expect(fields[16] == "7", "nice of \(worker.pid)")
+        // Field 19 of /proc/PID/stat is the nice value (after the parenthesised name).
+        func nice(_ path: String) throws -> String {
+            let stat = try String(contentsOfFile: path, encoding: .utf8)
+            return String(stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")[16])
         }
+        for worker in try await harness.inspector.workers() {
+            #expect(try nice("/proc/\(worker.pid)/stat") == "7", "nice of \(worker.pid)")
+        }
+        // The thread that runs a CPU job, which the process's nice alone did not reach.
+        let id = try await harness.submit("test.sleep", #"{"seconds": 3}"#)
+        let pid = try await harness.pidRunning(id)
+        let jobThreads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").filter { tid in
+            try String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8).contains("(TP-#0)")
+        }
+        #expect(jobThreads.count == 1)
+        for tid in jobThreads { #expect(try nice("/proc/\(pid)/task/\(tid)/stat") == "7", "nice of the job thread") }
         await harness.stack.stop()
     }
 

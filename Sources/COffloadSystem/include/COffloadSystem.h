@@ -14,4 +14,10 @@ int offload_set_parent_death_signal(int signal);
 /// on success, -1 elsewhere than Linux or when the kernel refuses.
 int offload_enter_idle_scheduling(void);
 
+/// Sets the calling thread's nice value, once per thread (later calls return at once).
+/// Threads inherit nice from the thread that creates them, and Swift's own pool threads
+/// reset theirs, so a job thread made from one does not carry the process's `nice`.
+/// Returns 0 on success, -1 elsewhere than Linux or when the kernel refuses.
+int offload_set_thread_nice(int nice);
+
 #endif

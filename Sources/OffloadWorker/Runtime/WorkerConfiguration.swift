@@ -50,6 +50,9 @@ public struct WorkerConfiguration: Sendable {
     /// other thread wants, so an API on the same machine answers at once under full load.
     /// The worker's Redis side (claims, lease renewals) keeps its priority.
     public var idleSchedulingForJobs = false
+    /// The nice value of CPU jobs' threads (`--nice`), set on each of them: a thread takes
+    /// its creator's, and the threads that create them here do not keep the process's.
+    public var jobThreadNice = 0
     /// A running job's progress is written to Redis at most this often; the newest report
     /// in between wins, and the last one is written before the job's outcome.
     public var progressInterval: Duration = .milliseconds(100)

@@ -378,10 +378,12 @@ public final class WorkerRuntime: Service, Sendable {
         }
         if !work.isEmpty {
             let idleScheduling = configuration.idleSchedulingForJobs
+            let nice = Int32(configuration.jobThreadNice)
             let work = work
             let results: [Ran]
             do {
                 results = try await threadPool.runIfActive {
+                    if nice != 0 { _ = offload_set_thread_nice(nice) }
                     if idleScheduling { _ = offload_enter_idle_scheduling() }
                     return work.map { item -> Ran in
                         self.startClocks(item.setup)
