@@ -53,6 +53,13 @@ extension OffloadCommand {
                 var settings = try await inspector.settings(queue: queue)
                 guard !changes.isEmpty else { return settings }
                 for (setting, value) in changes { settings[keyPath: setting.keyPath] = value }
+                do throws(OffloadError) {
+                    try settings.validate()
+                } catch {
+                    throw CLIFailure.namingFlags(
+                        error, ["max_depth": "--max-depth", "result_ttl_seconds": "--result-ttl", "dead_max_count": "--dead-max-count",
+                                "dead_max_age_seconds": "--dead-max-age"])
+                }
                 try await inspector.setSettings(queue: queue, settings)
                 return settings
             }

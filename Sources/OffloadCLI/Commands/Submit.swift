@@ -29,7 +29,12 @@ extension OffloadCommand {
                 timeoutSeconds: timeout)
             let showBar = !options.json
             let finished = try await options.withInspector { inspector throws(OffloadError) -> JobRecord? in
-                try submission.validate()
+                do throws(OffloadError) {
+                    try submission.validate()
+                } catch {
+                    throw CLIFailure.namingFlags(
+                        error, ["delay_seconds": "--delay", "max_attempts": "--max-attempts", "timeout_seconds": "--timeout", "priority": "--priority"])
+                }
                 guard try await inspector.jobTypes().contains(type) else {
                     throw OffloadError(.unknownJobType, "no worker serves job type '\(type)'")
                 }
