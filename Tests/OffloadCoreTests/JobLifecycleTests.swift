@@ -155,8 +155,15 @@ import Testing
             var events = watcher.events(for: try await engine.job(waiting.id)).makeAsyncIterator()
             try await Task.sleep(for: .milliseconds(300))  // registered, as above
             #expect(try await engine.inspector.purge(queue: "q", state: .pending) == 1)
-            #expect(try await events.next() == .changed(event: "purged"))
-            #expect(try await events.next() == nil, "the stream ends with the job")
+            var seen: [JobEvent] = []
+            do {
+                while let event = try await events.next() { seen.append(event) }
+                #expect(seen == [.changed(event: "purged")], "the stream ends with the job")
+            } catch let error as OffloadError {
+                // On a loaded machine the purge can come before the watcher has read the job
+                // once: then it learns the same from the job's absence.
+                #expect(error.code == .notFound && seen.isEmpty)
+            }
             #expect(try await engine.eventNames(of: waiting.id) == ["submitted", "purged"])
         }
     }
