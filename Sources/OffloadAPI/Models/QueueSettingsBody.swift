@@ -5,18 +5,11 @@ import OffloadCore
 struct QueueSettingsBody: Decodable {
     let settings: QueueSettings
 
-    private struct FieldName: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: FieldName.self)
+        let container = try decoder.container(keyedBy: QueueSettings.Key.self)
         var settings = QueueSettings()
         for field in QueueSettings.fields {
-            settings[keyPath: field.keyPath] = try container.decodeWholeNumberIfPresent(forKey: FieldName(stringValue: field.name))
+            settings[keyPath: field.keyPath] = try container.decodeWholeNumberIfPresent(forKey: QueueSettings.Key(stringValue: field.name))
         }
         self.settings = settings
     }

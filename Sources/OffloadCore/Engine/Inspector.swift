@@ -30,8 +30,10 @@ public struct Inspector: Sendable {
         guard (1...1000).contains(limit) else { throw OffloadError(.invalid, "limit must be in 1...1000") }
         let offset: Int
         if let cursor {
-            // An offset handed out by an earlier page; bounded so offset + limit cannot overflow.
-            guard let value = Int(cursor), (0...999_999_999).contains(value) else {
+            // An offset handed out by an earlier page: 1-9 digits, so offset + limit cannot overflow.
+            guard (1...9).contains(cursor.utf8.count), cursor.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                let value = Int(cursor)
+            else {
                 throw OffloadError(.invalid, "cursor must be the next cursor of an earlier page")
             }
             offset = value
@@ -76,7 +78,6 @@ public struct Inspector: Sendable {
         }
     }
 
-    /// Runs a dead or cancelled job again with fresh attempts.
     /// Runs every job of the queue that is dead now again, once each: a job that dies again
     /// meanwhile is not picked up a second time (its new time of death is past the newest
     /// one when the walk began). Returns how many were retried.
@@ -101,6 +102,7 @@ public struct Inspector: Sendable {
         }
     }
 
+    /// Runs a dead or cancelled job again with fresh attempts.
     public func retry(_ id: String) async throws(OffloadError) {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
         let queueKeys = keys.queue(queue)
@@ -225,7 +227,7 @@ public struct Inspector: Sendable {
     /// A queue's settings as stored (nil: the engine's default).
     public func settings(queue: String) async throws(OffloadError) -> QueueSettings {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
-        return Self.settings(from: try await broker.pipeline([Self.readSettings(keys.queue(queue))])[0])
+        return Self.settings(from: try await broker.send(Self.readSettings(keys.queue(queue)).arguments))
     }
 
     /// Replaces a queue's settings: those set are stored, those nil go back to the default.

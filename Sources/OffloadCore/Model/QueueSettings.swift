@@ -1,7 +1,7 @@
 /// What an operator sets per queue, kept in the queue's settings hash where every process
 /// (API, workers, CLI) reads it. A setting left unset (nil) means the engine's default
 /// (`BrokerSettings`); a job's own `result_ttl_seconds` wins over the queue's.
-public struct QueueSettings: Sendable, Hashable, Codable {
+public struct QueueSettings: Sendable, Hashable, Encodable {
     /// Backpressure: past this many waiting jobs (pending and scheduled), submits fail with 429.
     public var maxDepth: Int?
     /// How long completed and cancelled jobs (and their results) are kept.
@@ -48,11 +48,12 @@ public struct QueueSettings: Sendable, Hashable, Codable {
         }
     }
 
-    enum CodingKeys: String, CodingKey {
-        case maxDepth = "max_depth"
-        case resultTTLSeconds = "result_ttl_seconds"
-        case deadMaxCount = "dead_max_count"
-        case deadMaxAgeSeconds = "dead_max_age_seconds"
+    /// A setting's JSON key: its `Field.name`, the one list of the names.
+    public struct Key: CodingKey {
+        public let stringValue: String
+        public var intValue: Int? { nil }
+        public init(stringValue: String) { self.stringValue = stringValue }
+        public init?(intValue: Int) { nil }
     }
 
     /// Every setting is present, null when unset, so a reader sees which are defaults.
@@ -63,10 +64,10 @@ public struct QueueSettings: Sendable, Hashable, Codable {
     /// Into the encoder's keyed container, so a type holding the settings can list them
     /// beside its own keys.
     func encode(to encoder: any Encoder, leavingOutDefaults: Bool) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        for (field, key) in zip(Self.fields, [CodingKeys.maxDepth, .resultTTLSeconds, .deadMaxCount, .deadMaxAgeSeconds]) {
+        var container = encoder.container(keyedBy: Key.self)
+        for field in Self.fields {
             let value = self[keyPath: field.keyPath]
-            if value != nil || !leavingOutDefaults { try container.encode(value, forKey: key) }
+            if value != nil || !leavingOutDefaults { try container.encode(value, forKey: Key(stringValue: field.name)) }
         }
     }
 }
