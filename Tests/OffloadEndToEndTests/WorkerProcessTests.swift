@@ -265,13 +265,20 @@ import Glibc
     @Test func progressIntervalZeroWritesReportsWithoutPause() async throws {
         let harness = try await Harness()
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--progress-ms", "0"])
-        let id = try await harness.submit("test.sleep", #"{"seconds": 1}"#)  // 20 reports, 50 ms apart
-        #expect(try await harness.wait(id).state == .completed)
-        let writes = try await progressEvents(harness, of: id)
-        // A report made while the one before is being written joins the next write, which
-        // takes a write slower than 50 ms; the default 100 ms pacing would leave at most 11.
-        #expect(writes.count >= 12, "\(writes.map(\.percent))")
-        #expect(writes.last?.percent == 100)
+        // A report made while the one before is being written joins the next write, so a
+        // loaded machine (writes slower than 50 ms) writes fewer than 20. Any pacing at the
+        // default 100 ms could never write more than 11 in one second, however fast the
+        // machine: the best of three runs past 11 shows there is none.
+        var runs: [[Int]] = []
+        for _ in 0..<3 {
+            let id = try await harness.submit("test.sleep", #"{"seconds": 1}"#)  // 20 reports, 50 ms apart
+            #expect(try await harness.wait(id).state == .completed)
+            let writes = try await progressEvents(harness, of: id)
+            #expect(writes.last?.percent == 100)
+            runs.append(writes.map(\.percent))
+            if writes.count >= 12 { break }
+        }
+        #expect(runs.map(\.count).max()! >= 12, "\(runs)")
         await harness.stack.stop()
     }
 

@@ -108,6 +108,7 @@ public final class WorkerRuntime: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.watchdogLoop() }
                 group.addTask { await self.maintenanceLoop() }
+                if let reportChannel = self.reportChannel { group.addTask { await reportChannel.flushBacklog() } }
                 await self.claimLoop()
                 await self.drain()
                 group.cancelAll()

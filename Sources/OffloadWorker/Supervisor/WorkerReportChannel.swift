@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import OffloadCore
 
 #if canImport(Glibc)
 import Glibc
@@ -106,38 +107,62 @@ enum WorkerReport: Equatable {
 
 /// The child's end of the report pipe (fd 3, named in the environment by the supervisor).
 /// Writes never block a worker thread: what the pipe cannot take now (the supervisor reads
-/// it every 50 ms) is kept and goes out first on the next report, so no line is lost or
-/// cut. A lost `ended` line would leave the supervisor timing a job that is over.
+/// it every 50 ms, and a burst of short jobs writes more than the pipe holds) is kept, goes
+/// out first on the next report, and is written by `flushBacklog` meanwhile, so no line is
+/// lost, cut or held back. A held `ended` line would leave the supervisor timing a job that
+/// is over, and killing a healthy child at that job's timeout.
 public final class WorkerReportChannel: Sendable {
     static let fileDescriptor: Int32 = 3
     static let environmentKey = "OFFLOAD_SUPERVISOR_FD"
     private let fd: Int32
     private let unsent = NIOLockedValueBox<[UInt8]>([])
+    /// Told each time a report leaves bytes behind; `flushBacklog` waits on it.
+    private let backlog = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     /// The channel when running under a supervisor, else nil.
     public static func fromEnvironment() -> WorkerReportChannel? {
         guard let text = ProcessInfo.processInfo.environment[environmentKey], let fd = Int32(text) else { return nil }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return WorkerReportChannel(fd: fd)
     }
 
-    private init(fd: Int32) { self.fd = fd }
+    /// `fd`: the pipe's write end; it is made non-blocking.
+    init(fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.fd = fd
+    }
 
     func send(_ report: WorkerReport) {
         var line = report.line
-        unsent.withLockedValue { unsent in
+        let leftBehind = unsent.withLockedValue { unsent in
             if unsent.isEmpty {
                 // The usual case: straight from the line's bytes; only a remainder is kept.
                 line.withUTF8 { bytes in
                     let written = max(0, write(fd, bytes.baseAddress, bytes.count))
                     if written < bytes.count { unsent.append(contentsOf: bytes[written...]) }
                 }
-                return
+            } else {
+                unsent.append(contentsOf: line.utf8)
+                writeUnsent(&unsent)
             }
-            unsent.append(contentsOf: line.utf8)
-            let written = unsent.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written > 0 { unsent.removeFirst(written) }
+            return !unsent.isEmpty
         }
+        if leftBehind { backlog.continuation.yield() }
+    }
+
+    /// Writes what reports left behind as the pipe drains, until the task is cancelled.
+    public func flushBacklog() async {
+        for await _ in backlog.stream {
+            while unsent.withLockedValue({ unsent in writeUnsent(&unsent); return !unsent.isEmpty }) {
+                do { try await Delay.wait(.milliseconds(5)) } catch { return }
+            }
+            if Task.isCancelled { return }
+        }
+    }
+
+    private func writeUnsent(_ unsent: inout [UInt8]) {
+        guard !unsent.isEmpty else { return }
+        let written = unsent.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if written > 0 { unsent.removeFirst(written) }
     }
 }
