@@ -39,7 +39,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redisURL: String?
 
-    @Option(name: .long, help: "Seconds running jobs get to finish after SIGTERM.")
+    @Option(name: .long, help: "Seconds running jobs get to finish after SIGTERM (a second signal stops at once).")
     var graceSeconds = 30
 
     @Option(name: .long, help: "Default lease of a job in milliseconds (a job's own lease_ms wins).")
@@ -153,6 +153,19 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         let supervisor = WorkerSupervisor(broker: broker, configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [supervisor], gracefulShutdownSignals: Self.stopSignals, logger: logger))
+        // The first stop signal drains (the group's graceful shutdown); a second one, like
+        // Celery's second Ctrl-C, stops at once. Both handlers see every signal.
+        let signals = await UnixSignalsSequence(trapping: Self.stopSignals)
+        let secondSignal = Task {
+            var seen = 0
+            for await signal in signals {
+                seen += 1
+                guard seen >= 2 else { continue }
+                logger.warning("second stop signal: stopping now", metadata: ["signal": "\(signal)"])
+                supervisor.stopNow()
+            }
+        }
+        defer { secondSignal.cancel() }
         try await group.run()
     }
 }

@@ -169,6 +169,27 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// A second stop signal cuts the drain short, as a second Ctrl-C does in Celery: the
+    /// worker exits at once and its running job goes back to pending for another worker,
+    /// without spending an attempt.
+    @Test func aSecondStopSignalStopsAtOnceAndHandsTheJobBack() async throws {
+        let harness = try await Harness()
+        let worker = try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--grace-seconds", "60"])
+        let id = try await harness.submit("test.sleep", #"{"seconds": 60}"#, maxAttempts: 2)
+        try await waitUntil("the job runs") { try await harness.inspector.job(id).state == .active }
+        worker.signal(SIGTERM)
+        try await waitUntil("the drain began") { worker.output.contains("supervisor stopping") }
+        let asked = ContinuousClock.now
+        worker.signal(SIGINT)
+        #expect(await worker.waitForExit(timeout: .seconds(20)))
+        #expect(ContinuousClock.now - asked < .seconds(15), "not the 60 s grace period: \(ContinuousClock.now - asked)")
+        #expect(worker.exitCode == 0, "\(worker.output.suffix(2000))")
+        let job = try await harness.inspector.job(id)
+        #expect(job.state == .pending, "back in its queue for another worker")
+        #expect(job.attempts == 0, "the interrupted run does not count")
+        await harness.stack.stop()
+    }
+
     /// Stopping a worker that is still waiting for Redis at start takes no grace period.
     @Test func sigtermWhileRedisIsUnreachableAtStartStopsAtOnce() async throws {
         let stack = try OffloadStack(redisURL: "redis://127.0.0.1:\(try FreePort.next())")

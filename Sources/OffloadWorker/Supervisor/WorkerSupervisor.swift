@@ -36,6 +36,7 @@ public final class WorkerSupervisor: Service, Sendable {
     let configuration: SupervisorConfiguration
     let logger: Logger
     private let stopping = NIOLockedValueBox(false)
+    private let stoppingNow = NIOLockedValueBox(false)
 
     public init(broker: Broker, configuration: SupervisorConfiguration, logger: Logger) {
         self.broker = broker
@@ -173,12 +174,20 @@ public final class WorkerSupervisor: Service, Sendable {
         }
     }
 
-    /// SIGTERM to every child, which drains within its grace period; SIGKILL after that.
+    /// Cuts a graceful shutdown short (an operator's second Ctrl-C): the children are killed
+    /// at once and the jobs they ran go back to pending, keeping their attempt.
+    public func stopNow() {
+        stoppingNow.withLockedValue { $0 = true }
+    }
+
+    /// SIGTERM to every child, which drains within its grace period; SIGKILL after that, or
+    /// as soon as `stopNow` is called.
     private func stopAll(_ children: [Int: Child]) async {
         logger.info("supervisor stopping", metadata: ["processes": "\(children.count)"])
         for child in children.values { child.handle.signal(SIGTERM) }
         var remaining = children
         let deadline = ContinuousClock.now + configuration.gracePeriod + .seconds(5)
+        var killed = false
         while !remaining.isEmpty {
             for (index, child) in remaining {
                 collectReports(child)
@@ -191,7 +200,13 @@ public final class WorkerSupervisor: Service, Sendable {
                     await settleJobs(of: child, status: 0)
                 }
             }
-            if ContinuousClock.now > deadline {
+            let now = stoppingNow.withLockedValue { $0 }
+            if !killed && (now || ContinuousClock.now > deadline) {
+                killed = true
+                let jobs = remaining.values.reduce(0) { $0 + $1.jobs.count }
+                logger.warning(
+                    now ? "stopping now: killing worker processes; their jobs go back to pending" : "grace period over: killing worker processes; their jobs go back to pending",
+                    metadata: ["processes": "\(remaining.count)", "jobs": "\(jobs)"])
                 for child in remaining.values { child.handle.signal(SIGKILL) }
             }
             try? await Delay.wait(.milliseconds(50))
