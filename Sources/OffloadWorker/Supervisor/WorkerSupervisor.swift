@@ -48,6 +48,8 @@ public final class WorkerSupervisor: Service, Sendable {
     private struct TrackedJob {
         let job: ClaimedJob
         let startedAt: ContinuousClock.Instant
+        /// Its handler returned; only its outcome is still on the way to Redis.
+        var handlerReturned = false
     }
 
     private final class Child {
@@ -127,6 +129,8 @@ public final class WorkerSupervisor: Service, Sendable {
                     id: id, queue: queue, type: "", payload: "", attempt: attempt, maxAttempts: maxAttempts,
                     timeoutSeconds: timeout, leaseMilliseconds: lease, token: token)
                 child.jobs[id] = TrackedJob(job: job, startedAt: .now)
+            case .ran(let id):
+                child.jobs[id]?.handlerReturned = true
             case .ended(let id):
                 child.jobs[id] = nil
             case .retiring:
@@ -139,7 +143,7 @@ public final class WorkerSupervisor: Service, Sendable {
     /// its hard timeout costs its whole child process.
     private func enforceHardTimeouts(_ child: Child) {
         guard child.killedForTimeout == nil else { return }
-        for (id, tracked) in child.jobs {
+        for (id, tracked) in child.jobs where !tracked.handlerReturned {
             guard let timeout = tracked.job.timeoutSeconds else { continue }
             if ContinuousClock.now - tracked.startedAt > .seconds(timeout) + configuration.hardTimeoutMargin {
                 logger.warning("job exceeded its hard timeout; killing its worker process", metadata: ["job": "\(id)", "timeout_s": "\(timeout)", "pid": "\(child.handle.pid)"])
