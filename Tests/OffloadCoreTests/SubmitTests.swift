@@ -11,7 +11,7 @@ import Testing
         try await TestEngine.with { engine in
             let first = try await engine.submit(payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }
             #expect(first.created)
-            let again = try await engine.submit(payload: #"{"v":2}"#) { $0.idempotencyKey = "order-17" }
+            let again = try await engine.submit(payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }
             #expect(again.id == first.id)
             #expect(again.created == false)
             #expect(again.state == .pending)
@@ -21,7 +21,7 @@ import Testing
             // The key keeps naming the job through its life.
             let job = try await engine.claimOne()
             #expect(try await engine.broker.complete(job, resultJSON: "1"))
-            let afterwards = try await engine.submit { $0.idempotencyKey = "order-17" }
+            let afterwards = try await engine.submit(payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }
             #expect(afterwards.id == first.id && !afterwards.created && afterwards.state == .completed)
 
             let other = try await engine.submit { $0.idempotencyKey = "order-18" }
@@ -32,6 +32,27 @@ import Testing
             let elsewhere = try await engine.submit(queue: "other") { $0.idempotencyKey = "order-17" }
             #expect(elsewhere.created && elsewhere.id != first.id)
             #expect(try await engine.eventNames(of: first.id).filter { $0 == "submitted" }.count == 1)
+        }
+    }
+
+    /// A key stands for one request: reusing it for another job is the client's mistake,
+    /// answered as such (the IETF Idempotency-Key draft asks for 422), with nothing stored.
+    @Test func aKeyReusedForAnotherTypeOrPayloadIsRefused() async throws {
+        try await TestEngine.with { engine in
+            let first = try await engine.submit(payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }
+            let otherPayload = await expectOffloadError(.invalid) {
+                try await engine.submit(payload: #"{"v":2}"#) { $0.idempotencyKey = "order-17" }
+            }
+            #expect(otherPayload?.message.contains(first.id) == true, "\(String(describing: otherPayload))")
+            #expect(otherPayload?.message.contains("order-17") == true)
+            await expectOffloadError(.invalid) {
+                try await engine.submit("test.other", payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }
+            }
+            #expect(try await engine.storedJobCount() == 1)
+            #expect(try await engine.job(first.id).payload == .object(["v": .number(1)]))
+            // The same request again is still answered with its job.
+            let again = try await engine.submit(payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }
+            #expect(again.id == first.id && !again.created)
         }
     }
 

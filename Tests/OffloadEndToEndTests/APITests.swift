@@ -35,6 +35,11 @@ import Glibc
         #expect(first.object["id"] as? String == second.object["id"] as? String)
         let other = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": "order-43"])
         #expect(other.object["id"] as? String != first.object["id"] as? String)
+        // The same key with another payload is not the same request.
+        let reused = try await stack.post(
+            "/v1/jobs", json: ["type": "test.noop", "payload": ["n": 1]], headers: ["Idempotency-Key": "order-42"])
+        #expect(reused.status == 422)
+        #expect(Self.errorCode(reused) == "invalid_argument", "\(reused.object)")
         await stack.stop()
     }
 

@@ -251,6 +251,21 @@ import Testing
         await harness.stack.stop()
     }
 
+    /// The same key and payload (however spaced) name one job; another payload is refused.
+    @Test func submitWithAnIdempotencyKey() async throws {
+        let harness = try await Harness()
+        let first = try await harness.run(["submit", "test.noop", "--payload", #"{"a": 1, "b": [2]}"#, "--idempotency-key", "k1", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try await harness.run(["submit", "test.noop", "--payload", #"{"b":[2],"a":1}"#, "--idempotency-key", "k1", "--json"])
+        #expect(again.json["id"] as? String == first.json["id"] as? String)
+        let other = try await harness.run(["submit", "test.noop", "--payload", #"{"a": 2}"#, "--idempotency-key", "k1"])
+        #expect(other.status == 2, "\(other.stderr)")
+        #expect(other.stderr.contains("--idempotency-key") == false && other.stderr.contains("k1"), "\(other.stderr)")
+        let empty = try await harness.run(["submit", "test.noop", "--idempotency-key", ""])
+        #expect(empty.status == 2 && empty.stderr.contains("--idempotency-key must be 1-256 bytes"), "\(empty.stderr)")
+        await harness.stack.stop()
+    }
+
     @Test func exitCodesMeanSomething() async throws {
         let harness = try await Harness(worker: false)
         #expect(try await harness.run(["stats"]).status == 0)

@@ -41,7 +41,7 @@ enum OpenAPIDocument {
             "name": "Idempotency-Key",
             "in": "header",
             "required": false,
-            "description": "Submits with the same key to the same queue (while the key lives) return the first job instead of enqueueing another. 1-256 bytes.",
+            "description": "Submits with the same key to the same queue (while the key lives) return the first job instead of enqueueing another. The key stands for one request: reused with another type or payload, it is refused with 422 `invalid_argument`. 1-256 bytes.",
             "schema": {
               "type": "string",
               "minLength": 1,
@@ -151,7 +151,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/PayloadTooLarge"
           },
           "422": {
-            "description": "A field breaks its rules, or no worker serves the job type (`unknown_job_type`).",
+            "description": "A field breaks its rules, the `Idempotency-Key` was used for another type or payload, or no worker serves the job type (`unknown_job_type`).",
             "content": {
               "application/json": {
                 "schema": {

@@ -18,22 +18,28 @@ extension OffloadCommand {
         @Option(help: "Run no earlier than this many seconds from now.") var delay: Double?
         @Option(help: "Runs in all, 1 = no retry.") var maxAttempts: Int?
         @Option(help: "Hard timeout of one run, in seconds.") var timeout: Int?
+        @Option(help: "Submits with the same key to the same queue return the first job (kept 24 h).") var idempotencyKey: String?
         @Flag(help: "Wait for the job to finish, with a progress bar.") var wait = false
 
         func run() async throws {
-            guard case .object? = JSONValue(jsonText: payload) else {
+            guard let payloadObject = JSONValue(jsonText: payload), case .object = payloadObject else {
                 throw CLIFailure(OffloadError(.invalid, "--payload must be a JSON object, e.g. '{\"below\": 100000}'"))
             }
+            // Stored in the canonical form the API stores, so an idempotency key compares the
+            // same payload equal however it was spaced.
             let submission = JobSubmission(
-                type: type, payload: payload, queue: queue, priority: priority, delaySeconds: delay, maxAttempts: maxAttempts,
-                timeoutSeconds: timeout)
+                type: type, payload: payloadObject.jsonText, queue: queue, priority: priority, delaySeconds: delay,
+                maxAttempts: maxAttempts, timeoutSeconds: timeout, idempotencyKey: idempotencyKey)
             let showBar = !options.json
             let finished = try await options.withInspector { inspector throws(OffloadError) -> JobRecord? in
                 do throws(OffloadError) {
                     try submission.validate()
                 } catch {
                     throw CLIFailure.namingFlags(
-                        error, ["delay_seconds": "--delay", "max_attempts": "--max-attempts", "timeout_seconds": "--timeout", "priority": "--priority"])
+                        error, [
+                            "delay_seconds": "--delay", "max_attempts": "--max-attempts", "timeout_seconds": "--timeout",
+                            "priority": "--priority", "the idempotency key": "--idempotency-key",
+                        ])
                 }
                 guard try await inspector.jobTypes().contains(type) else {
                     throw OffloadError(.unknownJobType, "no worker serves job type '\(type)'")

@@ -109,7 +109,7 @@ public final class Broker: Sendable {
             let fields = reply.array ?? []
             for (index, position) in call.positions.enumerated() {
                 outcomes[position] = Result { () throws(OffloadError) in
-                    try Self.submitted(from: reply, fields: fields.dropFirst(3 * index).prefix(3), queue: submissions[position].queue)
+                    try Self.submitted(from: reply, fields: fields.dropFirst(3 * index).prefix(3), for: submissions[position])
                 }
             }
         }
@@ -117,7 +117,7 @@ public final class Broker: Sendable {
     }
 
     /// One job's three entries of an `enqueue` reply.
-    private static func submitted(from reply: RESPValue, fields: ArraySlice<RESPValue>, queue: String) throws(OffloadError) -> SubmittedJob {
+    private static func submitted(from reply: RESPValue, fields: ArraySlice<RESPValue>, for submission: JobSubmission) throws(OffloadError) -> SubmittedJob {
         if case .error(let message) = reply { throw OffloadError(.internalError, "enqueue failed: \(message)") }
         guard fields.count == 3, let status = fields.first?.string else {
             throw OffloadError(.internalError, "enqueue returned \(reply)")
@@ -129,8 +129,14 @@ public final class Broker: Sendable {
             return SubmittedJob(id: id, state: third.string.flatMap(JobState.init(rawValue:)) ?? .completed, created: status == "created")
         case "full":
             throw OffloadError(
-                .queueFull, "queue '\(queue)' holds \(second.int ?? 0) jobs, its max depth is \(third.int ?? 0)",
+                .queueFull, "queue '\(submission.queue)' holds \(second.int ?? 0) jobs, its max depth is \(third.int ?? 0)",
                 retryAfterSeconds: 1)
+        case "reused":
+            // As the IETF Idempotency-Key draft asks: a key stands for one request, so a retry
+            // that is not the same request is a client error, not a second job or the first.
+            throw OffloadError(
+                .invalid,
+                "the idempotency key '\(submission.idempotencyKey ?? "")' was used for job \(second.string ?? "?"), of another type or payload; use a new key for a new job")
         default:
             throw OffloadError(.internalError, "enqueue returned \(status)")
         }

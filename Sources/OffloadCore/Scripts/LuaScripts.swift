@@ -221,7 +221,8 @@ public enum LuaScripts {
     -- ARGV[4..] -> per job: id, type, payload JSON, run at (ms, 0 = now), priority,
     --   max attempts, n, then n field/value pairs kept on the job (tmo, rttl, lease, idem)
     -- Output: three entries per job, in order: "created", id, state |
-    --   "existing", id, state | "full", depth, max depth
+    --   "existing", id, state | "full", depth, max depth | "reused", id, "" (the key names
+    --   a job of another type or payload)
     -- The created time is not stored: the id's ULID carries it.
     local now = tonumber(ARGV[1])
     local maxDepth = tonumber(redis.call("HGET", KEYS[5], "max_depth") or "0")
@@ -238,15 +239,18 @@ public enum LuaScripts {
       local jobKey, keyKey = KEYS[k], KEYS[k + 1]
       k = k + 2
       local useKey = keyKey ~= jobKey
-      local existing, existingState = nil, nil
+      local existing, existingJob = nil, nil
       if useKey then
         existing = redis.call("GET", keyKey)
         -- A key whose job is gone (purged, or its result expired) names nothing: submit anew.
-        if existing then existingState = redis.call("HGET", jobKey:sub(1, #jobKey - #id) .. existing, "state") end
+        if existing then existingJob = redis.call("HMGET", jobKey:sub(1, #jobKey - #id) .. existing, "state", "type", "payload") end
+        if existingJob and not existingJob[1] then existingJob = nil end
       end
       local n = #out
-      if existingState then
-        out[n + 1], out[n + 2], out[n + 3] = "existing", existing, existingState
+      if existingJob and (existingJob[2] ~= jobType or existingJob[3] ~= payload) then
+        out[n + 1], out[n + 2], out[n + 3] = "reused", existing, ""
+      elseif existingJob then
+        out[n + 1], out[n + 2], out[n + 3] = "existing", existing, existingJob[1]
       elseif depth and depth >= maxDepth then
         out[n + 1], out[n + 2], out[n + 3] = "full", depth, maxDepth
       else
