@@ -12,7 +12,7 @@ public struct OffloadCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Stats.self, Queues.self, Jobs.self, Job.self, Submit.self, Retry.self, Cancel.self, Purge.self,
-            Pause.self, Resume.self, Settings.self, Workers.self, Watch.self,
+            Pause.self, Resume.self, Settings.self, RemoveQueue.self, Workers.self, Watch.self,
         ]
     )
 

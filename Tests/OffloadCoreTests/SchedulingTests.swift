@@ -113,13 +113,14 @@ import Testing
 
     @Test func pausedQueueAcceptsButDoesNotHandOut() async throws {
         try await TestEngine.with { engine in
+            let first = try await engine.submit()
             try await engine.inspector.pause(queue: "q")
             let submitted = try await engine.submit()
             #expect(submitted.state == .pending)
             let paused = try await engine.claim(limit: 10)
             #expect(paused.paused)
             #expect(paused.jobs.isEmpty)
-            #expect(try await engine.counts().pending == 1)
+            #expect(try await engine.counts().pending == 2)
             #expect(try await engine.inspector.queues().first { $0.name == "q" }?.paused == true)
 
             try await engine.inspector.resume(queue: "q")
@@ -130,18 +131,22 @@ import Testing
             #expect(try await engine.client.send("LLEN", .string(engine.keys.queue("q").signal)).int == 64)
             let resumed = try await engine.claim(limit: 10)
             #expect(!resumed.paused)
-            #expect(resumed.jobs.map(\.id) == [submitted.id])
+            #expect(resumed.jobs.map(\.id) == [first.id, submitted.id])
         }
     }
 
     @Test func pauseIsPerQueue() async throws {
         try await TestEngine.with { engine in
-            try await engine.inspector.pause(queue: "slow")
             try await engine.submit(queue: "slow")
+            try await engine.inspector.pause(queue: "slow")
             let fast = try await engine.submit(queue: "fast")
             #expect(try await engine.claim(queue: "slow").paused)
             #expect(try await engine.claim(queue: "fast").jobs.map(\.id) == [fast.id])
             await expectOffloadError(.invalid) { try await engine.inspector.pause(queue: "no spaces") }
+            // A mistyped name is not a new, paused queue.
+            await expectOffloadError(.notFound) { try await engine.inspector.pause(queue: "slwo") }
+            await expectOffloadError(.notFound) { try await engine.inspector.resume(queue: "slwo") }
+            #expect(try await engine.inspector.queueNames().contains("slwo") == false)
         }
     }
 }

@@ -18,7 +18,7 @@ import Testing
         // scripts (every state change), loaded again on NOSCRIPT
         "+evalsha", "+script|load",
         // plain commands sent from Swift (registry, inspector, operations, event following)
-        "+blpop", "+sadd", "+smembers", "+zrange", "+zcard", "+zadd", "+zrem", "+hgetall", "+hget", "+hmget", "+hset",
+        "+blpop", "+sadd", "+smembers", "+sismember", "+srem", "+ltrim", "+zrange", "+zcard", "+zadd", "+zrem", "+hgetall", "+hget", "+hmget", "+hset",
         "+hdel", "+hkeys", "+exists", "+set", "+get", "+mget", "+del", "+lpush", "+xread", "+xrevrange",
         // called only inside the Lua scripts
         "+llen", "+rpush", "+lpop", "+lrem", "+lindex", "+lrange", "+expire", "+hincrby", "+zrangebyscore",

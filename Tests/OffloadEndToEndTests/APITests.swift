@@ -175,6 +175,7 @@ import Glibc
             ("PATCH", "/v1/queues/default/settings", "PUT"),
             ("OPTIONS", "/v1/jobs/default.01M88ZFP3J1NK2J7A03ZEEYF1W/retry", "POST"),
             ("POST", "/", "GET, HEAD"),
+            ("POST", "/v1/queues/default", "DELETE"),
         ]
         for (method, path, allow) in cases {
             let response = try await stack.request(method, path, body: Data("{}".utf8))
@@ -187,7 +188,7 @@ import Glibc
         }
         let head = try await stack.request("HEAD", "/v1/jobs/batch")
         #expect(head.status == 405 && head.header("allow") == "POST", "HEAD /v1/jobs/batch: HTTP \(head.status)")
-        for (method, path) in [("PUT", "/v1/nope"), ("GET", "/v1/jobs/x/cancel"), ("DELETE", "/v2/jobs"), ("POST", "/v1/queues/default")] {
+        for (method, path) in [("PUT", "/v1/nope"), ("GET", "/v1/jobs/x/cancel"), ("DELETE", "/v2/jobs"), ("POST", "/v1/queues/default/nope")] {
             let response = try await stack.request(method, path, body: Data("{}".utf8))
             #expect(response.status == 404, "\(method) \(path): HTTP \(response.status)")
             #expect(response.header("allow") == nil, "\(method) \(path)")
@@ -250,6 +251,28 @@ import Glibc
         for family in families {
             #expect(metrics.contains("# HELP \(family) "), "no HELP for \(family)")
         }
+        await stack.stop()
+    }
+
+    @Test func queuesAreRemovedOnlyWhenEmptyOrForcedAndUnknownOnesAre404() async throws {
+        let (stack, _) = try await Self.readyStack()
+        let queue = "rm-\(UUID().uuidString.prefix(6).lowercased())"
+        for _ in 0..<2 { _ = try await stack.post("/v1/jobs", json: ["type": "test.noop", "queue": queue, "delay_seconds": 300]) }
+        let refused = try await stack.request("DELETE", "/v1/queues/\(queue)")
+        #expect(refused.status == 409 && Self.errorCode(refused) == "conflict", "\(refused.text.prefix(300))")
+        #expect(try await stack.request("DELETE", "/v1/queues/\(queue)?force=yes").status == 422)
+        let removed = try await stack.request("DELETE", "/v1/queues/\(queue)?force=true")
+        #expect(removed.status == 200, "\(removed.text.prefix(300))")
+        #expect(removed.object["deleted"] as? Int == 2 && removed.object["name"] as? String == queue)
+        let listed = try await stack.get("/v1/queues").object["queues"] as? [[String: Any]] ?? []
+        #expect(!listed.contains { $0["name"] as? String == queue })
+        #expect(try await stack.request("DELETE", "/v1/queues/\(queue)").status == 404)
+        #expect(try await stack.request("POST", "/v1/queues/\(queue)/pause").status == 404, "a typo does not make a paused queue")
+        #expect(try await stack.request("POST", "/v1/queues/\(queue)/resume").status == 404)
+        // Submitting to the name again starts it afresh, listed at once.
+        #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop", "queue": queue, "delay_seconds": 300]).status == 202)
+        let relisted = try await stack.get("/v1/queues").object["queues"] as? [[String: Any]] ?? []
+        #expect(relisted.contains { $0["name"] as? String == queue })
         await stack.stop()
     }
 

@@ -266,6 +266,19 @@ import Testing
         await harness.stack.stop()
     }
 
+    @Test func removeQueueNeedsForceForAQueueWithJobs() async throws {
+        let harness = try await Harness(worker: false)
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", queue: "old", delaySeconds: 300))
+        let refused = try await harness.run(["remove-queue", "old"])
+        #expect(refused.status == 1 && refused.stderr.contains("holds 1 jobs"), "\(refused.stderr)")
+        let removed = try await harness.run(["remove-queue", "old", "--force", "--json"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.json["deleted"] as? Int == 1)
+        #expect(try await harness.inspector.queueNames().contains("old") == false)
+        #expect(try await harness.run(["remove-queue", "old"]).status == 3, "not found")
+        #expect(try await harness.run(["pause", "old"]).status == 3, "a typo does not make a paused queue")
+    }
+
     @Test func exitCodesMeanSomething() async throws {
         let harness = try await Harness(worker: false)
         #expect(try await harness.run(["stats"]).status == 0)

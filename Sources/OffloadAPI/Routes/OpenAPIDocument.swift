@@ -570,6 +570,85 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/queues/{name}": {
+      "parameters": [
+        {
+          "name": "name",
+          "in": "path",
+          "required": true,
+          "description": "Queue name. Other names get 422.",
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,64}$"
+          },
+          "example": "default"
+        }
+      ],
+      "delete": {
+        "operationId": "removeQueue",
+        "summary": "Remove a queue",
+        "description": "Removes the queue from the list with its keys (pause flag, settings, events, run totals). It must hold no job; with `force=true` its waiting and finished jobs are deleted first, each announced by a `purged` event. Running jobs are never deleted: a queue with running jobs gets 409. A later submit to the name starts the queue afresh.",
+        "tags": [
+          "queues"
+        ],
+        "parameters": [
+          {
+            "name": "force",
+            "in": "query",
+            "required": false,
+            "description": "Delete the queue's waiting and finished jobs with it.",
+            "schema": {
+              "type": "boolean",
+              "default": false
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The queue is gone.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RemovedQueue"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "The queue holds jobs (and `force` was not given), or some of its jobs are running.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "conflict": {
+                    "value": {
+                      "error": {
+                        "code": "conflict",
+                        "message": "\u2026"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "422": {
+            "$ref": "#/components/responses/Invalid"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/v1/queues/{name}/pause": {
       "parameters": [
         {
@@ -586,7 +665,7 @@ enum OpenAPIDocument {
       ],
       "post": {
         "operationId": "pauseQueue",
-        "summary": "Pause a queue (submits still work; nothing is claimed)",
+        "summary": "Pause a known queue (submits still work; nothing is claimed)",
         "tags": [
           "queues"
         ],
@@ -603,6 +682,9 @@ enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
           },
           "422": {
             "$ref": "#/components/responses/Invalid"
@@ -646,6 +728,9 @@ enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
           },
           "422": {
             "$ref": "#/components/responses/Invalid"
@@ -1815,6 +1900,23 @@ enum OpenAPIDocument {
           "deleted": {
             "type": "integer",
             "minimum": 0
+          }
+        }
+      },
+      "RemovedQueue": {
+        "type": "object",
+        "required": [
+          "name",
+          "deleted"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "deleted": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Jobs deleted with the queue (with `force`)."
           }
         }
       },

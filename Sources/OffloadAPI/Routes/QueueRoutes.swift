@@ -34,6 +34,17 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
             }
             return try JSONResponse.make(PurgeResult(deleted: try await inspector.purge(queue: name, state: state)))
         }
+        routes.delete("v1/queues/{name}") { request, context in
+            let name = try Self.queueName(context)
+            let force: Bool
+            switch request.uri.queryParameters.get("force") {
+            case nil, "false": force = false
+            case "true": force = true
+            case let other?: throw OffloadError(.invalid, "force must be true or false, not '\(other)'")
+            }
+            let deleted = try await inspector.removeQueue(name, force: force)
+            return try JSONResponse.make(RemovedQueue(name: name, deleted: deleted))
+        }
         routes.get("v1/workers") { _, _ in
             try JSONResponse.make(WorkerList(workers: try await inspector.workers()))
         }
@@ -59,6 +70,11 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
 struct QueueList: Encodable { let queues: [QueueInfo] }
 struct WorkerList: Codable { let workers: [WorkerInfo] }
 struct PurgeResult: Codable { let deleted: Int }
+struct RemovedQueue: Codable {
+    let name: String
+    /// Jobs deleted with it (with `force`).
+    let deleted: Int
+}
 
 struct QueueState: Codable {
     let name: String

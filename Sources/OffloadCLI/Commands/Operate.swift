@@ -55,6 +55,26 @@ extension OffloadCommand {
         }
     }
 
+    /// `offload remove-queue Q [--force]`.
+    struct RemoveQueue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a queue that holds no job; with --force, delete its jobs first.",
+            discussion: "Running jobs are never deleted: a queue with running jobs stays. A later submit to the name starts it afresh.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Queue name.") var queue: String
+        @Flag(help: "Delete the queue's waiting and finished jobs with it.") var force = false
+
+        func run() async throws {
+            let deleted = try await options.withInspector { inspector throws(OffloadError) in
+                try await inspector.removeQueue(queue, force: force)
+            }
+            options.report(
+                ["queue": .string(queue), "deleted": .number(Double(deleted))],
+                human: deleted > 0 ? "removed \(queue) and its \(deleted) jobs" : "removed \(queue)")
+        }
+    }
+
     /// `offload pause Q`.
     struct Pause: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Pause a queue: submits still work, nothing is claimed.")

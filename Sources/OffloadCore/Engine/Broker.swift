@@ -168,6 +168,20 @@ public final class Broker: Sendable {
         }
     }
 
+    /// After the queue was removed: its next submit from this process adds it back at once.
+    /// (Other processes add it back within `queueRegistrationMilliseconds`.)
+    func forgetRegistration(of queue: String) {
+        registeredQueues.withLockedValue { $0[queue] = nil }
+    }
+
+    /// A pipeline of writes that must all take effect: an error reply (a wrong type, a
+    /// command the ACL user may not run) is thrown, not dropped.
+    func write(_ commands: [RedisCommand]) async throws(OffloadError) {
+        for reply in try await pipeline(commands) {
+            if case .error(let message) = reply { throw OffloadError(RedisError.server(message)) }
+        }
+    }
+
     /// A pipeline holding script calls (`scriptCommand`). When Redis lost its scripts
     /// (restart, SCRIPT FLUSH) none of them ran, so they are loaded and the pipeline is
     /// sent again; its other commands must be safe to repeat.

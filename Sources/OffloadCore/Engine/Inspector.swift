@@ -205,20 +205,19 @@ public struct Inspector: Sendable {
         }
     }
 
-    /// Paused: submits still work, nothing is claimed.
+    /// Paused: submits still work, nothing is claimed. Only a known queue: a mistyped name
+    /// must not make a queue that nothing serves.
     public func pause(queue: String) async throws(OffloadError) {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
-        _ = try await broker.pipeline([
-            RedisCommand("SET", .string(keys.queue(queue).paused), "1"), RedisCommand("SADD", .string(keys.queues), .string(queue)),
-        ])
+        try await requireKnown(queue)
+        _ = try await broker.send("SET", .string(keys.queue(queue).paused), "1")
     }
 
     public func resume(queue: String) async throws(OffloadError) {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        try await requireKnown(queue)
         let queueKeys = keys.queue(queue)
         // Wake blocked workers so they claim what piled up; the list stays within the scripts'
         // bound of 64 wake-ups, however often a queue no worker serves is resumed.
-        _ = try await broker.pipeline([
+        try await broker.write([
             RedisCommand("DEL", .string(queueKeys.paused)), RedisCommand("LPUSH", .string(queueKeys.signal), "1"),
             RedisCommand("LTRIM", .string(queueKeys.signal), "0", "63"),
         ])
@@ -246,9 +245,10 @@ public struct Inspector: Sendable {
                 unset.append(.string(field.hashField))
             }
         }
-        var commands = [RedisCommand(unset), RedisCommand("SADD", .string(keys.queues), .string(queue))]
+        var commands = [RedisCommand("SADD", .string(keys.queues), .string(queue))]
+        if unset.count > 2 { commands.append(RedisCommand(unset)) }
         if set.count > 2 { commands.append(RedisCommand(set)) }
-        _ = try await broker.pipeline(commands)
+        try await broker.write(commands)
     }
 
     private static func readSettings(_ queueKeys: QueueKeys) -> RedisCommand {
@@ -261,6 +261,58 @@ public struct Inspector: Sendable {
             settings[keyPath: field.keyPath] = value.int.flatMap { field.range.contains($0) ? $0 : nil }
         }
         return settings
+    }
+
+    /// A queue exists from its first job (or settings) until it is removed.
+    private func requireKnown(_ queue: String) async throws(OffloadError) {
+        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        guard try await broker.send("SISMEMBER", .string(keys.queues), .string(queue)).int == 1 else {
+            throw OffloadError(.notFound, "no queue '\(queue)'")
+        }
+    }
+
+    /// Removes a queue from the list and deletes its keys. It must hold no job, or with
+    /// `force` no running one (those belong to workers): its other jobs are purged first,
+    /// so whoever waits on them learns they are gone. Returns how many jobs were deleted.
+    /// A later submit to the same name starts the queue afresh.
+    public func removeQueue(_ queue: String, force: Bool) async throws(OffloadError) -> Int {
+        try await requireKnown(queue)
+        let queueKeys = keys.queue(queue)
+        let queueStateKeys = [
+            queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.active, queueKeys.completed, queueKeys.cancelled,
+            queueKeys.dead,
+        ]
+        var deleted = 0
+        // A submit can slip in between the purge and the removal: purge again, a few times.
+        for _ in 0..<5 {
+            if force {
+                let running = try await broker.send("ZCARD", .string(queueKeys.active)).int ?? 0
+                if running > 0 { throw Self.notEmpty(queue, running: running) }
+                for state in [JobState.pending, .scheduled, .completed, .cancelled, .dead] {
+                    deleted += try await purge(queue: queue, state: state)
+                }
+            }
+            let reply = try await broker.run(
+                LuaScripts.removeQueue,
+                keys: queueStateKeys + [queueKeys.signal, queueKeys.paused, queueKeys.settings, queueKeys.events, queueKeys.runTotals],
+                arguments: [])
+            let left = (reply.array ?? []).map { $0.int ?? 0 }
+            if left.isEmpty {
+                _ = try await broker.send("SREM", .string(keys.queues), .string(queue))
+                broker.forgetRegistration(of: queue)
+                return deleted
+            }
+            let running = left.count > 2 ? left[2] : 0
+            if running > 0 || !force { throw Self.notEmpty(queue, running: running, jobs: left.reduce(0, +)) }
+        }
+        throw OffloadError(.conflict, "jobs keep arriving in queue '\(queue)'; stop its producers first")
+    }
+
+    private static func notEmpty(_ queue: String, running: Int, jobs: Int = 0) -> OffloadError {
+        if running > 0 {
+            return OffloadError(.conflict, "queue '\(queue)' has \(running) running jobs; let them finish or cancel them first")
+        }
+        return OffloadError(.conflict, "queue '\(queue)' holds \(jobs) jobs; purge them first, or remove it with force")
     }
 
     /// Deletes every job of one state (not `active`: those belong to running workers).
