@@ -98,10 +98,8 @@ import Testing
         do {
             _ = try await client.send(RedisCommand(command.map { RedisArgument.string($0) }))
             return nil
-        } catch let error as RedisError {
-            if case .server(let message) = error { return message }
-            return "\(error)"
         } catch {
+            if case .server(let message) = error { return message }
             return "\(error)"
         }
     }

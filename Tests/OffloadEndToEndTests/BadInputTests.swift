@@ -205,6 +205,28 @@ import Glibc
         await stack.stop()
     }
 
+    /// A misspelt field is refused, naming it, instead of passing silently as the default.
+    @Test func unknownFieldsAreRefusedByName() async throws {
+        let stack = try await Self.readyStack()
+        let submitFields = "type, payload, queue, priority, delay_seconds, run_at, max_attempts, timeout_seconds, result_ttl_seconds, lease_ms"
+        let cases: [(method: String, path: String, body: String, message: String)] = [
+            ("POST", "/v1/jobs", #"{"type": "test.noop", "max_attempt": 3}"#, "unknown field 'max_attempt'; the fields are \(submitFields)"),
+            ("POST", "/v1/jobs/batch", #"{"jobs": [{"type": "test.noop"}, {"type": "test.noop", "prio": 5}]}"#,
+             "unknown field 'jobs[1].prio'; the fields are \(submitFields)"),
+            ("POST", "/v1/jobs/batch", #"{"jobs": [{"type": "test.noop"}], "queue": "mail"}"#, "unknown field 'queue'; the fields are jobs"),
+            ("PUT", "/v1/queues/default/settings", #"{"max_dept": 10}"#,
+             "unknown field 'max_dept'; the fields are max_depth, result_ttl_seconds, dead_max_count, dead_max_age_seconds"),
+        ]
+        for (method, path, body, message) in cases {
+            let response = try await stack.request(method, path, body: Data(body.utf8))
+            Self.expectClientError(response, "\(method) \(path) \(body)", status: 422)
+            #expect((response.object["error"] as? [String: Any])?["message"] as? String == message, "\(body): \(response.text.prefix(300))")
+        }
+        #expect(try await stack.get("/v1/queues").object["queues"].map { "\($0)" }?.contains("max_depth") == false, "nothing was set")
+        try await Self.expectStillServing(stack)
+        await stack.stop()
+    }
+
     /// What NIO's HTTP parser refuses before any route runs gets the JSON error too, with
     /// the status that says why.
     @Test func requestsTheParserRefusesGetAJSONError() async throws {

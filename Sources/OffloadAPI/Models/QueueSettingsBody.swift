@@ -6,10 +6,11 @@ struct QueueSettingsBody: Decodable {
     let settings: QueueSettings
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: QueueSettings.Key.self)
+        let container = try decoder.container(keyedBy: JSONFieldKey.self)
+        try container.refuseFields(notIn: QueueSettings.fields.map(\.name))
         var settings = QueueSettings()
         for field in QueueSettings.fields {
-            settings[keyPath: field.keyPath] = try container.decodeWholeNumberIfPresent(forKey: QueueSettings.Key(stringValue: field.name))
+            settings[keyPath: field.keyPath] = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey(field.name))
         }
         self.settings = settings
     }

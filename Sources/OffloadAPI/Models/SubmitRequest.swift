@@ -34,7 +34,7 @@ struct SubmitRequest: Decodable, Sendable {
         return try RequestDecoding.decode(SubmitRequest.self, from: body.readableBytesView)
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case type, payload, queue, priority
         case delaySeconds = "delay_seconds"
         case runAt = "run_at"
@@ -80,6 +80,7 @@ struct SubmitRequest: Decodable, Sendable {
 // In an extension, so the memberwise initializer SubmitBodyReader uses stays.
 extension SubmitRequest {
     init(from decoder: any Decoder) throws {
+        try decoder.container(keyedBy: JSONFieldKey.self).refuseFields(notIn: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)
         payload = try container.decodeIfPresent(Payload.self, forKey: .payload)
@@ -127,6 +128,17 @@ enum RequestDecoding {
             } else {
                 path += path.isEmpty ? key.stringValue : "." + key.stringValue
             }
+        }
+    }
+}
+
+extension KeyedDecodingContainer<JSONFieldKey> {
+    /// A field the body does not define is refused, not ignored: a typo (`max_attempt`)
+    /// would otherwise pass silently as the default.
+    func refuseFields(notIn known: [String]) throws {
+        for key in allKeys where !known.contains(key.stringValue) {
+            let field = RequestDecoding.path(codingPath + [key])
+            throw OffloadError(.invalid, "unknown field '\(field)'; the fields are \(known.joined(separator: ", "))")
         }
     }
 }

@@ -228,6 +228,12 @@ struct CancelResponse: Codable {
 
 struct BatchSubmitRequest: Decodable {
     let jobs: [SubmitRequest]
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: JSONFieldKey.self)
+        try container.refuseFields(notIn: ["jobs"])
+        jobs = try container.decode([SubmitRequest].self, forKey: JSONFieldKey("jobs"))
+    }
 }
 
 struct BatchItemResult: Codable {

@@ -1588,7 +1588,8 @@ enum OpenAPIDocument {
             "maximum": 86400000,
             "description": "How long a worker's lease lasts without a heartbeat."
           }
-        }
+        },
+        "additionalProperties": false
       },
       "SubmitResponse": {
         "type": "object",
@@ -1660,7 +1661,8 @@ enum OpenAPIDocument {
               "$ref": "#/components/schemas/SubmitRequest"
             }
           }
-        }
+        },
+        "additionalProperties": false
       },
       "BatchItemResult": {
         "oneOf": [
@@ -1889,7 +1891,8 @@ enum OpenAPIDocument {
             "description": "Dead jobs older than this are deleted; null: 2,592,000 (30 days)."
           }
         },
-        "description": "In responses every setting is present, null when it is the default."
+        "description": "In responses every setting is present, null when it is the default.",
+        "additionalProperties": false
       },
       "PurgeResult": {
         "type": "object",

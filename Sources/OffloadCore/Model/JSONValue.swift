@@ -73,3 +73,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 }
+
+/// Any field name of a JSON object, for bodies whose names are data (settings) and for
+/// listing every field a body has.
+public struct JSONFieldKey: CodingKey, Sendable {
+    public let stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ name: String) { self.stringValue = name }
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
+}

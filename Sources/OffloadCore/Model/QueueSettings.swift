@@ -48,14 +48,6 @@ public struct QueueSettings: Sendable, Hashable, Encodable {
         }
     }
 
-    /// A setting's JSON key: its `Field.name`, the one list of the names.
-    public struct Key: CodingKey {
-        public let stringValue: String
-        public var intValue: Int? { nil }
-        public init(stringValue: String) { self.stringValue = stringValue }
-        public init?(intValue: Int) { nil }
-    }
-
     /// Every setting is present, null when unset, so a reader sees which are defaults.
     public func encode(to encoder: any Encoder) throws {
         try encode(to: encoder, leavingOutDefaults: false)
@@ -64,10 +56,10 @@ public struct QueueSettings: Sendable, Hashable, Encodable {
     /// Into the encoder's keyed container, so a type holding the settings can list them
     /// beside its own keys.
     func encode(to encoder: any Encoder, leavingOutDefaults: Bool) throws {
-        var container = encoder.container(keyedBy: Key.self)
+        var container = encoder.container(keyedBy: JSONFieldKey.self)
         for field in Self.fields {
             let value = self[keyPath: field.keyPath]
-            if value != nil || !leavingOutDefaults { try container.encode(value, forKey: Key(stringValue: field.name)) }
+            if value != nil || !leavingOutDefaults { try container.encode(value, forKey: JSONFieldKey(field.name)) }
         }
     }
 }
