@@ -333,8 +333,8 @@ import Glibc
         try await redis.start()
         let harness = try await Harness(redisURL: redis.url)
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
-        let id = try await harness.submit("test.sleep", #"{"seconds": 0.3}"#, maxAttempts: 1, timeout: 1)
-        try await waitUntil("the job runs") { try await harness.inspector.job(id).state == .active }
+        let id = try await harness.submit("test.sleep", #"{"seconds": 0.8}"#, maxAttempts: 1, timeout: 1)
+        try await waitUntil("the job runs") { try await harness.inspector.job(id).state != .pending }
         redis.pause()  // the handler returns meanwhile; its result waits past timeout + margin
         try await Task.sleep(for: .seconds(3))
         redis.resume()
