@@ -150,6 +150,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         configuration.processes = processes
         configuration.niceness = nice
         configuration.gracePeriod = .seconds(graceSeconds)
+        configuration.relayChildOutputAsJSON = OffloadLogging.isJSON
         let supervisor = WorkerSupervisor(broker: broker, configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [supervisor], gracefulShutdownSignals: Self.stopSignals, logger: logger))

@@ -326,6 +326,25 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// With LOG_FORMAT=json every line the worker writes is a JSON object, a crashing
+    /// child's runtime message included (wrapped by the supervisor).
+    @Test func jsonLogsStayJSONWhenAChildCrashes() async throws {
+        let harness = try await Harness()
+        let worker = try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"], environment: ["LOG_FORMAT": "json"])
+        let id = try await harness.submit("test.crash", maxAttempts: 1)
+        #expect(try await harness.wait(id).state == .dead)
+        try await waitUntil("the crash is logged") { worker.output.contains("crashing on purpose") }
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: .seconds(20)))
+        let lines = worker.output.split(separator: "\n").map(String.init)
+        let records = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(records.count == lines.count, "not JSON: \(lines.filter { !$0.hasPrefix("{") })")
+        let crash = records.first { ($0["output"] as? String)?.contains("test.crash: crashing on purpose") == true }
+        #expect(crash?["level"] as? String == "warning", "\(records)")
+        #expect(records.contains { $0["message"] as? String == "worker started" }, "the children's own records pass through")
+        await harness.stack.stop()
+    }
+
     /// The hard timeout times the handler, not the storing of its outcome: a job that
     /// returned in time while Redis was too busy to take its result costs nothing.
     @Test func aResultSlowToReachRedisIsNotAHardTimeout() async throws {

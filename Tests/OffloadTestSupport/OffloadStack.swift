@@ -67,10 +67,10 @@ public final class OffloadStack: @unchecked Sendable {
 
     /// Starts one worker supervisor; returns it so tests can signal it.
     @discardableResult
-    public func startWorker(_ arguments: [String] = []) throws -> ChildProcess {
+    public func startWorker(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
         let worker = try ChildProcess(
             OffloadBinaries.path("offload-worker"),
-            ["--redis-url", redisURL, "--key-prefix", keyPrefix, "--enable-test-jobs"] + arguments)
+            ["--redis-url", redisURL, "--key-prefix", keyPrefix, "--enable-test-jobs"] + arguments, environment: environment)
         workers.append(worker)
         return worker
     }

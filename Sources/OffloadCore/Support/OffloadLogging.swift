@@ -4,10 +4,13 @@ import Logging
 /// Logging for every Offload executable: human lines on stderr, or one JSON object per
 /// line with `LOG_FORMAT=json` (for log shippers). `LOG_LEVEL` sets the level.
 public enum OffloadLogging {
+    /// `LOG_FORMAT=json`: every line on stderr must be a JSON object.
+    public static var isJSON: Bool { ProcessInfo.processInfo.environment["LOG_FORMAT"]?.lowercased() == "json" }
+
     public static func bootstrap() {
         let environment = ProcessInfo.processInfo.environment
         let level = logLevel(environment["LOG_LEVEL"])
-        let json = environment["LOG_FORMAT"]?.lowercased() == "json"
+        let json = isJSON
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -51,10 +54,16 @@ public struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where object[key] == nil {
             object[key] = value.description
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        Self.writeLine(data)
+    }
+
+    /// One line on stderr, never interleaved with another process thread's line.
+    public static func writeLine(_ line: Data) {
+        var data = line
         data.append(0x0A)
-        Self.lock.lock()
+        lock.lock()
         FileHandle.standardError.write(data)
-        Self.lock.unlock()
+        lock.unlock()
     }
 }

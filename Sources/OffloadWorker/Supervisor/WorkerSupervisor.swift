@@ -20,6 +20,10 @@ public struct SupervisorConfiguration: Sendable {
     public var maxRestartBackoff: Duration = .seconds(30)
     /// Killing a child for a job's hard timeout waits this much past the timeout.
     public var hardTimeoutMargin: Duration = .milliseconds(500)
+    /// With `LOG_FORMAT=json`: the children's stderr goes through the supervisor, which
+    /// passes their JSON log lines on and wraps anything else (a crash's message from the
+    /// Swift runtime) in a JSON record, so every line a log shipper reads is JSON.
+    public var relayChildOutputAsJSON = false
 
     public init(executablePath: String, childArguments: [String]) {
         self.executablePath = executablePath
@@ -73,9 +77,11 @@ public final class WorkerSupervisor: Service, Sendable {
             while !self.stopping.withLockedValue({ $0 }) {
                 for (index, child) in children {
                     self.collectReports(child)
+                    self.relayOutput(of: child)
                     self.enforceHardTimeouts(child)
                     guard let status = child.handle.pollExit() else { continue }
                     self.collectReports(child)
+                    self.relayOutput(of: child, exited: true)
                     child.handle.closePipe()
                     children[index] = nil
                     // A child this supervisor killed for a job's hard timeout did not fail: its
@@ -104,7 +110,8 @@ public final class WorkerSupervisor: Service, Sendable {
                     do {
                         let handle = try ChildProcessHandle.spawn(
                             executable: self.configuration.executablePath, arguments: self.configuration.childArguments,
-                            niceness: self.configuration.niceness, index: index)
+                            niceness: self.configuration.niceness, index: index,
+                            relayOutput: self.configuration.relayChildOutputAsJSON)
                         children[index] = Child(handle: handle)
                         restartAt[index] = nil
                         self.logger.info("worker process started", metadata: ["index": "\(index)", "pid": "\(handle.pid)"])
@@ -137,6 +144,23 @@ public final class WorkerSupervisor: Service, Sendable {
                 child.retiring = true
             }
         }
+    }
+
+    /// The child's JSON log lines as they are; its other lines (a crash's message and stack
+    /// trace, a handler's print) as one JSON record per read, naming the child.
+    private func relayOutput(of child: Child, exited: Bool = false) {
+        var other: [String] = []
+        for line in child.handle.readOutput(exited: exited) {
+            if line.hasPrefix("{") && line.hasSuffix("}") {
+                JSONLogHandler.writeLine(Data(line.utf8))
+            } else if !line.isEmpty {
+                other.append(line)
+            }
+        }
+        guard !other.isEmpty else { return }
+        logger.warning(
+            "worker process wrote outside its log",
+            metadata: ["pid": "\(child.handle.pid)", "output": "\(other.joined(separator: "\n"))"])
     }
 
     /// A thread running CPU work cannot be stopped from inside its process, so a job past
@@ -195,8 +219,10 @@ public final class WorkerSupervisor: Service, Sendable {
         while !remaining.isEmpty {
             for (index, child) in remaining {
                 collectReports(child)
+                relayOutput(of: child)
                 if let status = child.handle.pollExit() {
                     collectReports(child)
+                    relayOutput(of: child, exited: true)
                     child.handle.closePipe()
                     remaining[index] = nil
                     // Shutting down: whatever a child could not finish goes back to pending.
