@@ -32,8 +32,11 @@ SHOTS_DIR = os.environ.get("DASHBOARD_SHOTS_DIR")
 STATES = ["scheduled", "pending", "active", "completed", "dead", "cancelled"]
 
 
-def http(method, path, token=TOKEN):
-    request = urllib.request.Request(URL + path, method=method)
+def http(method, path, token=TOKEN, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(URL + path, method=method, data=data)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", "Bearer " + token)
     try:
@@ -43,8 +46,8 @@ def http(method, path, token=TOKEN):
         return error.code, error.headers, error.read()
 
 
-def api(method, path):
-    status, _, body = http(method, path)
+def api(method, path, body=None):
+    status, _, body = http(method, path, body=body)
     if status >= 400:
         raise AssertionError(f"{method} {path} -> {status}: {body[:300]!r}")
     return json.loads(body)
@@ -361,6 +364,21 @@ class DashboardTest(unittest.TestCase):
             self.shot("phone-jobs")
         finally:
             self.driver.set_window_size(1280, 900)
+
+    # -- 8. Removing an empty queue ------------------------------------------------------------
+
+    def test_8_an_empty_queue_can_be_removed(self):
+        api("PUT", "/v1/queues/scratch/settings", {})  # a queue with settings and no job
+        self.driver.get(URL + "/#/")
+        button = self.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, "#queues-table tr[data-queue='scratch'] button.btn-remove"))
+        # Queues holding jobs offer no Remove.
+        self.assertFalse(self.driver.find_elements(By.CSS_SELECTOR, "#queues-table tr[data-queue='mail'] button.btn-remove"))
+        button.click()
+        self.wait().until(lambda d: d.find_element(By.ID, "confirm-ok")).click()
+        self.wait().until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#queues-table tr[data-queue='scratch']"))
+        self.assertNotIn("scratch", [q["name"] for q in api("GET", "/v1/queues")["queues"]])
+        self.assertEqual(redis("SISMEMBER", "offload:queues", "scratch"), "0")
+        self.assertEqual(self.browser_errors(), [])
 
 
 if __name__ == "__main__":

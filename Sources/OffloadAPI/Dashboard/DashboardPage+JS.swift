@@ -321,6 +321,13 @@ extension DashboardPage {
         function (r) { return 'Deleted ' + fmtInt(r && r.deleted) + ' dead job(s) from ' + queue + '.'; });
     });
   }
+  function removeQueue(queue, button) {
+    return confirmDialog('Remove queue?', 'Queue "' + queue + '" holds no job. Remove it from the list, with its settings and history?', 'Remove', true).then(function (yes) {
+      if (!yes) return;
+      return act(button, function () { return api('DELETE', '/v1/queues/' + enc(queue)); },
+        function () { return 'Queue ' + queue + ' removed.'; });
+    });
+  }
   function jobActions(job, small) {
     var cls = 'btn' + (small ? ' btn-sm' : '');
     var buttons = [];
@@ -345,6 +352,7 @@ extension DashboardPage {
     else if (action === 'pause') setPaused(queue, true, button);
     else if (action === 'resume') setPaused(queue, false, button);
     else if (action === 'purge') purgeDead(queue, Number(button.getAttribute('data-count')), button);
+    else if (action === 'remove') removeQueue(queue, button);
     else if (action === 'go') location.hash = button.getAttribute('data-href');
   });
 
@@ -494,6 +502,10 @@ extension DashboardPage {
         'data-action': q.paused ? 'resume' : 'pause' }, q.paused ? 'Resume' : 'Pause');
       var purgeBtn = h('button', { type: 'button', class: 'btn btn-sm btn-danger btn-purge', 'data-queue': q.name, disabled: q.counts.dead === 0,
         'data-action': 'purge', 'data-count': q.counts.dead }, 'Purge dead');
+      // Only an empty queue can go (DELETE /v1/queues/{name} without force).
+      var empty = STATES.every(function (st) { return !q.counts[st]; });
+      var removeBtn = empty ? h('button', { type: 'button', class: 'btn btn-sm btn-danger btn-remove', 'data-queue': q.name,
+        'data-action': 'remove', title: 'Remove this empty queue' }, 'Remove') : null;
       return h('tr', { 'data-queue': q.name },
         h('td', null, h('div', { class: 'qcell' }, h('a', { class: 'queue-name', href: '#/jobs?queue=' + enc(q.name) + '&state=pending' }, q.name),
           q.paused ? h('span', { class: 'badge paused queue-paused' }, 'Paused') : null,
@@ -502,7 +514,7 @@ extension DashboardPage {
         h('td', { class: 'num', 'data-field': 'oldest' }, q.counts.pending > 0 ? fmtDuration(q.oldest_pending_age_seconds) : h('span', { class: 'zero' }, '—')),
         h('td', { class: 'num', 'data-field': 'rate', title: 'Jobs processed / runs failed in the last full minute' },
           fmtInt(q.processed_per_minute), q.failed_per_minute ? h('span', { class: 'state-dead' }, ' / ' + fmtInt(q.failed_per_minute)) : null),
-        h('td', null, h('div', { class: 'actions' }, pauseBtn, purgeBtn)));
+        h('td', null, h('div', { class: 'actions' }, pauseBtn, purgeBtn, removeBtn)));
     });
     var headers = [{ label: 'Queue' }].concat(STATES.map(function (st) {
       return { label: h('span', { class: 'legend' }, h('span', null, h('span', { class: 'swatch', 'data-swatch': st }), STATE_LABELS[st])), cls: 'num' };
