@@ -12,7 +12,8 @@ public struct OffloadCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Stats.self, Queues.self, Jobs.self, Job.self, Submit.self, Retry.self, Cancel.self, Purge.self,
-            Pause.self, Resume.self, Settings.self, RemoveQueue.self, Workers.self, Watch.self,
+            Pause.self, Resume.self, Settings.self, RemoveQueue.self, Schedules.self, Schedule.self, Unschedule.self,
+            Workers.self, Watch.self,
         ]
     )
 

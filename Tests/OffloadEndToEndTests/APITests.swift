@@ -276,6 +276,44 @@ import Glibc
         await stack.stop()
     }
 
+    /// Schedules over HTTP: created, listed with their next run, fired by the worker, removed.
+    @Test func schedulesAreSetListedFiredAndRemoved() async throws {
+        let (stack, inspector) = try await Self.readyStack()
+        let queue = "default"  // the one the stack's worker serves; the stack's keys are its own
+        let set = try await stack.request(
+            "PUT", "/v1/schedules/beat",
+            body: try JSONSerialization.data(withJSONObject: ["every_seconds": 1, "type": "test.noop", "queue": queue, "payload": ["n": 1]]))
+        #expect(set.status == 200, "\(set.text.prefix(300))")
+        #expect(set.object["every_seconds"] as? Int == 1 && set.object["queue"] as? String == queue)
+        let listed = try #require((try await stack.get("/v1/schedules").object["schedules"] as? [[String: Any]])?.first)
+        #expect(listed["name"] as? String == "beat" && listed["next_run_at"] is String, "\(listed)")
+        // The worker fires it: one job a second.
+        try await waitUntil("two runs completed", timeout: .seconds(20)) { (try await inspector.counts()[queue]?.completed ?? 0) >= 2 }
+
+        for (body, words) in [
+            (#"{"type": "test.noop"}"#, "exactly one"),
+            (#"{"type": "test.noop", "cron": "* * *"}"#, "5 fields"),
+            (#"{"type": "no-such-type", "every_seconds": 5}"#, "no-such-type"),
+            (#"{"type": "test.noop", "every_seconds": 5, "evry": 1}"#, "unknown field 'evry'"),
+        ] {
+            let refused = try await stack.request("PUT", "/v1/schedules/bad", body: Data(body.utf8))
+            #expect(refused.status == 422, "\(body): \(refused.status)")
+            #expect(((refused.object["error"] as? [String: Any])?["message"] as? String)?.contains(words) == true, "\(body): \(refused.text.prefix(300))")
+        }
+        #expect(try await stack.request("PUT", "/v1/schedules/no%20spaces", body: Data(#"{"type": "test.noop", "every_seconds": 5}"#.utf8)).status == 422)
+        let removed = try await stack.request("DELETE", "/v1/schedules/beat")
+        #expect(removed.status == 200 && removed.object["removed"] as? Bool == true)
+        #expect(try await stack.request("DELETE", "/v1/schedules/beat").status == 404)
+        #expect((try await stack.get("/v1/schedules").object["schedules"] as? [Any])?.isEmpty == true)
+        // No more runs once it is gone.
+        try await Task.sleep(for: .seconds(1.5))
+        let settled = try await inspector.counts()[queue] ?? QueueCounts()
+        try await Task.sleep(for: .seconds(2))
+        let later = try await inspector.counts()[queue] ?? QueueCounts()
+        #expect(later.completed + later.pending + later.active == settled.completed + settled.pending + settled.active)
+        await stack.stop()
+    }
+
     /// Path parameters are percent-decoded: `%2E` is the `.` of a job id, `%2D` the `-` of a queue name.
     @Test func percentEncodedPathParametersAreDecoded() async throws {
         let (stack, _) = try await Self.readyStack()

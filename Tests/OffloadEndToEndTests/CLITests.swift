@@ -279,6 +279,27 @@ import Testing
         #expect(try await harness.run(["pause", "old"]).status == 3, "a typo does not make a paused queue")
     }
 
+    @Test func scheduleListAndUnschedule() async throws {
+        let harness = try await Harness()
+        let made = try await harness.run(["schedule", "nightly", "count-primes", "--cron", "0 3 * * *", "--payload", #"{"below": 100}"#])
+        #expect(made.status == 0 && made.stdout.contains("nightly scheduled; next run"), "\(made.stderr)")
+        let listed = try await harness.run(["schedules"])
+        #expect(listed.stdout.contains("nightly") && listed.stdout.contains("cron 0 3 * * *") && listed.stdout.contains("T03:00:00Z"), "\(listed.stdout)")
+        let json = try await harness.run(["schedules", "--json"])
+        let first = try #require((json.json["schedules"] as? [[String: Any]])?.first)
+        #expect(first["cron"] as? String == "0 3 * * *" && (first["payload"] as? [String: Any])?["below"] as? Int == 100)
+        #expect(try await harness.run(["schedule", "both", "test.noop", "--cron", "* * * * *", "--every", "5"]).status == 2)
+        let badCron = try await harness.run(["schedule", "bad", "test.noop", "--cron", "99 * * * *"])
+        #expect(badCron.status == 2 && badCron.stderr.contains("minute"), "\(badCron.stderr)")
+        let badEvery = try await harness.run(["schedule", "bad", "test.noop", "--every", "0"])
+        #expect(badEvery.status == 2 && badEvery.stderr.contains("--every"), "\(badEvery.stderr)")
+        #expect(try await harness.run(["schedule", "bad", "no-such-type", "--every", "5"]).status == 2)
+        #expect(try await harness.run(["unschedule", "nightly"]).status == 0)
+        #expect(try await harness.run(["unschedule", "nightly"]).status == 3, "not found")
+        #expect(try await harness.run(["schedules"]).stdout.contains("no schedules"))
+        await harness.stack.stop()
+    }
+
     @Test func exitCodesMeanSomething() async throws {
         let harness = try await Harness(worker: false)
         #expect(try await harness.run(["stats"]).status == 0)

@@ -30,12 +30,14 @@ public func buildApplication(
     routes.add(middleware: PathParameterDecodingMiddleware())
     HealthRoutes(broker: broker).register(on: routes)
     metrics.register(on: routes, inspector: inspector)
+    let catalog = JobTypeCatalog(inspector: inspector)
     JobRoutes(
-        broker: broker, inspector: inspector, catalog: JobTypeCatalog(inspector: inspector),
+        broker: broker, inspector: inspector, catalog: catalog,
         watcher: JobEventWatcher(inspector: inspector), maxBodyBytes: configuration.maxBodyBytes, metrics: metrics,
         eventStreamKeepalive: configuration.eventStreamKeepalive
     ).register(on: routes)
     QueueRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: routes)
+    ScheduleRoutes(inspector: inspector, catalog: catalog, maxBodyBytes: configuration.maxBodyBytes).register(on: routes)
     OpenAPIRoutes().register(on: routes)
     DashboardRoutes(inspector: inspector).register(on: routes)
     routes.addMethodNotAllowedFallback()

@@ -16,6 +16,10 @@ enum OpenAPIDocument {
       "name": "queues"
     },
     {
+      "name": "schedules",
+      "description": "Jobs submitted every N seconds or on a cron expression (UTC), fired by the worker processes: one job per occurrence however many workers run."
+    },
+    {
       "name": "workers"
     },
     {
@@ -1033,6 +1037,124 @@ enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "422": {
+            "$ref": "#/components/responses/Invalid"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/v1/schedules": {
+      "get": {
+        "operationId": "listSchedules",
+        "summary": "List the schedules with when each fires next",
+        "tags": [
+          "schedules"
+        ],
+        "responses": {
+          "200": {
+            "description": "Every schedule, by name.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScheduleList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/v1/schedules/{name}": {
+      "parameters": [
+        {
+          "name": "name",
+          "in": "path",
+          "required": true,
+          "description": "Schedule name. Other names get 422.",
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,64}$"
+          },
+          "example": "nightly-report"
+        }
+      ],
+      "put": {
+        "operationId": "setSchedule",
+        "summary": "Create or replace a schedule",
+        "tags": [
+          "schedules"
+        ],
+        "description": "Give `cron` (5 fields, UTC) or `every_seconds`, exactly one, and the job to submit. Worker processes fire due schedules once a second; each occurrence's submit carries the idempotency key `schedule:<name>:<occurrence ms>`, so it is one job however many workers fire it. Occurrences that pass while no worker runs are skipped.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ScheduleRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The schedule as stored.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Schedule"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/Invalid"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "removeSchedule",
+        "summary": "Remove a schedule (jobs it submitted stay)",
+        "tags": [
+          "schedules"
+        ],
+        "responses": {
+          "200": {
+            "description": "The schedule is gone.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RemovedSchedule"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
           },
           "422": {
             "$ref": "#/components/responses/Invalid"
@@ -2134,6 +2256,176 @@ enum OpenAPIDocument {
             "items": {
               "$ref": "#/components/schemas/MinuteStats"
             }
+          }
+        }
+      },
+      "ScheduleRequest": {
+        "type": "object",
+        "required": [
+          "type"
+        ],
+        "additionalProperties": false,
+        "description": "`cron` or `every_seconds`, exactly one.",
+        "properties": {
+          "cron": {
+            "type": "string",
+            "description": "Five fields in UTC: minute hour day-of-month month day-of-week; `*`, numbers, `a-b`, `*/n`, lists, `jan`\u2026, `sun`\u2026",
+            "example": "*/15 * * * *"
+          },
+          "every_seconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 604800
+          },
+          "type": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.:-]{1,128}$",
+            "description": "A job type a worker serves."
+          },
+          "payload": {
+            "type": "object",
+            "description": "The job's payload (default `{}`)."
+          },
+          "queue": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,64}$",
+            "default": "default"
+          },
+          "priority": {
+            "type": "integer",
+            "minimum": -1000,
+            "maximum": 1000,
+            "default": 0
+          },
+          "max_attempts": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000
+          },
+          "timeout_seconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 604800
+          }
+        },
+        "examples": [
+          {
+            "cron": "0 3 * * *",
+            "type": "count-primes",
+            "payload": {
+              "below": 1000000
+            }
+          },
+          {
+            "every_seconds": 60,
+            "type": "test.noop"
+          }
+        ]
+      },
+      "Schedule": {
+        "type": "object",
+        "required": [
+          "name",
+          "type",
+          "payload",
+          "queue",
+          "priority"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "cron": {
+            "type": "string",
+            "description": "Five fields in UTC: minute hour day-of-month month day-of-week; `*`, numbers, `a-b`, `*/n`, lists, `jan`\u2026, `sun`\u2026",
+            "example": "*/15 * * * *"
+          },
+          "every_seconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 604800
+          },
+          "type": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.:-]{1,128}$",
+            "description": "A job type a worker serves."
+          },
+          "payload": {
+            "type": "object",
+            "description": "The job's payload (default `{}`)."
+          },
+          "queue": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,64}$",
+            "default": "default"
+          },
+          "priority": {
+            "type": "integer",
+            "minimum": -1000,
+            "maximum": 1000,
+            "default": 0
+          },
+          "max_attempts": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000
+          },
+          "timeout_seconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 604800
+          }
+        }
+      },
+      "ScheduleInfo": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/Schedule"
+          },
+          {
+            "type": "object",
+            "required": [
+              "next_run_at"
+            ],
+            "properties": {
+              "next_run_at": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "date-time",
+                "description": "When it fires next; null if never (`0 0 30 2 *`)."
+              }
+            }
+          }
+        ]
+      },
+      "ScheduleList": {
+        "type": "object",
+        "required": [
+          "schedules"
+        ],
+        "properties": {
+          "schedules": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ScheduleInfo"
+            }
+          }
+        }
+      },
+      "RemovedSchedule": {
+        "type": "object",
+        "required": [
+          "name",
+          "removed"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "removed": {
+            "type": "boolean"
           }
         }
       }

@@ -14,6 +14,8 @@ public struct OffloadKeys: Sendable, Hashable {
     public var queues: String { "\(prefix):queues" }
     /// HASH job type → ms when a worker last published it.
     public var jobTypes: String { "\(prefix):job-types" }
+    /// HASH schedule name → the schedule as JSON (`JobSchedule`).
+    public var schedules: String { "\(prefix):schedules" }
     /// ZSET worker id → ms of its last heartbeat.
     public var workers: String { "\(prefix):workers" }
     /// STRING (JSON) describing one worker process; expires when the worker stops heartbeating.

@@ -5,6 +5,9 @@ public enum Validation {
         (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { isWordByte($0) }
     }
 
+    /// The same alphabet as queue names.
+    public static func isScheduleName(_ name: String) -> Bool { isQueueName(name) }
+
     /// 1–128 of `A-Z a-z 0-9 _ - . :`, e.g. `count-primes`, `test.sleep`.
     public static func isJobTypeName(_ name: String) -> Bool {
         (1...128).contains(name.utf8.count) && name.utf8.allSatisfy { isWordByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") }

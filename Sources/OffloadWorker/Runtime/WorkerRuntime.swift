@@ -608,7 +608,11 @@ public final class WorkerRuntime: Service, Sendable {
 
     private func maintenanceLoop() async {
         var lastRegistration = ContinuousClock.now - .seconds(3600)
+        let schedules = ScheduleFirer(broker: broker, logger: logger)
         while !Task.isCancelled {
+            if !isStopping {
+                do { try await schedules.fireDue() } catch { logger.debug("cannot fire schedules now", metadata: ["error": "\(error)"]) }
+            }
             for queue in queueNames {
                 do {
                     let (requeued, dead) = try await broker.reapExpiredLeases(queue: queue)
