@@ -70,6 +70,33 @@ import Testing
         }
     }
 
+    /// A dead-set bound lowered far below the set's size: every call trims a bounded part,
+    /// and none fails (a failing script would leave its job's event unsent and the set jammed).
+    @Test func aDeadBoundFarBelowTheSetIsReachedOverSeveralPasses() async throws {
+        try await TestEngine.with { engine in
+            let queue = engine.keys.queue("q")
+            // 9,100 dead jobs, written straight into Redis: more than Lua can unpack at once.
+            let seed = """
+                for i = 1, 9100 do
+                  redis.call("HSET", KEYS[1] .. "d" .. i, "state", "dead", "type", "test.echo")
+                  redis.call("ZADD", KEYS[2], ARGV[1] - 100000 + i, "d" .. i)
+                end
+                """
+            _ = try await engine.client.send("EVAL", .string(seed), "2", .string(queue.jobPrefix), .string(queue.dead), .int(Int(engine.clock.nowMilliseconds())))
+            try await engine.inspector.setSettings(queue: "q", QueueSettings(deadMaxCount: 100))
+
+            let dying = try await engine.submit { $0.maxAttempts = 1 }
+            #expect(try await engine.broker.fail(try await engine.claimOne(), error: JobError(type: "E", message: "x")) == .dead)
+            #expect(try await engine.eventNames(of: dying.id).last == "dead", "the dead event went out")
+            #expect(try await engine.counts().dead == 9_101 - 1_000)
+            for _ in 0..<9 { _ = try await engine.broker.reapExpiredLeases(queue: "q") }
+            #expect(try await engine.counts().dead == 100)
+            #expect(try await engine.storedJobCount() == 100, "the trimmed jobs' hashes went with them")
+            let kept = try await engine.client.send("ZRANGE", .string(queue.dead), "-1", "-1").array?.first?.string
+            #expect(kept == dying.id, "the newest stay")
+        }
+    }
+
     @Test func settingsAreValidatedStoredListedAndReplacedWhole() async throws {
         try await TestEngine.with { engine in
             let settings = QueueSettings(maxDepth: 100, resultTTLSeconds: 3600, deadMaxCount: 50, deadMaxAgeSeconds: 86_400)
