@@ -203,9 +203,11 @@ public final class WorkerRuntime: Service, Sendable {
         }
     }
 
-    /// Gives claimed-ahead jobs back to the front of their queue, uncounted.
+    /// Gives claimed-ahead jobs back to the front of their queue, uncounted. Each release
+    /// goes in front of the one before, so the last claimed goes first: the queue keeps its
+    /// order.
     private func handBack(_ jobs: [ClaimedAhead.Held]) async {
-        for held in jobs { _ = try? await broker.release(held.job) }
+        for held in jobs.reversed() { _ = try? await broker.release(held.job) }
     }
 
     /// Strict: the configured order. Weighted: a weighted random permutation, so every
@@ -669,7 +671,8 @@ public final class WorkerRuntime: Service, Sendable {
             _ = await outcomesInFlight.waitUntilIdle(timeout: max(.seconds(5), grace - (ContinuousClock.now - started)))
             return
         }
-        let leftovers = running.withLockedValue { $0.values.map { $0 } }
+        // Newest first, as in `handBack`: ids start with their creation time.
+        let leftovers = running.withLockedValue { $0.values.sorted { $0.job.id > $1.job.id } }
         for item in leftovers {
             item.context.cancel(reason: CancelReason.shutdown)
             let released = (try? await broker.release(item.job)) ?? false
