@@ -80,6 +80,22 @@ import Testing
         }
     }
 
+    /// Another process (a second API) that listed the queue a moment ago submits right
+    /// after the removal: the queue is listed again at once, not after that process's
+    /// registration falls due.
+    @Test func aSubmitFromAnotherProcessAfterTheRemovalListsTheQueueAgain() async throws {
+        try await TestEngine.with { engine in
+            let (other, otherClient) = try engine.sibling()
+            _ = try await other.submit(JobSubmission(type: "test.echo", queue: "q"))
+            #expect(try await engine.inspector.removeQueue("q", force: true) == 1)
+            let again = try await other.submit(JobSubmission(type: "test.echo", queue: "q"))
+            #expect(again.created)
+            #expect(try await engine.inspector.queueNames().contains("q"), "listed again")
+            #expect(try await engine.counts().pending == 1)
+            await otherClient.shutdown()
+        }
+    }
+
     @Test func unknownAndInvalidNames() async throws {
         try await TestEngine.with { engine in
             await expectOffloadError(.notFound) { try await engine.inspector.removeQueue("nope", force: true) }

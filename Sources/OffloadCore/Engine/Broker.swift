@@ -104,6 +104,18 @@ public final class Broker: Sendable {
                 for queue in newQueues { known[queue] = now }
             }
         }
+        // A queue whose keys were gone (removed by another process, or lost with Redis's
+        // data) is listed again now, not when this process's registration next falls due.
+        let freshQueues = Set(zip(calls, replies).compactMap { call, reply -> String? in
+            guard let fields = reply.array, fields.count == 3 * call.positions.count + 1, fields.last?.int == 1 else { return nil }
+            return call.queue
+        }).subtracting(newQueues)
+        if !freshQueues.isEmpty {
+            _ = try? await send(["SADD", .string(keys.queues)] + freshQueues.sorted().map { .string($0) })
+            registeredQueues.withLockedValue { known in
+                for queue in freshQueues { known[queue] = now }
+            }
+        }
         var outcomes = [Result<SubmittedJob, OffloadError>](repeating: .failure(OffloadError(.internalError, "no reply")), count: submissions.count)
         for (call, reply) in zip(calls, replies) {
             let fields = reply.array ?? []
@@ -221,6 +233,7 @@ private struct EnqueueCall {
     private(set) var keys: [String]
     private(set) var arguments: [RedisArgument]
     private let queueKeys: QueueKeys
+    var queue: String { queueKeys.queue }
 
     init(queue: QueueKeys, now: Int64, settings: BrokerSettings) {
         self.queueKeys = queue

@@ -292,16 +292,26 @@ public struct Inspector: Sendable {
                     deleted += try await purge(queue: queue, state: state)
                 }
             }
-            let reply = try await broker.run(
-                LuaScripts.removeQueue,
-                keys: queueStateKeys + [queueKeys.signal, queueKeys.paused, queueKeys.settings, queueKeys.events, queueKeys.runTotals],
-                arguments: [])
+            // Off the list first: a submit that comes after the removal finds the queue's
+            // events stream gone and lists it again; one that comes before it makes the
+            // removal refuse, and the queue goes back on the list.
+            _ = try await broker.send("SREM", .string(keys.queues), .string(queue))
+            let reply: RESPValue
+            do {
+                reply = try await broker.run(
+                    LuaScripts.removeQueue,
+                    keys: queueStateKeys + [queueKeys.signal, queueKeys.paused, queueKeys.settings, queueKeys.events, queueKeys.runTotals],
+                    arguments: [])
+            } catch {
+                _ = try? await broker.send("SADD", .string(keys.queues), .string(queue))
+                throw error
+            }
             let left = (reply.array ?? []).map { $0.int ?? 0 }
             if left.isEmpty {
-                _ = try await broker.send("SREM", .string(keys.queues), .string(queue))
                 broker.forgetRegistration(of: queue)
                 return deleted
             }
+            _ = try await broker.send("SADD", .string(keys.queues), .string(queue))
             let running = left.count > 2 ? left[2] : 0
             if running > 0 || !force { throw Self.notEmpty(queue, running: running, jobs: left.reduce(0, +)) }
         }

@@ -224,7 +224,9 @@ public enum LuaScripts {
     --   max attempts, n, then n field/value pairs kept on the job (tmo, rttl, lease, idem)
     -- Output: three entries per job, in order: "created", id, state |
     --   "existing", id, state | "full", depth, max depth | "reused", id, "" (the key names
-    --   a job of another type or payload)
+    --   a job of another type or payload); then 1 if the queue had no events stream (it is
+    --   new, was removed, or Redis lost its data: the caller lists it again), else 0
+    local fresh = redis.call("EXISTS", KEYS[4]) == 0
     -- The created time is not stored: the id's ULID carries it.
     local now = tonumber(ARGV[1])
     local maxDepth = tonumber(redis.call("HGET", KEYS[5], "max_depth") or "0")
@@ -285,6 +287,7 @@ public enum LuaScripts {
       wake(KEYS[3], #created)
       emitBatch(KEYS[4], ARGV[2], "submitted", created, "types", table.concat(types, " "))
     end
+    out[#out + 1] = (fresh and #created > 0) and 1 or 0
     return out
     """#)
 
