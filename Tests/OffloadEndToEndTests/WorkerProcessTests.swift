@@ -326,6 +326,28 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// Jobs a child claimed ahead and never started go back uncounted when a poison job
+    /// kills it: with one attempt each they must still run, not go dead on lease expiry.
+    @Test func jobsClaimedAheadOfACrashRunLater() async throws {
+        let harness = try await Harness()
+        try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--lease-ms", "2000"])
+        // Short jobs first: the worker learns their run time and starts claiming ahead.
+        for id in try await harness.submitBatch(Array(repeating: "test.noop", count: 200)) {
+            #expect(try await harness.wait(id).state == .completed)
+        }
+        try await harness.inspector.pause(queue: "default")
+        let batch = [JobSubmission(type: "test.crash", priority: 5, maxAttempts: 1)]
+            + Array(repeating: JobSubmission(type: "test.noop", maxAttempts: 1), count: 50)
+        let ids = try await harness.broker.submit(batch: batch).map { try $0.get().id }
+        try await harness.inspector.resume(queue: "default")
+        #expect(try await harness.wait(ids[0]).state == .dead)
+        for id in ids.dropFirst() {
+            let job = try await harness.wait(id)
+            #expect(job.state == .completed, "\(id): \(job.error?.type ?? "") \(job.error?.message ?? "")")
+        }
+        await harness.stack.stop()
+    }
+
     /// With LOG_FORMAT=json every line the worker writes is a JSON object, a crashing
     /// child's runtime message included (wrapped by the supervisor).
     @Test func jsonLogsStayJSONWhenAChildCrashes() async throws {

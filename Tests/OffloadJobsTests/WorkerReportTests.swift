@@ -7,6 +7,7 @@ import Testing
 /// lines only, in any chunking the pipe delivers.
 @Suite struct WorkerReportTests {
     static let reports: [WorkerReport] = [
+        .hello(workerID: "vm:4242:a1b2c3", queues: ["default", "mail"]),
         .started(queue: "default", id: "default.01JDZ8Q0000000000000000000", token: "3f2a-token", attempt: 2, maxAttempts: 5,
                  timeoutSeconds: 600, leaseMilliseconds: 30_000),
         .started(queue: "q", id: "q.1", token: "t", attempt: 1, maxAttempts: 1, timeoutSeconds: nil, leaseMilliseconds: 1_000),

@@ -171,6 +171,20 @@ extension Broker {
         return reply.int == 1
     }
 
+    /// Gives back, uncounted, every job of `queue` still held by a worker process that is
+    /// gone (see the `release-worker` script); returns how many.
+    public func releaseJobs(ofWorker workerID: String, queue: String) async throws(OffloadError) -> Int {
+        let keys = self.keys.queue(queue)
+        let reply = try await run(
+            LuaScripts.releaseWorker,
+            keys: [keys.active, keys.pendingLevels, keys.signal, keys.events, keys.cancelled, keys.settings],
+            arguments: [
+                .string(workerID), .string(keys.jobPrefix), .int(settings.eventsMaxLength), .string(String(clock.nowMilliseconds())),
+                .int(settings.defaultResultTTLSeconds),
+            ])
+        return reply.int ?? 0
+    }
+
     /// Records this worker process in the registry; the entry expires unless refreshed.
     public func registerWorker(_ info: WorkerInfo, ttlSeconds: Int) async throws(OffloadError) {
         let json = String(decoding: (try? OffloadJSON.compact.encode(info)) ?? Data(), as: UTF8.self)

@@ -209,6 +209,23 @@ public enum LuaScripts {
       for i = 1, n do tokens[i] = "1" end
       redis.call("LPUSH", signal, unpack(tokens))
     end
+
+    -- Give an active job back to the front of pending without counting its run (`f`: its
+    -- state, token, att, cancel, rttl); one whose cancellation was requested ends cancelled.
+    local function giveBack(jobKey, id, f, active, levels, signal, events, cancelled, settings, eventsMax, now, defaultTTL)
+      redis.call("ZREM", active, id)
+      redis.call("HDEL", jobKey, "token", "cancel")
+      if f[4] then
+        redis.call("HSET", jobKey, "state", "cancelled", "ftime", now)
+        finishKept(jobKey, cancelled, id, tonumber(now), tonumber(f[5]) or retention(settings, defaultTTL))
+        emit(events, eventsMax, "cancelled", id)
+        return
+      end
+      redis.call("HSET", jobKey, "att", math.max(0, tonumber(f[3] or "1") - 1))
+      makePending(levels, jobKey, id, true)
+      wake(signal)
+      emit(events, eventsMax, "released", id)
+    end
     """#
 
     public static let enqueue = script("enqueue", #"""
@@ -586,19 +603,30 @@ public enum LuaScripts {
     -- Output: 1 released (or cancelled) | 0 the lease was lost
     local f = redis.call("HMGET", KEYS[1], "state", "token", "att", "cancel", "rttl")
     if f[1] ~= "active" or f[2] ~= ARGV[2] then return 0 end
-    redis.call("ZREM", KEYS[2], ARGV[1])
-    redis.call("HDEL", KEYS[1], "token", "cancel")
-    if f[4] then
-      redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
-      finishKept(KEYS[1], KEYS[6], ARGV[1], tonumber(ARGV[4]), tonumber(f[5]) or retention(KEYS[7], ARGV[5]))
-      emit(KEYS[5], ARGV[3], "cancelled", ARGV[1])
-      return 1
-    end
-    redis.call("HSET", KEYS[1], "att", math.max(0, tonumber(f[3] or "1") - 1))
-    makePending(KEYS[3], KEYS[1], ARGV[1], true)
-    wake(KEYS[4])
-    emit(KEYS[5], ARGV[3], "released", ARGV[1])
+    giveBack(KEYS[1], ARGV[1], f, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[3], ARGV[4], ARGV[5])
     return 1
+    """#)
+
+    public static let releaseWorker = script("release-worker", #"""
+    -- Give back every job a worker process that is gone still held, uncounted: jobs it
+    -- claimed ahead and never started, or claimed as it died. Its supervisor calls this
+    -- once it has recorded the fate of the jobs it knew had started; lease expiry would
+    -- count an attempt for each, and with one attempt send it dead without a run.
+    -- KEYS[1] -> active ZSET   KEYS[2] -> pending levels ZSET   KEYS[3] -> signal LIST
+    -- KEYS[4] -> events STREAM   KEYS[5] -> cancelled ZSET   KEYS[6] -> settings HASH
+    -- ARGV[1] -> worker id   ARGV[2] -> job key prefix   ARGV[3] -> events max length
+    -- ARGV[4] -> now (ms)   ARGV[5] -> default result TTL (s)
+    -- Output: how many jobs were given back
+    local n = 0
+    for _, id in ipairs(redis.call("ZRANGE", KEYS[1], 0, -1)) do
+      local key = ARGV[2] .. id
+      local f = redis.call("HMGET", key, "state", "token", "att", "cancel", "rttl", "worker")
+      if f[1] == "active" and f[6] == ARGV[1] then
+        giveBack(key, id, f, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[3], ARGV[4], ARGV[5])
+        n = n + 1
+      end
+    end
+    return n
     """#)
 
     public static let queueState = script("queue-state", #"""
@@ -658,7 +686,7 @@ public enum LuaScripts {
     """#)
 
     public static let all: [RedisScript] = [
-        enqueue, claim, complete, fail, extendLeases, reap, progress, cancel, retry, purge, release, queueState, pendingPage,
-        removeQueue,
+        enqueue, claim, complete, fail, extendLeases, reap, progress, cancel, retry, purge, release, releaseWorker, queueState,
+        pendingPage, removeQueue,
     ]
 }

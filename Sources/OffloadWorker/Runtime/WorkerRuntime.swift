@@ -87,6 +87,7 @@ public final class WorkerRuntime: Service, Sendable {
 
     public func run() async throws {
         threadPool.start()
+        reportChannel?.send(.hello(workerID: configuration.workerID, queues: queueNames))
         await withGracefulShutdownHandler {
             // A stop request while Redis is still out of reach ends the wait for it at once.
             let startup = Task { await self.publishJobTypes() }

@@ -10,6 +10,9 @@ import Glibc
 /// token and limits, so the supervisor can fail it if the child dies or overruns its
 /// hard timeout) and which it ended. Tab-separated; ids and tokens contain no tabs.
 enum WorkerReport: Equatable {
+    /// First, once: the child's worker id (the `worker` its claims write on jobs) and its
+    /// queues, so the supervisor can give back what it held if it dies.
+    case hello(workerID: String, queues: [String])
     case started(queue: String, id: String, token: String, attempt: Int, maxAttempts: Int, timeoutSeconds: Int?, leaseMilliseconds: Int)
     /// The job's handler returned: its hard timeout no longer runs, though its outcome may
     /// still be on its way to Redis (sent only for jobs with a timeout).
@@ -65,7 +68,9 @@ enum WorkerReport: Equatable {
             guard range.count == name.utf8CodeUnitCount else { return false }
             return name.withUTF8Buffer { name in zip(bytes[range], name).allSatisfy { $0 == $1 } }
         }
-        if kind("start"), fields.count == 8 {
+        if kind("hello"), fields.count == 3 {
+            self = .hello(workerID: text(1), queues: text(2).split(separator: ",").map(String.init))
+        } else if kind("start"), fields.count == 8 {
             guard let attempt = number(4), let maxAttempts = number(5), let timeout = number(6), let lease = number(7) else { return nil }
             self = .started(
                 queue: text(1), id: text(2), token: text(3), attempt: attempt, maxAttempts: maxAttempts,
@@ -83,6 +88,8 @@ enum WorkerReport: Equatable {
 
     var line: String {
         switch self {
+        case let .hello(workerID, queues):
+            return "hello\t\(workerID)\t\(queues.joined(separator: ","))\n"
         case let .started(queue, id, token, attempt, maxAttempts, timeout, lease):
             // Built in one buffer: a job thread writes one of these per job.
             var line = "start\t"

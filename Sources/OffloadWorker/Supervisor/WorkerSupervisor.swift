@@ -58,6 +58,9 @@ public final class WorkerSupervisor: Service, Sendable {
 
     private final class Child {
         let handle: ChildProcessHandle
+        /// From its `hello`: the id its claims write on jobs, and its queues.
+        var workerID: String?
+        var queues: [String] = []
         var jobs: [String: TrackedJob] = [:]
         var retiring = false
         /// The job whose hard timeout made us kill this child.
@@ -131,6 +134,9 @@ public final class WorkerSupervisor: Service, Sendable {
     private func collectReports(_ child: Child) {
         for report in child.handle.readReports() {
             switch report {
+            case let .hello(workerID, queues):
+                child.workerID = workerID
+                child.queues = queues
             case let .started(queue, id, token, attempt, maxAttempts, timeout, lease):
                 let job = ClaimedJob(
                     id: id, queue: queue, type: "", payload: "", attempt: attempt, maxAttempts: maxAttempts,
@@ -198,6 +204,19 @@ public final class WorkerSupervisor: Service, Sendable {
             } catch {
                 // Redis is away: the job's lease will expire and the reaper recovers it.
                 logger.warning("cannot record the job's fate; its lease will recover it", metadata: ["job": "\(id)", "error": "\(error)"])
+            }
+        }
+        // What it held without having started (claimed ahead of a free slot, or claimed as it
+        // died) goes back uncounted: the reaper would count an attempt for each.
+        guard let workerID = child.workerID else { return }
+        for queue in child.queues {
+            do {
+                let released = try await broker.releaseJobs(ofWorker: workerID, queue: queue)
+                if released > 0 {
+                    logger.info("gave back the jobs the process held without running them", metadata: ["queue": "\(queue)", "jobs": "\(released)"])
+                }
+            } catch {
+                logger.warning("cannot give back the jobs the process held; their leases will recover them", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
         }
     }
