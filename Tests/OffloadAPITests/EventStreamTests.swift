@@ -50,6 +50,34 @@ import Testing
         #expect(written.last?.hasPrefix("event: end") == true, "\(written)")
     }
 
+    /// A job purged while a client follows it: the stream says the job is gone with an
+    /// `error` event before its `end`, so the end is not taken for a finished job.
+    @Test func aPurgedJobsStreamEndsWithAnErrorEvent() async throws {
+        var configuration = APIConfiguration()
+        configuration.redisURL = TestRedis.url
+        configuration.keyPrefix = TestRedis.uniquePrefix("events")
+        var settings = BrokerSettings()
+        settings.keyPrefix = configuration.keyPrefix
+        let inspector = Inspector(broker: Broker(redis: try TestRedis.makeClient(), settings: settings))
+        let id = try await inspector.broker.submit(JobSubmission(type: "test.noop", queue: "idle")).id
+
+        let response = try await Self.get("/v1/jobs/\(id)/events", from: try buildApplication(configuration: configuration))
+        let (chunks, sink) = AsyncStream.makeStream(of: String.self)
+        let writing = Task { try await response.body.write(ChunkWriter(sink: sink)) }
+        var written: [String] = []
+        for await chunk in chunks {
+            written.append(chunk)
+            if written.count == 1 {
+                try await Task.sleep(for: .milliseconds(300))  // the watcher registers
+                #expect(try await inspector.purge(queue: "idle", state: .pending) == 1)
+            }
+        }
+        try await writing.value
+        #expect(written.first?.hasPrefix("event: state") == true, "\(written)")
+        #expect(written.dropLast().last?.hasPrefix("event: error") == true && written.dropLast().last?.contains("not_found") == true, "\(written)")
+        #expect(written.last?.hasPrefix("event: end") == true, "\(written)")
+    }
+
     /// The application's response, its body not written yet.
     static func get(_ path: String, from app: some ApplicationProtocol) async throws -> Response {
         let request = Request(

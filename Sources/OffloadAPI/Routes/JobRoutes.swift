@@ -144,19 +144,28 @@ struct JobRoutes<Context: RequestContext>: Sendable {
                     let (items, sink) = AsyncStream.makeStream(of: ServerSentEvent.Item.self)
                     let producer = Task {
                         defer { sink.finish() }
-                        for try await event in watcher.events(for: initial) {
-                            switch event {
-                            case .progress(let percent, let message):
-                                let progress = ProgressEvent(percent: percent, message: message)
-                                sink.yield(.event(try ServerSentEvent.buffer(event: "progress", json: progress)))
-                            case .changed:
-                                sink.yield(.event(try ServerSentEvent.buffer(event: "state", json: try await inspector.job(id))))
+                        do {
+                            for try await event in watcher.events(for: initial) {
+                                switch event {
+                                case .progress(let percent, let message):
+                                    let progress = ProgressEvent(percent: percent, message: message)
+                                    sink.yield(.event(try ServerSentEvent.buffer(event: "progress", json: progress)))
+                                case .changed:
+                                    sink.yield(.event(try ServerSentEvent.buffer(event: "state", json: try await inspector.job(id))))
+                                }
                             }
+                        } catch let error as OffloadError {
+                            // The job was purged (not_found), or Redis stayed away: said as such,
+                            // so a client does not take the `end` that follows for a finished job.
+                            let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
+                            sink.yield(.event(try ServerSentEvent.buffer(event: "error", json: body)))
                         }
                     }
+                    // Ticks a fifth of the interval apart, so a keepalive goes out once the
+                    // stream has been silent for the interval (at most a fifth more).
                     let ticker = Task {
                         while !Task.isCancelled {
-                            try await Delay.wait(keepalive)
+                            try await Delay.wait(keepalive / 5)
                             sink.yield(.tick)
                         }
                     }
@@ -165,15 +174,16 @@ struct JobRoutes<Context: RequestContext>: Sendable {
                         ticker.cancel()
                     }
                     try await withGracefulShutdownHandler {
-                        var silentSinceTick = false
+                        var lastWrite = ContinuousClock.now
                         for await item in items {
                             switch item {
                             case .event(let buffer):
                                 try await writer.write(buffer)
-                                silentSinceTick = false
+                                lastWrite = .now
                             case .tick:
-                                if silentSinceTick { try await writer.write(ServerSentEvent.keepalive) }
-                                silentSinceTick = true
+                                guard ContinuousClock.now - lastWrite >= keepalive else { continue }
+                                try await writer.write(ServerSentEvent.keepalive)
+                                lastWrite = .now
                             }
                         }
                     } onGracefulShutdown: {

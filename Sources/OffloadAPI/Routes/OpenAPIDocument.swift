@@ -525,7 +525,7 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "An event stream: `state` (data: a `Job`) now and on every change, `progress` (data: a `ProgressEvent`), and finally `end` (data: `{\"id\": \u2026}`) once the job is finished, after which the stream closes. While nothing happens, a comment line (`: keepalive`) goes out every 15 s, so proxies that close silent connections leave the stream open.",
+            "description": "An event stream: `state` (data: a `Job`) now and on every change, `progress` (data: a `ProgressEvent`), and finally `end` (data: `{\"id\": \u2026}`), after which the stream closes. The stream ends when the job is finished; when the job is purged or Redis stays unreachable for 10 s, an `error` event (data: an `Error`, `not_found` or `redis_unavailable`) comes before the `end`. Once the stream has been silent for 15 s, a comment line (`: keepalive`) goes out (then every 15 s of silence), so proxies that close silent connections leave the stream open.",
             "content": {
               "text/event-stream": {
                 "schema": {
@@ -1583,7 +1583,7 @@ enum OpenAPIDocument {
               "null"
             ],
             "pattern": "^[0-9]+$",
-            "description": "Absent on the last page."
+            "description": "Present whenever the page is full, and the page after it may then be empty; absent on a page with fewer jobs than the limit."
           }
         }
       },
@@ -2169,6 +2169,20 @@ enum OpenAPIDocument {
                 "contentMediaType": "application/json",
                 "contentSchema": {
                   "$ref": "#/components/schemas/ProgressEvent"
+                }
+              }
+            }
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "error"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "$ref": "#/components/schemas/Error"
                 }
               }
             }
