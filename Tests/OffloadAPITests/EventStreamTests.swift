@@ -17,19 +17,8 @@ import Testing
     /// each keepalive interval while it is idle.
     @Test func idleStreamsSendKeepaliveComments() async throws {
         #expect(APIConfiguration().eventStreamKeepalive == .seconds(15))
-        var configuration = APIConfiguration()
-        configuration.redisURL = TestRedis.url
-        configuration.keyPrefix = TestRedis.uniquePrefix("events")
-        configuration.eventStreamKeepalive = .milliseconds(100)
-        var settings = BrokerSettings()
-        settings.keyPrefix = configuration.keyPrefix
-        let inspector = Inspector(broker: Broker(redis: try TestRedis.makeClient(), settings: settings))
         // No worker serves this queue: the job waits until the test cancels it.
-        let id = try await inspector.broker.submit(JobSubmission(type: "test.noop", queue: "idle")).id
-
-        let response = try await Self.get("/v1/jobs/\(id)/events", from: try buildApplication(configuration: configuration))
-        let (chunks, sink) = AsyncStream.makeStream(of: String.self)
-        let writing = Task { try await response.body.write(ChunkWriter(sink: sink)) }
+        let (inspector, id, chunks, writing) = try await Self.followAWaitingJob(keepalive: .milliseconds(100))
 
         // Without keepalives the stream would wait for the job for ever.
         let deadline = Task {
@@ -53,17 +42,7 @@ import Testing
     /// A job purged while a client follows it: the stream says the job is gone with an
     /// `error` event before its `end`, so the end is not taken for a finished job.
     @Test func aPurgedJobsStreamEndsWithAnErrorEvent() async throws {
-        var configuration = APIConfiguration()
-        configuration.redisURL = TestRedis.url
-        configuration.keyPrefix = TestRedis.uniquePrefix("events")
-        var settings = BrokerSettings()
-        settings.keyPrefix = configuration.keyPrefix
-        let inspector = Inspector(broker: Broker(redis: try TestRedis.makeClient(), settings: settings))
-        let id = try await inspector.broker.submit(JobSubmission(type: "test.noop", queue: "idle")).id
-
-        let response = try await Self.get("/v1/jobs/\(id)/events", from: try buildApplication(configuration: configuration))
-        let (chunks, sink) = AsyncStream.makeStream(of: String.self)
-        let writing = Task { try await response.body.write(ChunkWriter(sink: sink)) }
+        let (inspector, _, chunks, writing) = try await Self.followAWaitingJob()
         var written: [String] = []
         for await chunk in chunks {
             written.append(chunk)
@@ -76,6 +55,24 @@ import Testing
         #expect(written.first?.hasPrefix("event: state") == true, "\(written)")
         #expect(written.dropLast().last?.hasPrefix("event: error") == true && written.dropLast().last?.contains("not_found") == true, "\(written)")
         #expect(written.last?.hasPrefix("event: end") == true, "\(written)")
+    }
+
+    /// A job in a queue no worker serves, and its event stream as the route writes it.
+    static func followAWaitingJob(keepalive: Duration = .seconds(15)) async throws
+        -> (Inspector, String, AsyncStream<String>, Task<Void, any Error>)
+    {
+        var configuration = APIConfiguration()
+        configuration.redisURL = TestRedis.url
+        configuration.keyPrefix = TestRedis.uniquePrefix("events")
+        configuration.eventStreamKeepalive = keepalive
+        var settings = BrokerSettings()
+        settings.keyPrefix = configuration.keyPrefix
+        let inspector = Inspector(broker: Broker(redis: try TestRedis.makeClient(), settings: settings))
+        let id = try await inspector.broker.submit(JobSubmission(type: "test.noop", queue: "idle")).id
+        let response = try await Self.get("/v1/jobs/\(id)/events", from: try buildApplication(configuration: configuration))
+        let (chunks, sink) = AsyncStream.makeStream(of: String.self)
+        let writing = Task { try await response.body.write(ChunkWriter(sink: sink)) }
+        return (inspector, id, chunks, writing)
     }
 
     /// The application's response, its body not written yet.
