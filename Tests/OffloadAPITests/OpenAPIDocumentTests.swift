@@ -22,6 +22,25 @@ import Testing
         #expect(file["openapi"]?.stringValue?.hasPrefix("3.1") == true)
     }
 
+    /// Every route the application registers is documented, with each of its methods
+    /// (the dashboard's `/` and its assets aside): a new route cannot go out undocumented.
+    @Test func everyRegisteredRouteIsDocumented() throws {
+        let document = try Self.documentFromDocs()
+        let operations = try Self.operations(in: document)
+        var configuration = APIConfiguration()
+        configuration.redisURL = TestRedis.url
+        let routes = try buildRoutes(configuration: configuration)
+        let registered = routes.allowedMethods.registered
+        #expect(registered.contains { $0.path == "/v1/schedules/{name}" }, "\(registered.map(\.path))")
+        for (path, methods) in registered where path != "/" && !path.hasPrefix("/dashboard") {
+            for method in methods where method != .head {
+                #expect(
+                    operations.contains { $0.path == path && $0.method == method },
+                    "\(method) \(path) is registered but not in docs/openapi.json")
+            }
+        }
+    }
+
     /// Every documented operation answers with one of its documented statuses (and content
     /// types); documented paths answer undocumented methods with 405; undocumented paths are 404.
     @Test func documentedRoutesAreTheRegisteredRoutes() async throws {

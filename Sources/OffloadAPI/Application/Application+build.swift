@@ -13,6 +13,22 @@ public func buildApplication(
     metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     logger: Logger = Logger(label: "offload.api")
 ) throws -> some ApplicationProtocol {
+    let routes = try buildRoutes(configuration: configuration, metricsRegistry: metricsRegistry, logger: logger)
+    return Application(
+        router: routes.router,
+        server: .api,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "offload"),
+        onServerRunning: { _ in logger.info("offload-api listening", metadata: ["port": "\(configuration.port)"]) },
+        logger: logger
+    )
+}
+
+/// Every route and middleware of the API (the tests compare the routes with the OpenAPI
+/// document).
+func buildRoutes(
+    configuration: APIConfiguration, metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    logger: Logger = Logger(label: "offload.api")
+) throws -> RouteTable<APIRequestContext> {
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
     var settings = BrokerSettings()
     settings.keyPrefix = configuration.keyPrefix
@@ -41,12 +57,5 @@ public func buildApplication(
     OpenAPIRoutes().register(on: routes)
     DashboardRoutes(inspector: inspector).register(on: routes)
     routes.addMethodNotAllowedFallback()
-
-    return Application(
-        router: routes.router,
-        server: .api,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "offload"),
-        onServerRunning: { _ in logger.info("offload-api listening", metadata: ["port": "\(configuration.port)"]) },
-        logger: logger
-    )
+    return routes
 }

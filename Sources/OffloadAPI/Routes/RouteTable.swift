@@ -37,6 +37,13 @@ final class RouteTable<Context: RequestContext>: RouterMethods {
 struct AllowedMethods: Sendable {
     private var routes: [(pattern: RouterPath, methods: [HTTPRequest.Method])] = []
 
+    /// Each registered path pattern (`/v1/jobs/{id}`) with its methods.
+    var registered: [(path: String, methods: [HTTPRequest.Method])] {
+        routes.map { route in
+            ("/" + route.pattern.map { "\($0)" }.joined(separator: "/"), route.methods)
+        }
+    }
+
     mutating func add(_ method: HTTPRequest.Method, for pattern: RouterPath) {
         if let index = routes.firstIndex(where: { $0.pattern == pattern }) {
             routes[index].methods.append(method)
