@@ -380,6 +380,23 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(redis("SISMEMBER", "offload:queues", "scratch"), "0")
         self.assertEqual(self.browser_errors(), [])
 
+    # -- 9. Schedules --------------------------------------------------------------------------
+
+    def test_9_schedules_are_listed_and_can_be_removed(self):
+        self.driver.get(URL + "/#/")
+        self.wait().until(lambda d: d.find_elements(By.CSS_SELECTOR, "#queues-table tr[data-queue='mail']"))
+        self.assertFalse(self.css("#schedules").is_displayed(), "no schedule, no card")
+        api("PUT", "/v1/schedules/nightly", {"cron": "0 3 * * *", "type": "test.noop", "queue": "reports"})
+        row = self.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, "#schedules-table tr[data-schedule='nightly']"))
+        self.assertIn("0 3 * * * (UTC)", row.text)
+        self.assertIn("test.noop", row.text)
+        self.assertRegex(row.find_element(By.CSS_SELECTOR, "td.num").text, r"^in ")
+        row.find_element(By.CSS_SELECTOR, "button.btn-unschedule").click()
+        self.wait().until(lambda d: d.find_element(By.ID, "confirm-ok")).click()
+        self.wait().until(lambda d: not d.find_element(By.ID, "schedules").is_displayed())
+        self.assertEqual(api("GET", "/v1/schedules")["schedules"], [])
+        self.assertEqual(self.browser_errors(), [])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -97,6 +97,12 @@ extension DashboardPage {
     if (hr < 48) return hr + 'h ' + pad(m % 60) + 'm';
     return Math.floor(hr / 24) + 'd ' + (hr % 24) + 'h';
   }
+  function until(text) {
+    var d = parseDate(text);
+    if (!d || isNaN(d)) return 'never';
+    var secs = (d.getTime() - Date.now()) / 1000;
+    return secs < 1 ? 'now' : 'in ' + fmtDuration(secs);
+  }
   function ago(text) {
     var d = parseDate(text);
     if (!d || isNaN(d)) return '—';
@@ -328,6 +334,13 @@ extension DashboardPage {
         function () { return 'Queue ' + queue + ' removed.'; });
     });
   }
+  function unschedule(name, button) {
+    return confirmDialog('Remove schedule?', 'Schedule "' + name + '" will submit no more jobs. Jobs it already submitted stay.', 'Remove', true).then(function (yes) {
+      if (!yes) return;
+      return act(button, function () { return api('DELETE', '/v1/schedules/' + enc(name)); },
+        function () { return 'Schedule ' + name + ' removed.'; });
+    });
+  }
   function jobActions(job, small) {
     var cls = 'btn' + (small ? ' btn-sm' : '');
     var buttons = [];
@@ -353,6 +366,7 @@ extension DashboardPage {
     else if (action === 'resume') setPaused(queue, false, button);
     else if (action === 'purge') purgeDead(queue, Number(button.getAttribute('data-count')), button);
     else if (action === 'remove') removeQueue(queue, button);
+    else if (action === 'unschedule') unschedule(button.getAttribute('data-schedule'), button);
     else if (action === 'go') location.hash = button.getAttribute('data-href');
   });
 
@@ -522,6 +536,20 @@ extension DashboardPage {
     return table(headers, rows, { id: 'queues-table' });
   }
 
+  function schedulesTable(schedules) {
+    var rows = schedules.map(function (s) {
+      return h('tr', { 'data-schedule': s.name },
+        h('td', null, h('span', { class: 'mono' }, s.name)),
+        h('td', { class: 'mono' }, s.cron ? s.cron + ' (UTC)' : 'every ' + fmtDuration(s.every_seconds)),
+        h('td', { class: 'mono' }, s.type),
+        h('td', null, h('a', { href: '#/jobs?queue=' + enc(s.queue) + '&state=pending' }, s.queue)),
+        h('td', { class: 'num', title: s.next_run_at || '' }, until(s.next_run_at)),
+        h('td', null, h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn btn-sm btn-danger btn-unschedule',
+          'data-schedule': s.name, 'data-action': 'unschedule' }, 'Remove'))));
+    });
+    return table(['Schedule', 'When', 'Type', 'Queue', { label: 'Next run', cls: 'num' }, { label: '', cls: 'r' }], rows, { id: 'schedules-table' });
+  }
+
   function workersTable(workers, compact) {
     if (!workers.length) return h('div', { class: 'empty', id: 'workers-empty' }, 'No live workers. Start one with offload-worker.');
     var rows = workers.map(function (w) {
@@ -592,6 +620,10 @@ extension DashboardPage {
     var select = h('select', { id: 'chart-queue', 'aria-label': 'Queue shown in the chart' }, h('option', { value: '*' }, 'All queues'));
     var chartTotals = h('div', { class: 'chart-foot', id: 'chart-totals' });
     var queuesBody = h('div');
+    var schedulesBody = h('div');
+    // Shown once there is a schedule (PUT /v1/schedules/{name}, offload schedule).
+    var schedulesCard = card('Schedules', 'fired by the workers', null, schedulesBody, { id: 'schedules' });
+    schedulesCard.hidden = true;
     var workersBody = h('div', { class: 'worker-list' });
     var workerCount = h('span', { class: 'hint' });
     var points = null;
@@ -606,7 +638,8 @@ extension DashboardPage {
         h('section', { class: 'card side-card', id: 'workers' },
           h('div', { class: 'card-head' }, h('h2', null, 'Workers', workerCount), h('a', { href: '#/workers' }, 'Details →')),
           workersBody)),
-      card('Queues', null, null, queuesBody, { id: 'queues' }));
+      card('Queues', null, null, queuesBody, { id: 'queues' }),
+      schedulesCard);
 
     var showTiles = updater(tiles, function (d) {
       var t = sumCounts(d.queues);
@@ -615,6 +648,7 @@ extension DashboardPage {
         tile('Dead', t.dead, 'dead', 'tile-dead'), tile('Workers', d.workers, null, 'tile-workers')];
     });
     var showQueues = updater(queuesBody, queuesTable);
+    var showSchedules = updater(schedulesBody, schedulesTable);
     var showWorkers = updater(workersBody, workerList);
     var showTotals = updater(chartTotals, function (p) {
       var processed = 0, failed = 0, peak = 0;
@@ -650,10 +684,12 @@ extension DashboardPage {
     return {
       name: 'overview',
       refresh: function () {
-        return Promise.all([api('GET', '/v1/queues'), api('GET', '/v1/workers')]).then(function (r) {
-          var queues = r[0].queues, workers = r[1].workers;
+        return Promise.all([api('GET', '/v1/queues'), api('GET', '/v1/workers'), api('GET', '/v1/schedules')]).then(function (r) {
+          var queues = r[0].queues, workers = r[1].workers, schedules = r[2].schedules;
           showTiles({ queues: queues, workers: workers.length });
           showQueues(queues);
+          schedulesCard.hidden = !schedules.length;
+          showSchedules(schedules);
           showWorkers(workers);
           workerCount.textContent = workers.length ? workers.length + ' live' : '';
           showOptions(queues);
