@@ -51,7 +51,9 @@ import Glibc
     @Test func childKilledMidJobIsReplacedAndTheJobCompletes() async throws {
         let harness = try await Harness()
         try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"])
-        let id = try await harness.submit("test.sleep", #"{"seconds": 3}"#)
+        // Long enough that the registry's view (refreshed every 2 s) still shows it running
+        // when a loaded machine gets round to the kill.
+        let id = try await harness.submit("test.sleep", #"{"seconds": 6}"#)
         let pid = try await harness.pidRunning(id)
         kill(pid, SIGKILL)
         let job = try await harness.wait(id)

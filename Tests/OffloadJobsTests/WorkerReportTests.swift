@@ -62,7 +62,7 @@ import Testing
         var bytes: [UInt8] = []
         var received: [WorkerReport] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)  // a few ms when the machine is idle
         while received.count < burst.count && ContinuousClock.now < deadline {
             let count = read(readEnd, &buffer, buffer.count)
             if count > 0 {
