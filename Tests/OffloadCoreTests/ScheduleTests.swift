@@ -16,7 +16,8 @@ import Testing
     static let day: Int64 = 86_400_000
 
     @Test func cronFieldsMatchTheMinutesTheyName() throws {
-        let everyFive = try CronExpression("*/5 * * * *")
+        let everyFive = try CronExpression("*/5\t* *  * *")  // any whitespace between fields
+        #expect(everyFive.text == "*/5 * * * *")
         #expect(everyFive.matches(minuteStartingAt: Self.monday + 10 * Self.minute))
         #expect(!everyFive.matches(minuteStartingAt: Self.monday + 11 * Self.minute))
         let weekdayMornings = try CronExpression("30 9 * * mon-fri")
@@ -105,6 +106,44 @@ import Testing
             #expect(listed.nextRunAt == Date(timeIntervalSince1970: Double(start + 5 * Self.minute) / 1000))
             engine.clock.advance(by: .milliseconds(5 * Self.minute - 90_000))
             #expect(try await firer.fireDue().count == 1)
+        }
+    }
+
+    /// A process that starts (or restarts) mid-interval does not submit the interval already
+    /// under way, and an occurrence is never submitted twice, even once its job is gone.
+    @Test func lateProcessesNeitherCatchUpNorRepeat() async throws {
+        try await TestEngine.with { engine in
+            let hour = Self.hour
+            let start = (engine.clock.nowMilliseconds() / hour + 1) * hour
+            engine.clock.advance(by: .milliseconds(start - engine.clock.nowMilliseconds()))
+            try await engine.inspector.setSchedule(JobSchedule(name: "hourly", everySeconds: 3600, type: "test.echo", queue: "q"))
+            let first = ScheduleFirer(broker: engine.broker, logger: Logger(label: "a"))
+            let fired = try await first.fireDue()
+            #expect(fired.count == 1)
+            // Its job finishes and is deleted; a process restarted a moment later does not
+            // submit the same occurrence again.
+            #expect(try await engine.inspector.purge(queue: "q", state: .pending) == 1)
+            engine.clock.advance(by: .milliseconds(500))
+            #expect(try await ScheduleFirer(broker: engine.broker, logger: Logger(label: "b")).fireDue().isEmpty)
+            // Half an hour in, a new process leaves the hour alone.
+            engine.clock.advance(by: .seconds(1800))
+            #expect(try await ScheduleFirer(broker: engine.broker, logger: Logger(label: "c")).fireDue().isEmpty)
+            #expect(try await engine.storedJobCount() == 0)
+        }
+    }
+
+    /// A look that comes a little late (a loaded machine) still submits every occurrence
+    /// since the last one.
+    @Test func aLateLookSubmitsTheOccurrencesItPassed() async throws {
+        try await TestEngine.with { engine in
+            let second: Int64 = 1000
+            let boundary = (engine.clock.nowMilliseconds() / second + 2) * second
+            engine.clock.advance(by: .milliseconds(boundary + 998 - engine.clock.nowMilliseconds()))
+            try await engine.inspector.setSchedule(JobSchedule(name: "tick", everySeconds: 1, type: "test.echo", queue: "q"))
+            let firer = ScheduleFirer(broker: engine.broker, logger: Logger(label: "a"))
+            #expect(try await firer.fireDue().count == 1)
+            engine.clock.advance(by: .milliseconds(1002))
+            #expect(try await firer.fireDue().count == 2, "the second it slept through, and the current one")
         }
     }
 

@@ -1094,7 +1094,7 @@ enum OpenAPIDocument {
         "tags": [
           "schedules"
         ],
-        "description": "Give `cron` (5 fields, UTC) or `every_seconds`, exactly one, and the job to submit. Worker processes fire due schedules once a second; each occurrence's submit carries the idempotency key `schedule:<name>:<occurrence ms>`, so it is one job however many workers fire it. Occurrences that pass while no worker runs are skipped.",
+        "description": "Give `cron` (5 fields, UTC) or `every_seconds`, exactly one, and the job to submit. Worker processes look once a second; each occurrence is submitted by the one process that claims it first, so it is one job however many workers run. An occurrence is submitted within 60 s of its start or not at all: one that passes while no worker runs is skipped, and a new schedule starts with its next occurrence.",
         "requestBody": {
           "required": true,
           "content": {

@@ -41,44 +41,55 @@ extension Broker {
     }
 }
 
-/// Fires due schedules, from every worker process once a second. Each occurrence is one
-/// job whichever processes fire it (its idempotency key), and a process fires each
-/// occurrence once. An occurrence that passes while no worker runs is skipped, as cron
-/// skips the minutes a machine is off.
+/// Fires due schedules, from every worker process once a second. Each occurrence is
+/// submitted by one process: the first to set its `scheduleFired` key (the job's
+/// idempotency key guards the rest). An occurrence is fired within `lateness` of its start
+/// or not at all: a process that starts mid-interval does not submit an interval already
+/// under way, and occurrences that pass while no worker runs are skipped, as cron skips the
+/// minutes a machine is off.
 public final class ScheduleFirer: Sendable {
     private let broker: Broker
     private let logger: Logger
-    private let lastFired = NIOLockedValueBox([String: Int64]())
+    /// When this process last looked: occurrences after it are due.
+    private let lastLook: NIOLockedValueBox<Int64>
+    public static let lateness: Int64 = 60_000
 
     public init(broker: Broker, logger: Logger) {
         self.broker = broker
         self.logger = logger
+        lastLook = NIOLockedValueBox(broker.clock.nowMilliseconds() - 1_000)
     }
 
-    /// Submits the occurrences due now that this process has not submitted yet; returns
-    /// the jobs it created (nil where another process was first).
+    /// Submits the occurrences due since the last look that no other process took;
+    /// returns the jobs it created.
     @discardableResult
     public func fireDue() async throws(OffloadError) -> [SubmittedJob] {
         let now = broker.clock.nowMilliseconds()
-        let due = try await broker.schedules().compactMap { schedule -> (JobSchedule, Int64)? in
-            guard let occurrence = schedule.occurrence(at: now) else { return nil }
-            return lastFired.withLockedValue { $0[schedule.name] } == occurrence ? nil : (schedule, occurrence)
+        let since = max(lastLook.withLockedValue { $0 }, now - Self.lateness)
+        let schedules = try await broker.schedules()
+        var due: [(JobSchedule, Int64)] = []
+        for schedule in schedules {
+            for occurrence in schedule.occurrences(after: since, through: now) {
+                // Kept past the lateness window, so a late process cannot take it again.
+                let claim = try await broker.send(
+                    "SET", .string(broker.keys.scheduleFired(schedule.name, occurrence: occurrence)), "1", "NX", "PX",
+                    .int(Int(Self.lateness * 2)))
+                if claim.string == "OK" { due.append((schedule, occurrence)) }
+            }
         }
+        lastLook.withLockedValue { $0 = now }
         guard !due.isEmpty else { return [] }
         let outcomes = try await broker.submit(batch: due.map { $0.0.submission(at: $0.1) })
         var created: [SubmittedJob] = []
-        for ((schedule, occurrence), outcome) in zip(due, outcomes) {
+        for ((schedule, _), outcome) in zip(due, outcomes) {
             switch outcome {
             case .success(let job):
-                lastFired.withLockedValue { $0[schedule.name] = occurrence }
                 if job.created {
                     created.append(job)
                     logger.info("schedule fired", metadata: ["schedule": "\(schedule.name)", "job": "\(job.id)"])
                 }
             case .failure(let error):
-                // A full queue, or a schedule edited in the same instant: this occurrence is
-                // skipped, with a word in the log.
-                lastFired.withLockedValue { $0[schedule.name] = occurrence }
+                // A full queue, say: this occurrence is skipped, with a word in the log.
                 logger.warning("schedule could not submit its job", metadata: ["schedule": "\(schedule.name)", "error": "\(error)"])
             }
         }

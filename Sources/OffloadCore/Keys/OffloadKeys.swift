@@ -16,6 +16,8 @@ public struct OffloadKeys: Sendable, Hashable {
     public var jobTypes: String { "\(prefix):job-types" }
     /// HASH schedule name → the schedule as JSON (`JobSchedule`).
     public var schedules: String { "\(prefix):schedules" }
+    /// STRING set (NX, expiring) by the one process that fires this occurrence.
+    public func scheduleFired(_ name: String, occurrence: Int64) -> String { "\(prefix):schedule-fired:\(name):\(occurrence)" }
     /// ZSET worker id → ms of its last heartbeat.
     public var workers: String { "\(prefix):workers" }
     /// STRING (JSON) describing one worker process; expires when the worker stops heartbeating.

@@ -3,7 +3,8 @@ import Foundation
 /// A five-field cron expression, read in UTC: minute, hour, day of month, month, day of
 /// week. Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a list of
 /// those; months and days may be named (`jan`, `mon`), and Sunday is 0 or 7. As in cron,
-/// when both day fields are restricted a day matching either one matches.
+/// when both day fields are restricted a day matching either one matches; a day field that
+/// starts with `*` (`*/2` too) counts as unrestricted, as in Vixie cron.
 public struct CronExpression: Sendable, Hashable {
     public let text: String
     private let minutes: Set<Int>
@@ -15,7 +16,7 @@ public struct CronExpression: Sendable, Hashable {
     private let dayOfWeekRestricted: Bool
 
     public init(_ text: String) throws(OffloadError) {
-        let fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
             throw OffloadError(.invalid, "cron needs 5 fields (minute hour day-of-month month day-of-week), got \(fields.count)")
         }

@@ -48,16 +48,20 @@ public struct JobSchedule: Sendable, Hashable {
         try submission(at: 0).validate()
     }
 
-    /// The occurrence due at `now` (ms since the epoch), if any: the start of the current
-    /// interval, or the current minute when the cron expression names it.
-    public func occurrence(at now: Int64) -> Int64? {
-        if let everySeconds {
-            let interval = Int64(everySeconds) * 1000
-            return now - now % interval
+    /// The occurrences that started after `since` and by `now` (ms since the epoch), oldest
+    /// first: interval starts, or minutes the cron expression names. At most `limit`, the
+    /// newest kept.
+    public func occurrences(after since: Int64, through now: Int64, limit: Int = 5) -> [Int64] {
+        let step: Int64 = everySeconds.map { Int64($0) * 1000 } ?? 60_000
+        let expression = cron.flatMap { try? CronExpression($0) }
+        if cron != nil && expression == nil { return [] }
+        var found: [Int64] = []
+        var candidate = now - now % step
+        while candidate > since && found.count < limit {
+            if expression?.matches(minuteStartingAt: candidate) ?? true { found.append(candidate) }
+            candidate -= step
         }
-        guard let cron, let expression = try? CronExpression(cron) else { return nil }
-        let minute = now - now % 60_000
-        return expression.matches(minuteStartingAt: minute) ? minute : nil
+        return found.reversed()
     }
 
     /// When the next occurrence after `now` starts.
