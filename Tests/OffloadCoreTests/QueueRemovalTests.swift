@@ -58,8 +58,9 @@ import Testing
             let running = try await engine.claimOne()
             // A running job belongs to its worker: not even force takes it.
             let refused = await expectOffloadError(.conflict) { try await engine.inspector.removeQueue("q", force: true) }
-            #expect(refused?.message.contains("1 running") == true, "\(String(describing: refused))")
+            #expect(refused?.message.contains("1 jobs running") == true, "\(String(describing: refused))")
             #expect(try await engine.counts().pending == 2, "nothing was deleted")
+            #expect(try await engine.inspector.queues().first { $0.name == "q" }?.paused == false, "and the queue is not left paused")
 
             #expect(try await engine.broker.complete(running, resultJSON: "1"))
             let watcher = JobEventWatcher(inspector: engine.inspector)

@@ -283,11 +283,20 @@ public struct Inspector: Sendable {
             queueKeys.dead,
         ]
         var deleted = 0
+        if force {
+            // Paused first: no worker claims a job while the others are deleted, so a queue
+            // with jobs running is refused before anything is deleted, and stays so.
+            let wasPaused = try await broker.send("EXISTS", .string(queueKeys.paused)).int == 1
+            _ = try await broker.send("SET", .string(queueKeys.paused), "1")
+            let running = try await broker.send("ZCARD", .string(queueKeys.active)).int ?? 0
+            if running > 0 {
+                if !wasPaused { _ = try? await broker.send("DEL", .string(queueKeys.paused)) }
+                throw Self.notEmpty(queue, running: running)
+            }
+        }
         // A submit can slip in between the purge and the removal: purge again, a few times.
         for _ in 0..<5 {
             if force {
-                let running = try await broker.send("ZCARD", .string(queueKeys.active)).int ?? 0
-                if running > 0 { throw Self.notEmpty(queue, running: running) }
                 for state in [JobState.pending, .scheduled, .completed, .cancelled, .dead] {
                     deleted += try await purge(queue: queue, state: state)
                 }
@@ -312,15 +321,16 @@ public struct Inspector: Sendable {
                 return deleted
             }
             _ = try await broker.send("SADD", .string(keys.queues), .string(queue))
-            let running = left.count > 2 ? left[2] : 0
-            if running > 0 || !force { throw Self.notEmpty(queue, running: running, jobs: left.reduce(0, +)) }
+            if !force { throw Self.notEmpty(queue, running: left.count > 2 ? left[2] : 0, jobs: left.reduce(0, +)) }
         }
-        throw OffloadError(.conflict, "jobs keep arriving in queue '\(queue)'; stop its producers first")
+        throw OffloadError(
+            .conflict, "jobs keep arriving in queue '\(queue)' (\(deleted) deleted so far; the queue is paused); stop its producers first")
     }
 
     private static func notEmpty(_ queue: String, running: Int, jobs: Int = 0) -> OffloadError {
         if running > 0 {
-            return OffloadError(.conflict, "queue '\(queue)' has \(running) running jobs; let them finish or cancel them first")
+            return OffloadError(
+                .conflict, "queue '\(queue)' has \(running) jobs running or held by workers; let them finish or cancel them first")
         }
         return OffloadError(.conflict, "queue '\(queue)' holds \(jobs) jobs; purge them first, or remove it with force")
     }
