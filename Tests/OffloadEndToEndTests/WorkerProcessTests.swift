@@ -158,6 +158,22 @@ import Glibc
         await harness.stack.stop()
     }
 
+    /// With every slot busy, the grace period still counts from the stop request: the child
+    /// hands its unfinished job back itself when it ends, before the supervisor's kill.
+    @Test func gracePeriodHoldsWhenEverySlotIsBusy() async throws {
+        let harness = try await Harness()
+        let worker = try harness.stack.startWorker(["--processes", "1", "--concurrency", "1", "--grace-seconds", "2"])
+        let id = try await harness.submit("test.sleep", #"{"seconds": 30}"#)
+        try await waitUntil("the job runs") { try await harness.inspector.job(id).state == .active }
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: .seconds(20)))
+        #expect(worker.output.contains("did not finish within the grace period; handed back"), "\(worker.output.suffix(2000))")
+        #expect(!worker.output.contains("grace period over: killing"), "the supervisor had to kill it")
+        let job = try await harness.inspector.job(id)
+        #expect(job.state == .pending && job.attempts == 0, "\(job.state) \(job.attempts)")
+        await harness.stack.stop()
+    }
+
     /// A closed terminal (SIGHUP) drains like SIGTERM instead of killing running jobs.
     @Test func sighupDrainsRunningJobsToo() async throws {
         let harness = try await Harness()

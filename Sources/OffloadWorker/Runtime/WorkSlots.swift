@@ -31,9 +31,10 @@ final class WorkSlots: Sendable {
         released.resumeAll()
     }
 
-    /// Returns once at least one slot is free.
-    func waitForFree() async {
-        await released.wait { free > 0 }
+    /// Returns once at least one slot is free, or once `giveUp` says so (checked whenever
+    /// slots are released; `release(0)` makes it look).
+    func waitForFree(unless giveUp: @Sendable () -> Bool = { false }) async {
+        await released.wait { free > 0 || giveUp() }
     }
 
     /// True once every slot is free; false if the time is up first.

@@ -53,6 +53,8 @@ public final class WorkerRuntime: Service, Sendable {
     private let duties = DutyTimer()
     private let completions: CompletionBatcher
     private let stopping = NIOLockedValueBox(false)
+    /// When the stop request came: the grace period counts from it.
+    private let stopRequestedAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
     private let startupTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let counters = NIOLockedValueBox((started: 0, processed: 0, failed: 0))
     private let wakeConnection: RedisDedicatedConnection
@@ -129,6 +131,7 @@ public final class WorkerRuntime: Service, Sendable {
             return !stopping
         }
         guard first else { return }
+        stopRequestedAt.withLockedValue { $0 = .now }
         startupTask.withLockedValue { $0?.cancel() }
         logger.info("shutting down: no new jobs", metadata: ["running": "\(running.withLockedValue { $0.count })"])
         cpuSlots.release(0)
@@ -141,7 +144,9 @@ public final class WorkerRuntime: Service, Sendable {
     private func claimLoop() async {
         var backoff = Duration.milliseconds(100)
         while !isStopping {
-            await cpuSlots.waitForFree()
+            // A stop request wakes it (`beginShutdown` releases no slot but makes it look):
+            // with every slot busy, the grace period must not wait for a slot to free.
+            await cpuSlots.waitForFree(unless: { self.isStopping })
             if isStopping { break }
             if await startClaimedAhead() { continue }
             var free = cpuSlots.take(upTo: cpuSlots.capacity)
@@ -664,9 +669,9 @@ public final class WorkerRuntime: Service, Sendable {
     /// back what is left so another worker runs it at once (no waiting for a lease).
     private func drain() async {
         let grace = configuration.gracePeriod
-        let started = ContinuousClock.now
-        let idle = await cpuSlots.waitUntilIdle(timeout: grace)
-        let ioIdle = await ioSlots.waitUntilIdle(timeout: idle ? grace - (ContinuousClock.now - started) : .zero)
+        let started = stopRequestedAt.withLockedValue { $0 } ?? .now
+        let idle = await cpuSlots.waitUntilIdle(timeout: max(.zero, grace - (ContinuousClock.now - started)))
+        let ioIdle = await ioSlots.waitUntilIdle(timeout: idle ? max(.zero, grace - (ContinuousClock.now - started)) : .zero)
         if idle && ioIdle {
             // Handlers are done; let their outcomes reach Redis before the process exits.
             _ = await outcomesInFlight.waitUntilIdle(timeout: max(.seconds(5), grace - (ContinuousClock.now - started)))
