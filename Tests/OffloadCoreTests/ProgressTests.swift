@@ -66,4 +66,34 @@ import Testing
             #expect(try await engine.job(submitted.id).progress == 10)
         }
     }
+
+    /// A job waiting again (retry, lease expired, handed back) shows no progress: the last
+    /// run's 80 % would read as this run's. A dead job keeps where it stopped.
+    @Test func progressIsClearedWhenTheJobWaitsAgain() async throws {
+        try await TestEngine.with { engine in
+            let submitted = try await engine.submit { $0.maxAttempts = 4 }
+            var job = try await engine.claimOne()
+            #expect(try await engine.broker.reportProgress(job, percent: 80, message: "almost"))
+            #expect(try await engine.broker.fail(job, error: JobError(type: "E", message: "x")) == .scheduled)
+            #expect(try await engine.job(submitted.id).progress == nil, "retrying")
+
+            engine.clock.advance(by: .seconds(3600))
+            job = try await engine.claimOne()
+            #expect(try await engine.broker.reportProgress(job, percent: 50, message: "half"))
+            engine.clock.advance(by: .milliseconds(job.leaseMilliseconds + 1))
+            #expect(try await engine.broker.reapExpiredLeases(queue: "q") == (1, 0))
+            #expect(try await engine.job(submitted.id).progress == nil, "lease expired")
+
+            job = try await engine.claimOne()
+            #expect(try await engine.broker.reportProgress(job, percent: 30, message: "a third"))
+            #expect(try await engine.broker.release(job))
+            let released = try await engine.job(submitted.id)
+            #expect(released.progress == nil && released.progressMessage == nil, "handed back")
+
+            job = try await engine.claimOne()
+            #expect(try await engine.broker.reportProgress(job, percent: 90, message: "nearly"))
+            #expect(try await engine.broker.fail(job, error: JobError(type: "E", message: "x"), disposition: .dead) == .dead)
+            #expect(try await engine.job(submitted.id).progress == 90, "dead keeps it")
+        }
+    }
 }

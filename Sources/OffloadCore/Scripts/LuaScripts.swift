@@ -222,6 +222,7 @@ public enum LuaScripts {
         return
       end
       redis.call("HSET", jobKey, "att", math.max(0, tonumber(f[3] or "1") - 1))
+      redis.call("HDEL", jobKey, "prog", "pmsg")  -- waiting again: the next run reports its own
       makePending(levels, jobKey, id, true)
       wake(signal)
       emit(events, eventsMax, "released", id)
@@ -423,6 +424,7 @@ public enum LuaScripts {
     end
     if disposition == "retry" and tonumber(f[3] or "0") < tonumber(f[4] or "1") then
       local runAt = now + tonumber(ARGV[5])
+      redis.call("HDEL", KEYS[1], "prog", "pmsg")  -- the next run reports its own
       redis.call("HSET", KEYS[1], "state", "scheduled", "run_at", runAt)
       redis.call("ZADD", KEYS[3], runAt, id)
       wake(KEYS[6])
@@ -488,6 +490,7 @@ public enum LuaScripts {
           finishKept(key, KEYS[6], id, now, tonumber(f[5]) or resultTTL)
           emit(KEYS[5], ARGV[6], "cancelled", id)
         elseif tonumber(f[2] or "0") < tonumber(f[3] or "1") then
+          redis.call("HDEL", key, "prog", "pmsg")
           makePending(KEYS[2], key, id)
           emit(KEYS[5], ARGV[6], "retrying", id, "error", ARGV[7])
           requeued = requeued + 1
