@@ -35,6 +35,9 @@ import Glibc
         #expect(first.object["id"] as? String == second.object["id"] as? String)
         let other = try await stack.post("/v1/jobs", json: ["type": "test.noop"], headers: ["Idempotency-Key": "order-43"])
         #expect(other.object["id"] as? String != first.object["id"] as? String)
+        // A batch cannot honour a key: refused, not ignored.
+        let batch = try await stack.post("/v1/jobs/batch", json: ["jobs": [["type": "test.noop"]]], headers: ["Idempotency-Key": "order-44"])
+        #expect(batch.status == 422 && Self.errorCode(batch) == "invalid_argument", "\(batch.text.prefix(300))")
         // The same key with another payload is not the same request.
         let reused = try await stack.post(
             "/v1/jobs", json: ["type": "test.noop", "payload": ["n": 1]], headers: ["Idempotency-Key": "order-42"])
@@ -288,6 +291,9 @@ import Glibc
         #expect(set.object["every_seconds"] as? Int == 1 && set.object["queue"] as? String == queue)
         let listed = try #require((try await stack.get("/v1/schedules").object["schedules"] as? [[String: Any]])?.first)
         #expect(listed["name"] as? String == "beat" && listed["next_run_at"] is String, "\(listed)")
+        let one = try await stack.get("/v1/schedules/beat")
+        #expect(one.status == 200 && one.object["every_seconds"] as? Int == 1 && one.object["next_run_at"] is String, "\(one.text.prefix(300))")
+        #expect(try await stack.get("/v1/schedules/nope").status == 404)
         // The worker fires it: one job a second.
         try await waitUntil("two runs completed", timeout: .seconds(20)) { (try await inspector.counts()[queue]?.completed ?? 0) >= 2 }
 

@@ -42,6 +42,10 @@ struct JobRoutes<Context: RequestContext>: Sendable {
 
     /// Up to 1,000 jobs in one Redis round trip; each gets its id or its own error.
     @Sendable func submitBatch(_ request: Request, context: Context) async throws -> Response {
+        // Ignored, it would let a retried batch enqueue everything again unnoticed.
+        guard request.headers[.init("Idempotency-Key")!] == nil else {
+            throw OffloadError(.invalid, "Idempotency-Key does not apply to batches; submit jobs that need one with POST /v1/jobs")
+        }
         let body = try await collectBody(request)
         let batch = try RequestDecoding.decode(BatchSubmitRequest.self, from: body.readableBytesView)
         guard (1...Self.maxBatch).contains(batch.jobs.count) else {

@@ -308,7 +308,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/PayloadTooLarge"
           },
           "422": {
-            "description": "No job was enqueued: either every item failed (a `BatchResponse` with an error per item) or the body breaks its rules (an `Error`).",
+            "description": "No job was enqueued: either every item failed (a `BatchResponse` with an error per item) or the request breaks its rules (an `Error`), an `Idempotency-Key` header included: keys do not apply to batches.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1088,6 +1088,37 @@ enum OpenAPIDocument {
           "example": "nightly-report"
         }
       ],
+      "get": {
+        "operationId": "getSchedule",
+        "summary": "One schedule, with when it fires next",
+        "tags": [
+          "schedules"
+        ],
+        "responses": {
+          "200": {
+            "description": "The schedule.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScheduleInfo"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "422": {
+            "$ref": "#/components/responses/Invalid"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
       "put": {
         "operationId": "setSchedule",
         "summary": "Create or replace a schedule",

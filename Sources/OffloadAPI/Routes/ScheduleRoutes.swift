@@ -12,6 +12,9 @@ struct ScheduleRoutes<Context: RequestContext>: Sendable {
         routes.get("v1/schedules") { _, _ in
             try JSONResponse.make(ScheduleList(schedules: try await inspector.schedules()))
         }
+        routes.get("v1/schedules/{name}") { _, context in
+            try JSONResponse.make(try await inspector.schedule(try Self.scheduleName(context)))
+        }
         routes.put("v1/schedules/{name}") { request, context in
             let name = try Self.scheduleName(context)
             let body = try await QueueRoutes<Context>.collect(request, limit: maxBodyBytes)

@@ -12,6 +12,15 @@ extension Inspector {
         }
     }
 
+    /// One schedule, with when it fires next.
+    public func schedule(_ name: String) async throws(OffloadError) -> ScheduleInfo {
+        guard Validation.isScheduleName(name) else { throw OffloadError(.invalid, "invalid schedule name") }
+        guard let found = try await schedules().first(where: { $0.schedule.name == name }) else {
+            throw OffloadError(.notFound, "no schedule '\(name)'")
+        }
+        return found
+    }
+
     /// Creates or replaces the schedule of that name; it fires from its next occurrence on.
     public func setSchedule(_ schedule: JobSchedule) async throws(OffloadError) {
         try schedule.validate()
