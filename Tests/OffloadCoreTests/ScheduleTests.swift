@@ -61,6 +61,7 @@ import Testing
 
     @Test func eachOccurrenceIsOneJobHoweverManyProcessesFireIt() async throws {
         try await TestEngine.with { engine in
+            try await engine.broker.publishJobTypes(["test.echo"])  // a worker serves it
             engine.clock.advance(by: .milliseconds(Self.nextTenMinutes(engine.clock.nowMilliseconds()) - engine.clock.nowMilliseconds()))
             try await engine.inspector.setSchedule(JobSchedule(name: "tick", everySeconds: 10, type: "test.echo", payload: #"{"n":1}"#, queue: "q"))
             let (siblingBroker, siblingClient) = try engine.sibling()
@@ -92,6 +93,7 @@ import Testing
 
     @Test func cronSchedulesFireOnTheirMinutesAndListTheNextRun() async throws {
         try await TestEngine.with { engine in
+            try await engine.broker.publishJobTypes(["test.echo"])  // a worker serves it
             let start = Self.nextTenMinutes(engine.clock.nowMilliseconds())
             engine.clock.advance(by: .milliseconds(start - engine.clock.nowMilliseconds()))
             try await engine.inspector.setSchedule(JobSchedule(name: "five", cron: "*/5 * * * *", type: "test.echo", queue: "q"))
@@ -113,6 +115,7 @@ import Testing
     /// under way, and an occurrence is never submitted twice, even once its job is gone.
     @Test func lateProcessesNeitherCatchUpNorRepeat() async throws {
         try await TestEngine.with { engine in
+            try await engine.broker.publishJobTypes(["test.echo"])  // a worker serves it
             let hour = Self.hour
             let start = (engine.clock.nowMilliseconds() / hour + 1) * hour
             engine.clock.advance(by: .milliseconds(start - engine.clock.nowMilliseconds()))
@@ -136,6 +139,7 @@ import Testing
     /// since the last one.
     @Test func aLateLookSubmitsTheOccurrencesItPassed() async throws {
         try await TestEngine.with { engine in
+            try await engine.broker.publishJobTypes(["test.echo"])  // a worker serves it
             let second: Int64 = 1000
             let boundary = (engine.clock.nowMilliseconds() / second + 2) * second
             engine.clock.advance(by: .milliseconds(boundary + 998 - engine.clock.nowMilliseconds()))
@@ -144,6 +148,18 @@ import Testing
             #expect(try await firer.fireDue().count == 1)
             engine.clock.advance(by: .milliseconds(1002))
             #expect(try await firer.fireDue().count == 2, "the second it slept through, and the current one")
+        }
+    }
+
+    /// A schedule whose type no worker serves any more submits nothing (nobody would run it).
+    @Test func aTypeNoWorkerServesIsSkipped() async throws {
+        try await TestEngine.with { engine in
+            try await engine.broker.publishJobTypes(["test.echo"])
+            try await engine.inspector.setSchedule(JobSchedule(name: "old", everySeconds: 1, type: "retired.type", queue: "q"))
+            try await engine.inspector.setSchedule(JobSchedule(name: "live", everySeconds: 1, type: "test.echo", queue: "q"))
+            let fired = try await ScheduleFirer(broker: engine.broker, logger: Logger(label: "a")).fireDue()
+            #expect(fired.count == 1)
+            #expect(try await engine.inspector.jobs(queue: "q", state: .pending).jobs.map(\.type) == ["test.echo"])
         }
     }
 

@@ -88,6 +88,16 @@ public final class ScheduleFirer: Sendable {
         }
         lastLook.withLockedValue { $0 = now }
         guard !due.isEmpty else { return [] }
+        // A type no worker serves any more (retired after the schedule was set) would pile
+        // up jobs nobody runs: skipped, with a word in the log.
+        let served = try await Inspector(broker: broker).jobTypes()
+        due.removeAll { schedule, _ in
+            guard !served.contains(schedule.type) else { return false }
+            logger.warning(
+                "schedule skipped: no worker serves its job type", metadata: ["schedule": "\(schedule.name)", "type": "\(schedule.type)"])
+            return true
+        }
+        guard !due.isEmpty else { return [] }
         let outcomes = try await broker.submit(batch: due.map { $0.0.submission(at: $0.1) })
         var created: [SubmittedJob] = []
         for ((schedule, _), outcome) in zip(due, outcomes) {
