@@ -370,7 +370,9 @@ import Glibc
     /// child's runtime message included (wrapped by the supervisor).
     @Test func jsonLogsStayJSONWhenAChildCrashes() async throws {
         let harness = try await Harness()
-        let worker = try harness.stack.startWorker(["--processes", "1", "--concurrency", "1"], environment: ["LOG_FORMAT": "json"])
+        // A bad LOG_LEVEL is warned about before logging starts: in JSON too.
+        let worker = try harness.stack.startWorker(
+            ["--processes", "1", "--concurrency", "1"], environment: ["LOG_FORMAT": "json", "LOG_LEVEL": "loud"])
         let id = try await harness.submit("test.crash", maxAttempts: 1)
         #expect(try await harness.wait(id).state == .dead)
         try await waitUntil("the crash is logged") { worker.output.contains("crashing on purpose") }
@@ -382,6 +384,7 @@ import Glibc
         let crash = records.first { ($0["output"] as? String)?.contains("test.crash: crashing on purpose") == true }
         #expect(crash?["level"] as? String == "warning", "\(records)")
         #expect(records.contains { $0["message"] as? String == "worker started" }, "the children's own records pass through")
+        #expect(records.contains { ($0["message"] as? String)?.hasPrefix("LOG_LEVEL 'loud'") == true })
         await harness.stack.stop()
     }
 

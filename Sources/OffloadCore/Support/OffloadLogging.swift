@@ -25,7 +25,12 @@ public enum OffloadLogging {
         let name = text.lowercased()
         if let level = Logger.Level(rawValue: name == "warn" ? "warning" : name) { return level }
         let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
-        FileHandle.standardError.write(Data("LOG_LEVEL '\(text)' is not one of \(names); using info\n".utf8))
+        let message = "LOG_LEVEL '\(text)' is not one of \(names); using info"
+        if isJSON, let line = try? JSONSerialization.data(withJSONObject: ["level": "warning", "message": message], options: [.sortedKeys]) {
+            JSONLogHandler.writeLine(line)  // before logging is set up, in the format asked for
+        } else {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+        }
         return .info
     }
 }
