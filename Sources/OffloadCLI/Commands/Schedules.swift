@@ -56,11 +56,8 @@ extension OffloadCommand {
         }
 
         func run() async throws {
-            guard let payloadObject = JSONValue(jsonText: payload), case .object = payloadObject else {
-                throw CLIFailure(OffloadError(.invalid, "--payload must be a JSON object, e.g. '{\"below\": 100000}'"))
-            }
             let schedule = JobSchedule(
-                name: name, cron: cron, everySeconds: every, type: type, payload: payloadObject.jsonText, queue: queue,
+                name: name, cron: cron, everySeconds: every, type: type, payload: try JobOptions.canonicalPayload(payload), queue: queue,
                 priority: priority, maxAttempts: maxAttempts, timeoutSeconds: timeout)
             let next = try await options.withInspector { inspector throws(OffloadError) -> ScheduleInfo? in
                 do throws(OffloadError) {
@@ -69,9 +66,7 @@ extension OffloadCommand {
                     throw CLIFailure.namingFlags(
                         error, ["every_seconds": "--every", "max_attempts": "--max-attempts", "timeout_seconds": "--timeout", "priority": "--priority"])
                 }
-                guard try await inspector.jobTypes().contains(type) else {
-                    throw OffloadError(.unknownJobType, "no worker serves job type '\(type)'")
-                }
+                try await JobOptions.requireServed(type, inspector)
                 try await inspector.setSchedule(schedule)
                 return try await inspector.schedules().first { $0.schedule.name == name }
             }

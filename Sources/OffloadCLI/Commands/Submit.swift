@@ -22,13 +22,8 @@ extension OffloadCommand {
         @Flag(help: "Wait for the job to finish, with a progress bar.") var wait = false
 
         func run() async throws {
-            guard let payloadObject = JSONValue(jsonText: payload), case .object = payloadObject else {
-                throw CLIFailure(OffloadError(.invalid, "--payload must be a JSON object, e.g. '{\"below\": 100000}'"))
-            }
-            // Stored in the canonical form the API stores, so an idempotency key compares the
-            // same payload equal however it was spaced.
             let submission = JobSubmission(
-                type: type, payload: payloadObject.jsonText, queue: queue, priority: priority, delaySeconds: delay,
+                type: type, payload: try JobOptions.canonicalPayload(payload), queue: queue, priority: priority, delaySeconds: delay,
                 maxAttempts: maxAttempts, timeoutSeconds: timeout, idempotencyKey: idempotencyKey)
             let showBar = !options.json
             let finished = try await options.withInspector { inspector throws(OffloadError) -> JobRecord? in
@@ -41,9 +36,7 @@ extension OffloadCommand {
                             "priority": "--priority", "the idempotency key": "--idempotency-key",
                         ])
                 }
-                guard try await inspector.jobTypes().contains(type) else {
-                    throw OffloadError(.unknownJobType, "no worker serves job type '\(type)'")
-                }
+                try await JobOptions.requireServed(type, inspector)
                 let submitted = try await inspector.broker.submit(submission)
                 guard wait else {
                     options.report(["id": .string(submitted.id), "state": .string(submitted.state.rawValue)], human: submitted.id)

@@ -99,11 +99,7 @@ public final class Broker: Sendable {
             commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
         }
         let replies = try await pipelineWithScripts(commands)
-        if !newQueues.isEmpty, replies.last?.int != nil {
-            registeredQueues.withLockedValue { known in
-                for queue in newQueues { known[queue] = now }
-            }
-        }
+        if !newQueues.isEmpty, replies.last?.int != nil { markRegistered(newQueues, at: now) }
         // A queue whose keys were gone (removed by another process, or lost with Redis's
         // data) is listed again now, not when this process's registration next falls due.
         let freshQueues = Set(zip(calls, replies).compactMap { call, reply -> String? in
@@ -112,9 +108,7 @@ public final class Broker: Sendable {
         }).subtracting(newQueues)
         if !freshQueues.isEmpty {
             _ = try? await send(["SADD", .string(keys.queues)] + freshQueues.sorted().map { .string($0) })
-            registeredQueues.withLockedValue { known in
-                for queue in freshQueues { known[queue] = now }
-            }
+            markRegistered(freshQueues, at: now)
         }
         var outcomes = [Result<SubmittedJob, OffloadError>](repeating: .failure(OffloadError(.internalError, "no reply")), count: submissions.count)
         for (call, reply) in zip(calls, replies) {
@@ -177,6 +171,12 @@ public final class Broker: Sendable {
             return try await redis.pipeline(commands)
         } catch {
             throw OffloadError(error)
+        }
+    }
+
+    private func markRegistered(_ queues: Set<String>, at now: Int64) {
+        registeredQueues.withLockedValue { known in
+            for queue in queues { known[queue] = now }
         }
     }
 

@@ -1,9 +1,8 @@
 import Foundation
 
 /// A job submitted again and again: every `everySeconds`, or at the minutes of a cron
-/// expression (UTC). Worker processes fire schedules; each occurrence is one job, however
-/// many workers fire it, because its submit carries an idempotency key naming the
-/// schedule and the occurrence.
+/// expression (UTC). Worker processes fire schedules (`ScheduleFirer`); each occurrence is
+/// one job, however many workers fire it.
 public struct JobSchedule: Sendable, Hashable {
     public var name: String
     public var cron: String?
@@ -83,7 +82,7 @@ public struct JobSchedule: Sendable, Hashable {
 }
 
 extension JobSchedule: Codable {
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case name, cron, type, payload, queue, priority
         case everySeconds = "every_seconds"
         case maxAttempts = "max_attempts"

@@ -668,13 +668,13 @@ public final class WorkerRuntime: Service, Sendable {
     /// After claiming stopped: wait for running jobs within the grace period, then hand
     /// back what is left so another worker runs it at once (no waiting for a lease).
     private func drain() async {
-        let grace = configuration.gracePeriod
-        let started = stopRequestedAt.withLockedValue { $0 } ?? .now
-        let idle = await cpuSlots.waitUntilIdle(timeout: max(.zero, grace - (ContinuousClock.now - started)))
-        let ioIdle = await ioSlots.waitUntilIdle(timeout: idle ? max(.zero, grace - (ContinuousClock.now - started)) : .zero)
+        let deadline = (stopRequestedAt.withLockedValue { $0 } ?? .now) + configuration.gracePeriod
+        func remaining() -> Duration { max(.zero, deadline - .now) }
+        let idle = await cpuSlots.waitUntilIdle(timeout: remaining())
+        let ioIdle = await ioSlots.waitUntilIdle(timeout: idle ? remaining() : .zero)
         if idle && ioIdle {
             // Handlers are done; let their outcomes reach Redis before the process exits.
-            _ = await outcomesInFlight.waitUntilIdle(timeout: max(.seconds(5), grace - (ContinuousClock.now - started)))
+            _ = await outcomesInFlight.waitUntilIdle(timeout: max(.seconds(5), remaining()))
             return
         }
         // Newest first, as in `handBack`: ids start with their creation time.

@@ -84,12 +84,7 @@ final class ChildProcessHandle {
     /// of it once `exited`); never blocks.
     func readOutput(exited: Bool = false) -> [String] {
         guard let outputFD else { return [] }
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = read(outputFD, &buffer, buffer.count)
-            guard count > 0 else { break }
-            pendingOutput.append(contentsOf: buffer[0..<count])
-        }
+        Self.readAvailable(outputFD, into: &pendingOutput)
         var end = exited ? pendingOutput.count : (pendingOutput.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)
         if end == 0 && pendingOutput.count > 65_536 { end = pendingOutput.count }  // a line without end is cut
         guard end > 0 else { return [] }
@@ -100,16 +95,21 @@ final class ChildProcessHandle {
 
     /// Complete report lines received since the last call; never blocks.
     func readReports() -> [WorkerReport] {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = read(reportFD, &buffer, buffer.count)
-            guard count > 0 else { break }
-            pending.append(contentsOf: buffer[0..<count])
-        }
+        Self.readAvailable(reportFD, into: &pending)
         // One pass over the bytes, then one removal: linear in what was read.
         let (reports, consumed) = WorkerReport.parse(pending)
         pending.removeFirst(consumed)
         return reports
+    }
+
+    /// Appends what a non-blocking pipe holds now.
+    private static func readAvailable(_ fd: Int32, into bytes: inout [UInt8]) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            guard count > 0 else { break }
+            bytes.append(contentsOf: buffer[0..<count])
+        }
     }
 
     /// The wait status if the process has exited (and is now reaped); never blocks.

@@ -170,7 +170,6 @@ public final class WorkerReportChannel: Sendable {
             while unsent.withLockedValue({ unsent in writeUnsent(&unsent); return !unsent.isEmpty }) {
                 do { try await Delay.wait(.milliseconds(5)) } catch { return }
             }
-            if Task.isCancelled { return }
         }
     }
 

@@ -79,12 +79,10 @@ public final class WorkerSupervisor: Service, Sendable {
         await withGracefulShutdownHandler {
             while !self.stopping.withLockedValue({ $0 }) {
                 for (index, child) in children {
-                    self.collectReports(child)
-                    self.relayOutput(of: child)
+                    self.read(child)
                     self.enforceHardTimeouts(child)
                     guard let status = child.handle.pollExit() else { continue }
-                    self.collectReports(child)
-                    self.relayOutput(of: child, exited: true)
+                    self.read(child, exited: true)
                     child.handle.closePipe()
                     children[index] = nil
                     // A child this supervisor killed for a job's hard timeout did not fail: its
@@ -129,6 +127,13 @@ public final class WorkerSupervisor: Service, Sendable {
             self.stopping.withLockedValue { $0 = true }
         }
         await stopAll(children)
+    }
+
+    /// Everything the child wrote since the last look: its reports, and its output when
+    /// relayed (all of it once it `exited`).
+    private func read(_ child: Child, exited: Bool = false) {
+        collectReports(child)
+        relayOutput(of: child, exited: exited)
     }
 
     private func collectReports(_ child: Child) {
@@ -237,11 +242,9 @@ public final class WorkerSupervisor: Service, Sendable {
         var killed = false
         while !remaining.isEmpty {
             for (index, child) in remaining {
-                collectReports(child)
-                relayOutput(of: child)
+                read(child)
                 if let status = child.handle.pollExit() {
-                    collectReports(child)
-                    relayOutput(of: child, exited: true)
+                    read(child, exited: true)
                     child.handle.closePipe()
                     remaining[index] = nil
                     // Shutting down: whatever a child could not finish goes back to pending.
