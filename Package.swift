@@ -56,7 +56,7 @@ let package = Package(
         ),
         // Queue engine: keys, Lua scripts, job records, client/broker/inspector.
         .target(
-            name: "OffloadCore",
+            name: "Offload",
             dependencies: [
                 "OffloadRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,9 +67,9 @@ let package = Package(
         ),
         // HTTP API on Hummingbird; `buildApplication` is shared by main and the tests.
         .target(
-            name: "OffloadAPI",
+            name: "OffloadHTTP",
             dependencies: [
-                "OffloadCore",
+                "Offload",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "OffloadWorker",
             dependencies: [
-                "OffloadCore",
+                "Offload",
                 "COffloadSystem",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "OffloadCLI",
             dependencies: [
-                "OffloadCore",
+                "Offload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "offload-api",
             dependencies: [
-                "OffloadAPI",
+                "OffloadHTTP",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -141,7 +141,7 @@ let package = Package(
             name: "offload-bench",
             dependencies: [
                 "OffloadRedis",
-                "OffloadCore",
+                "Offload",
                 "OffloadWorker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -170,14 +170,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "OffloadCoreTests",
-            dependencies: ["OffloadCore", "OffloadTestSupport"],
+            name: "OffloadTests",
+            dependencies: ["Offload", "OffloadTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "OffloadAPITests",
+            name: "OffloadHTTPTests",
             dependencies: [
-                "OffloadAPI", "OffloadCore", "OffloadTestSupport",
+                "OffloadHTTP", "Offload", "OffloadTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "OffloadEndToEndTests",
             dependencies: [
-                "OffloadCore", "OffloadTestSupport",
+                "Offload", "OffloadTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

@@ -2,7 +2,7 @@ import ArgumentParser
 import COffloadSystem
 import Foundation
 import Logging
-import OffloadCore
+import Offload
 import OffloadRedis
 import OffloadWorker
 import ServiceLifecycle

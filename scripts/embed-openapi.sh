@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# `make openapi`: regenerates Sources/OffloadAPI/Routes/OpenAPIDocument.swift from
+# `make openapi`: regenerates Sources/OffloadHTTP/Routes/OpenAPIDocument.swift from
 # docs/openapi.json (the source of truth), embedding the document verbatim in a Swift raw
 # string literal. OpenAPIDocumentTests fails when the two drift apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source_file=docs/openapi.json
-target_file=Sources/OffloadAPI/Routes/OpenAPIDocument.swift
+target_file=Sources/OffloadHTTP/Routes/OpenAPIDocument.swift
 
 python3 - "$source_file" "$target_file" <<'PY'
 import json, re, sys

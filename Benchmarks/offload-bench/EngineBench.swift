@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import OffloadCore
+import Offload
 import OffloadRedis
 import OffloadWorker
 

@@ -2,8 +2,8 @@ import ArgumentParser
 
 /// `offload`: inspect and operate queues, jobs and workers. Talks to Redis directly, so
 /// it works while the API is down.
-public struct OffloadCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct OffloadCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "offload",
         abstract: "Inspect and operate Offload queues, jobs and workers.",
         discussion: """
@@ -17,5 +17,5 @@ public struct OffloadCommand: AsyncParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 }

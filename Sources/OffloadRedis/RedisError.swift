@@ -1,6 +1,6 @@
 /// Everything the Redis client can fail with. Callers map these once: the API to
 /// 503/500-free statuses, the CLI to exit code 4, the worker to reconnect-and-retry.
-public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No connection could be made (refused, unreachable, connect timeout, handshake failed).
     case unavailable(String)
     /// The connection dropped while the command was in flight; its effect is unknown.
@@ -17,7 +17,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case unexpectedReply(String)
 
     /// True when Redis could not be reached or stopped answering: worth a retry later.
-    public var isUnavailable: Bool {
+    package var isUnavailable: Bool {
         switch self {
         case .unavailable, .connectionClosed, .timeout: return true
         default: return false
@@ -27,7 +27,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The connection was already closed, so the command never left this process.
     static let notSent = RedisError.unavailable("connection closed before the command was sent")
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unavailable(let reason): return "Redis unavailable: \(reason)"
         case .connectionClosed: return "Redis connection closed"

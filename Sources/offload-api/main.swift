@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
-import OffloadAPI
-import OffloadCore
+import OffloadHTTP
+import Offload
 import Prometheus
 
 @main

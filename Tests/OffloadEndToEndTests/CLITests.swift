@@ -1,5 +1,5 @@
 import Foundation
-import OffloadCore
+import Offload
 import OffloadRedis
 import OffloadTestSupport
 import Testing

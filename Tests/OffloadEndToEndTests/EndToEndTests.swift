@@ -1,5 +1,5 @@
 import Foundation
-import OffloadCore
+import Offload
 import OffloadRedis
 import OffloadTestSupport
 import Testing
@@ -114,7 +114,7 @@ import Testing
 }
 
 extension OffloadStack {
-    public var settings: BrokerSettings {
+    var settings: BrokerSettings {
         var settings = BrokerSettings()
         settings.keyPrefix = keyPrefix
         return settings

@@ -1,4 +1,4 @@
-import OffloadCore
+import Offload
 import Testing
 
 @testable import OffloadWorker

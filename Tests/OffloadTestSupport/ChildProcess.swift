@@ -7,13 +7,13 @@ import Glibc
 
 /// A real process spawned by a test, killed with the test process if that dies first
 /// (`setpriv --pdeathsig KILL`), its output appended to a log file for post-mortems.
-public final class ChildProcess: @unchecked Sendable {
-    public let pid: pid_t
-    public let logPath: String
+package final class ChildProcess: @unchecked Sendable {
+    package let pid: pid_t
+    package let logPath: String
     private let lock = NSLock()
     private var exitStatus: Int32?
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String? = nil) throws {
+    package init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String? = nil) throws {
         let log = logPath ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("offload-\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString.prefix(8)).log").path
         self.logPath = log
@@ -27,12 +27,12 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }
 
     /// Reaps the process if it has exited; never blocks.
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         lock.lock()
         defer { lock.unlock() }
         if exitStatus != nil { return false }
@@ -46,21 +46,21 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// The raw wait status once exited.
-    public var status: Int32? {
+    package var status: Int32? {
         _ = isRunning
         lock.lock()
         defer { lock.unlock() }
         return exitStatus
     }
 
-    public var exitCode: Int32? {
+    package var exitCode: Int32? {
         guard let status else { return nil }
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil
     }
 
     /// Waits (without blocking a thread) until the process exits or the time is up.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(10)) async -> Bool {
+    package func waitForExit(timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while isRunning {
             if ContinuousClock.now > deadline { return false }
@@ -70,7 +70,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL if it is still there after `grace`.
-    public func stop(grace: Duration = .seconds(5)) async {
+    package func stop(grace: Duration = .seconds(5)) async {
         signal(SIGTERM)
         signal(SIGCONT)  // a stopped process acts on SIGTERM only once continued
         if await !waitForExit(timeout: grace) {
@@ -79,7 +79,7 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public var output: String {
+    package var output: String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 

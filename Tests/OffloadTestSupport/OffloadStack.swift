@@ -6,29 +6,29 @@ import NIOHTTP1
 import OffloadRedis
 
 /// The built executables (`make test` exports OFFLOAD_BIN_DIR; else the debug folder).
-public enum OffloadBinaries {
-    public static var directory: String {
+package enum OffloadBinaries {
+    package static var directory: String {
         if let dir = ProcessInfo.processInfo.environment["OFFLOAD_BIN_DIR"] { return dir }
         return FileManager.default.currentDirectoryPath + "/.build/debug"
     }
 
-    public static func path(_ name: String) -> String { directory + "/" + name }
+    package static func path(_ name: String) -> String { directory + "/" + name }
 }
 
 /// A real Offload stack for end-to-end tests: offload-api and offload-worker processes
 /// on loopback, against a Redis the test chooses, under a key prefix of their own.
-public final class OffloadStack: @unchecked Sendable {
-    public let redisURL: String
-    public let keyPrefix: String
+package final class OffloadStack: @unchecked Sendable {
+    package let redisURL: String
+    package let keyPrefix: String
     /// Chosen free when the stack is made; another when the API finds it taken by then.
-    public private(set) var apiPort: Int
-    public private(set) var api: ChildProcess?
-    public private(set) var workers: [ChildProcess] = []
-    public let http: HTTPClient
+    package private(set) var apiPort: Int
+    package private(set) var api: ChildProcess?
+    package private(set) var workers: [ChildProcess] = []
+    package let http: HTTPClient
 
-    public var baseURL: String { "http://127.0.0.1:\(apiPort)" }
+    package var baseURL: String { "http://127.0.0.1:\(apiPort)" }
 
-    public init(redisURL: String, keyPrefix: String = TestRedis.uniquePrefix("e2e")) throws {
+    package init(redisURL: String, keyPrefix: String = TestRedis.uniquePrefix("e2e")) throws {
         self.redisURL = redisURL
         self.keyPrefix = keyPrefix
         self.apiPort = try FreePort.next()
@@ -39,7 +39,7 @@ public final class OffloadStack: @unchecked Sendable {
     /// be taken by another test's listener between being chosen and the API binding it (a
     /// fake Redis that never answers, once): the API then exits, and starts again on
     /// another port.
-    public func startAPI(environment: [String: String] = [:]) async throws {
+    package func startAPI(environment: [String: String] = [:]) async throws {
         for _ in 0..<5 {
             let api = try ChildProcess(
                 OffloadBinaries.path("offload-api"),
@@ -67,7 +67,7 @@ public final class OffloadStack: @unchecked Sendable {
 
     /// Starts one worker supervisor; returns it so tests can signal it.
     @discardableResult
-    public func startWorker(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
+    package func startWorker(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
         let worker = try ChildProcess(
             OffloadBinaries.path("offload-worker"),
             ["--redis-url", redisURL, "--key-prefix", keyPrefix, "--enable-test-jobs"] + arguments, environment: environment)
@@ -75,18 +75,18 @@ public final class OffloadStack: @unchecked Sendable {
         return worker
     }
 
-    public struct HTTPResult: Sendable {
-        public let status: Int
-        public let headers: [(String, String)]
-        public let body: Data
+    package struct HTTPResult: Sendable {
+        package let status: Int
+        package let headers: [(String, String)]
+        package let body: Data
 
-        public var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
-        public var object: [String: Any] { json as? [String: Any] ?? [:] }
-        public var text: String { String(decoding: body, as: UTF8.self) }
-        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        package var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+        package var object: [String: Any] { json as? [String: Any] ?? [:] }
+        package var text: String { String(decoding: body, as: UTF8.self) }
+        package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
-    public func request(
+    package func request(
         _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], timeout: Duration = .seconds(30)
     ) async throws -> HTTPResult {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -103,16 +103,16 @@ public final class OffloadStack: @unchecked Sendable {
             body: Data(buffer: bytes))
     }
 
-    public func post(_ path: String, json: Any, headers: [String: String] = [:]) async throws -> HTTPResult {
+    package func post(_ path: String, json: Any, headers: [String: String] = [:]) async throws -> HTTPResult {
         try await request("POST", path, body: try JSONSerialization.data(withJSONObject: json), headers: headers)
     }
 
-    public func get(_ path: String) async throws -> HTTPResult {
+    package func get(_ path: String) async throws -> HTTPResult {
         try await request("GET", path)
     }
 
     /// Polls a job until it reaches a finished state or the time is up.
-    public func waitForJob(_ id: String, timeout: Duration = .seconds(60)) async throws -> [String: Any] {
+    package func waitForJob(_ id: String, timeout: Duration = .seconds(60)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let job = try await get("/v1/jobs/\(id)").object
@@ -122,13 +122,13 @@ public final class OffloadStack: @unchecked Sendable {
         throw TestSupportError("job \(id) did not finish in \(timeout): \(try await get("/v1/jobs/\(id)").text)")
     }
 
-    public func stop() async {
+    package func stop() async {
         for worker in workers { await worker.stop(grace: .seconds(10)) }
         await api?.stop()
     }
 
     /// Process output, for failure messages.
-    public var logs: String {
+    package var logs: String {
         ([api].compactMap { $0 } + workers).map { "--- \($0.logPath)\n\($0.output.suffix(3000))" }.joined(separator: "\n")
     }
 }

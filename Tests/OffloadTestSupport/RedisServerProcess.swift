@@ -3,18 +3,18 @@ import OffloadRedis
 
 /// A real `redis-server` on a free loopback port, owned by one test, for tests that
 /// stop, restart or pause the server. Everything else shares ``TestRedis/url``.
-public final class RedisServerProcess: @unchecked Sendable {
+package final class RedisServerProcess: @unchecked Sendable {
     /// Chosen free when made (unless given); another if it is taken by the first start.
-    public private(set) var port: Int
-    public let directory: URL
+    package private(set) var port: Int
+    package let directory: URL
     private var process: ChildProcess?
     private let extraArguments: [String]
     private let mayMove: Bool
     private var started = false
 
-    public var url: String { "redis://127.0.0.1:\(port)" }
+    package var url: String { "redis://127.0.0.1:\(port)" }
 
-    public init(port: Int? = nil, arguments: [String] = []) throws {
+    package init(port: Int? = nil, arguments: [String] = []) throws {
         self.port = try port ?? FreePort.next()
         self.mayMove = port == nil
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("offload-redis-\(UUID().uuidString)")
@@ -25,7 +25,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     /// Starts the server and waits until it answers PING. A port chosen free can be taken by
     /// another test's process before the server binds it: the first start then moves to
     /// another port (a restart keeps its port: clients hold the URL).
-    public func start() async throws {
+    package func start() async throws {
         for _ in 0..<5 {
             let log = directory.appendingPathComponent("redis-\(port).log").path
             let process = try ChildProcess(
@@ -49,19 +49,19 @@ public final class RedisServerProcess: @unchecked Sendable {
         throw TestSupportError("redis-server found no free port in 5 tries")
     }
 
-    public func stop() async {
+    package func stop() async {
         await process?.stop()
         process = nil
     }
 
-    public func restart() async throws {
+    package func restart() async throws {
         await stop()
         try await start()
     }
 
     /// Sends SIGSTOP / SIGCONT: the server keeps its sockets but stops answering.
-    public func pause() { process?.signal(SIGSTOP) }
-    public func resume() { process?.signal(SIGCONT) }
+    package func pause() { process?.signal(SIGSTOP) }
+    package func resume() { process?.signal(SIGCONT) }
 
     /// True once this process says it is ready and answers; false if it exits first.
     private func waitUntilReady(_ process: ChildProcess) async throws -> Bool {
@@ -89,30 +89,30 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 }
 
-public struct TestSupportError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct TestSupportError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// The shared test Redis that `make test` starts, and a fresh key prefix per test so
 /// tests run in parallel without seeing each other's keys.
-public enum TestRedis {
-    public static var url: String {
+package enum TestRedis {
+    package static var url: String {
         ProcessInfo.processInfo.environment["OFFLOAD_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379"
     }
 
-    public static func makeClient() throws -> RedisClient {
+    package static func makeClient() throws -> RedisClient {
         try RedisClient(url: url)
     }
 
-    public static func uniquePrefix(_ name: String = "test") -> String {
+    package static func uniquePrefix(_ name: String = "test") -> String {
         "\(name)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 }
 
 /// 127.0.0.1 and a port, as the socket calls take it.
-public enum Loopback {
-    public static func address(port: Int) -> sockaddr_in {
+package enum Loopback {
+    package static func address(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -121,7 +121,7 @@ public enum Loopback {
     }
 
     /// `body` with 127.0.0.1:`port` as the generic address that bind() and connect() take.
-    public static func withAddress<T>(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    package static func withAddress<T>(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var address = address(port: port)
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -129,9 +129,9 @@ public enum Loopback {
     }
 }
 
-public enum FreePort {
+package enum FreePort {
     /// Asks the kernel for an unused loopback port.
-    public static func next() throws -> Int {
+    package static func next() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket() failed") }
         defer { close(fd) }
@@ -148,9 +148,9 @@ public enum FreePort {
     }
 }
 
-public enum Executable {
+package enum Executable {
     /// The absolute path of a program on PATH (or the usual sbin folders).
-    public static func find(_ name: String) throws -> String {
+    package static func find(_ name: String) throws -> String {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
         for folder in path.split(separator: ":") {
             let candidate = "\(folder)/\(name)"

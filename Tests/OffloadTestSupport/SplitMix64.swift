@@ -2,12 +2,12 @@ import Foundation
 
 /// SplitMix64: small, fast, and the same sequence on every platform for a seed, so a
 /// seeded property test replays exactly.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
+package struct SplitMix64: RandomNumberGenerator {
+    package var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,7 +16,7 @@ public struct SplitMix64: RandomNumberGenerator {
     }
 
     /// `OFFLOAD_FUZZ_SEED` when set (to replay a run), else a fresh random seed.
-    public static var fuzzSeed: UInt64 {
+    package static var fuzzSeed: UInt64 {
         if let text = ProcessInfo.processInfo.environment["OFFLOAD_FUZZ_SEED"], let value = UInt64(text) { return value }
         return UInt64.random(in: 1...UInt64(UInt32.max))
     }

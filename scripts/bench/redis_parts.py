@@ -1,5 +1,5 @@
 """Where Redis's time per job goes in a drain: the claim and complete scripts as Offload
-ships them (read from Sources/OffloadCore/Scripts/LuaScripts.swift), run on a throwaway
+ships them (read from Sources/Offload/Scripts/LuaScripts.swift), run on a throwaway
 redis-server with nothing else on the cores, then again with one part taken out at a time.
 
     .venv-peers/bin/python scripts/bench/redis_parts.py [--jobs 100000] [--batch 256] [--runs 2]
@@ -21,7 +21,7 @@ from pathlib import Path
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = (ROOT / "Sources/OffloadCore/Scripts/LuaScripts.swift").read_text()
+SOURCE = (ROOT / "Sources/Offload/Scripts/LuaScripts.swift").read_text()
 TOKEN = "token-0123456789abcdef"
 
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import OffloadCore
+import Offload
 
 extension OffloadCommand {
     /// `offload retry ID` or `offload retry --all-dead --queue Q`.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import OffloadCore
+import Offload
 
 extension OffloadCommand {
     /// `offload queues`: every queue with its counts, age of the oldest waiting job and rates.

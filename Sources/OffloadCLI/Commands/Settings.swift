@@ -1,5 +1,5 @@
 import ArgumentParser
-import OffloadCore
+import Offload
 
 extension OffloadCommand {
     /// `offload settings Q [--result-ttl 3600] [--unset max-depth]`: show or change one

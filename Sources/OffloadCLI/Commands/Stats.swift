@@ -1,5 +1,5 @@
 import ArgumentParser
-import OffloadCore
+import Offload
 
 extension OffloadCommand {
     /// `offload stats`: counts per state per queue.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OffloadCore
+import Offload
 
 extension OffloadCommand {
     /// `offload submit TYPE --payload JSON [--wait]`.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import NIOConcurrencyHelpers
-import OffloadCore
+import Offload
 
 extension OffloadCommand {
     /// `offload watch`: a live full-screen view of queues, rates and workers.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OffloadCore
+import Offload
 
 /// The one place errors become exit codes: 1 error, 2 usage, 3 not found, 4 Redis
 /// unreachable.
@@ -31,7 +31,7 @@ struct CLIFailure: Error, CustomStringConvertible {
 
 extension OffloadCommand {
     /// Runs the command line; prints `offload: message` and exits with the mapped code.
-    public static func runMain() async {
+    package static func runMain() async {
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

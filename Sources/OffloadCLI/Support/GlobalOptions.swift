@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OffloadCore
+import Offload
 import OffloadRedis
 
 /// Options every command takes.

@@ -1,4 +1,4 @@
-import OffloadCore
+import Offload
 
 /// What `submit` and `schedule` check alike before they write a job.
 enum JobOptions {

@@ -1,5 +1,5 @@
 import Foundation
-import OffloadCore
+import Offload
 
 /// Human output: aligned tables, optional colour (off with NO_COLOR or when piped).
 enum Output {

@@ -5,15 +5,15 @@ import NIOPosix
 
 /// The Redis client every Offload process uses: a small pool of pipelined connections
 /// on SwiftNIO, reconnecting on demand, plus dedicated connections for blocking commands.
-public final class RedisClient: Sendable {
-    public let configuration: RedisConfiguration
+package final class RedisClient: Sendable {
+    package let configuration: RedisConfiguration
     let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let slots: [RedisConnectionSlot]
     private let nextSlot = NIOLockedValueBox(0)
     private let scriptHashes = NIOLockedValueBox([String: String]())
 
-    public init(
+    package init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "offload.redis")
@@ -26,7 +26,7 @@ public final class RedisClient: Sendable {
         }
     }
 
-    public convenience init(url: String, logger: Logger = Logger(label: "offload.redis")) throws(RedisError) {
+    package convenience init(url: String, logger: Logger = Logger(label: "offload.redis")) throws(RedisError) {
         self.init(configuration: try RedisConfiguration(url: url), logger: logger)
     }
 
@@ -40,17 +40,17 @@ public final class RedisClient: Sendable {
 
     /// Sends one command on a pooled connection; error replies throw ``RedisError/server(_:)``.
     @discardableResult
-    public func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
+    package func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
         try await withRetryOnStaleConnection { connection throws(RedisError) in try await connection.send(command) }
     }
 
     @discardableResult
-    public func send(_ arguments: RedisArgument...) async throws(RedisError) -> RESPValue {
+    package func send(_ arguments: RedisArgument...) async throws(RedisError) -> RESPValue {
         try await send(RedisCommand(arguments))
     }
 
     /// Sends commands in one write on one connection; replies (errors included) in order.
-    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RESPValue] {
+    package func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RESPValue] {
         try await withRetryOnStaleConnection { connection throws(RedisError) in try await connection.pipeline(commands) }
     }
 
@@ -71,7 +71,7 @@ public final class RedisClient: Sendable {
     /// Runs a script with `EVALSHA`, loading it first if this client has not yet, and
     /// again when Redis has forgotten it (`NOSCRIPT`).
     @discardableResult
-    public func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(RedisError) -> RESPValue {
+    package func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(RedisError) -> RESPValue {
         let reply = try await pipeline([try await scriptCommand(script, keys: keys, arguments: arguments)])[0]
         if case .error(let message) = reply {
             guard message.hasPrefix("NOSCRIPT") else { throw .server(message) }
@@ -83,7 +83,7 @@ public final class RedisClient: Sendable {
 
     /// The `EVALSHA` command for a script, for callers that pipeline several script
     /// calls in one round trip. Replies of `NOSCRIPT` there call for ``reloadScripts(_:)``.
-    public func scriptCommand(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(RedisError) -> RedisCommand {
+    package func scriptCommand(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(RedisError) -> RedisCommand {
         let sha = try await scriptHash(script)
         var argv: [RedisArgument] = ["EVALSHA", .string(sha), .int(keys.count)]
         argv.reserveCapacity(3 + keys.count + arguments.count)
@@ -92,7 +92,7 @@ public final class RedisClient: Sendable {
         return RedisCommand(argv)
     }
 
-    public func reloadScripts(_ scripts: [RedisScript]) async throws(RedisError) {
+    package func reloadScripts(_ scripts: [RedisScript]) async throws(RedisError) {
         for script in scripts { _ = try await load(script) }
     }
 
@@ -111,29 +111,29 @@ public final class RedisClient: Sendable {
 
     /// A connection of its own, for blocking commands (`BLPOP`, `BZPOPMIN`, ...) that
     /// would otherwise hold up every command pipelined behind them.
-    public func makeDedicatedConnection() -> RedisDedicatedConnection {
+    package func makeDedicatedConnection() -> RedisDedicatedConnection {
         RedisDedicatedConnection(
             slot: RedisConnectionSlot(configuration: configuration, eventLoop: eventLoopGroup.next(), logger: logger)
         )
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         for slot in slots { await slot.shutdown() }
     }
 }
 
 /// A connection outside the pool that reopens itself like a pooled one.
-public final class RedisDedicatedConnection: Sendable {
+package final class RedisDedicatedConnection: Sendable {
     private let slot: RedisConnectionSlot
 
     init(slot: RedisConnectionSlot) { self.slot = slot }
 
     /// `timeout` should exceed the command's own blocking time.
-    public func send(_ command: RedisCommand, timeout: Duration) async throws(RedisError) -> RESPValue {
+    package func send(_ command: RedisCommand, timeout: Duration) async throws(RedisError) -> RESPValue {
         try await slot.connection().send(command, timeout: timeout)
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         await slot.shutdown()
     }
 }

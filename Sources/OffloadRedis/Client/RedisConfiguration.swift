@@ -2,22 +2,22 @@ import Foundation
 
 /// Where and how to connect: parsed from `REDIS_URL`
 /// (`redis://[user:password@]host:port/db`, `rediss://` for TLS).
-public struct RedisConfiguration: Sendable, Equatable {
-    public var host: String
-    public var port: Int
-    public var username: String?
-    public var password: String?
-    public var database: Int
-    public var useTLS: Bool
-    public var connectTimeout: Duration
+package struct RedisConfiguration: Sendable, Equatable {
+    package var host: String
+    package var port: Int
+    package var username: String?
+    package var password: String?
+    package var database: Int
+    package var useTLS: Bool
+    package var connectTimeout: Duration
     /// Applies to every command except blocking ones, which pass their own deadline.
-    public var commandTimeout: Duration
+    package var commandTimeout: Duration
     /// Connections shared by all callers; each one pipelines many commands.
-    public var poolSize: Int
+    package var poolSize: Int
 
-    public static let defaultURL = "redis://127.0.0.1:6379"
+    package static let defaultURL = "redis://127.0.0.1:6379"
 
-    public init(
+    package init(
         host: String = "127.0.0.1", port: Int = 6379, username: String? = nil, password: String? = nil,
         database: Int = 0, useTLS: Bool = false, connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(5), poolSize: Int = 2
@@ -33,7 +33,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.poolSize = poolSize
     }
 
-    public init(url: String) throws(RedisError) {
+    package init(url: String) throws(RedisError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw .invalidURL("'\(Self.redacted(url))' is not a URL; expected redis://[user:password@]host:port/db")
         }
@@ -67,17 +67,17 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 
     /// The URL with any password replaced, safe for logs and error messages.
-    public static func redacted(_ url: String) -> String {
+    package static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
         components.password = "***"
         return components.string ?? "redis://***"
     }
 
-    public var displayAddress: String { "\(useTLS ? "rediss" : "redis")://\(host):\(port)/\(database)" }
+    package var displayAddress: String { "\(useTLS ? "rediss" : "redis")://\(host):\(port)/\(database)" }
 }
 
 extension RedisConfiguration {
-    public func with(poolSize: Int) -> RedisConfiguration {
+    package func with(poolSize: Int) -> RedisConfiguration {
         var copy = self
         copy.poolSize = poolSize
         return copy

@@ -1,11 +1,11 @@
 /// A Lua script run with `EVALSHA`. Its SHA1 is learnt from `SCRIPT LOAD` on first use
 /// and the script reloaded whenever Redis answers `NOSCRIPT` (after a restart or
 /// `SCRIPT FLUSH`).
-public struct RedisScript: Sendable, Hashable {
-    public let name: String
-    public let source: String
+package struct RedisScript: Sendable, Hashable {
+    package let name: String
+    package let source: String
 
-    public init(name: String, source: String) {
+    package init(name: String, source: String) {
         self.name = name
         self.source = source
     }

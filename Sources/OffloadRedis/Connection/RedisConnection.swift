@@ -7,7 +7,7 @@ import NIOSSL
 /// One socket to Redis. Any number of callers may send concurrently: their commands are
 /// pipelined and their replies matched in order. Never blocks a thread: every call
 /// suspends on an event-loop future.
-public final class RedisConnection: Sendable {
+package final class RedisConnection: Sendable {
     let channel: any Channel
     private let commandTimeout: TimeAmount
     private let outbox = NIOLockedValueBox(Outbox())
@@ -29,10 +29,10 @@ public final class RedisConnection: Sendable {
         self.commandTimeout = commandTimeout
     }
 
-    public var isActive: Bool { channel.isActive }
+    package var isActive: Bool { channel.isActive }
 
     /// Opens a socket, then authenticates and selects the database if the configuration asks.
-    public static func connect(
+    package static func connect(
         configuration: RedisConfiguration,
         eventLoop: any EventLoop,
         logger: Logger
@@ -99,7 +99,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends one command; an error reply is thrown as ``RedisError/server(_:)``.
-    public func send(_ command: RedisCommand, timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
+    package func send(_ command: RedisCommand, timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
         let replies = try await write(command.encoded(), replyCount: 1, timeout: timeout)
         if case .error(let message) = replies[0] { throw .server(message) }
         return replies[0]
@@ -107,7 +107,7 @@ public final class RedisConnection: Sendable {
 
     /// Sends several commands in one write and returns their replies in order; error
     /// replies stay values, one per command.
-    public func pipeline(_ commands: [RedisCommand], timeout: Duration? = nil) async throws(RedisError) -> [RESPValue] {
+    package func pipeline(_ commands: [RedisCommand], timeout: Duration? = nil) async throws(RedisError) -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
         var buffer = ByteBuffer()
         for command in commands { command.encode(into: &buffer) }
@@ -166,7 +166,7 @@ public final class RedisConnection: Sendable {
         pipeline.flush()
     }
 
-    public func close() async {
+    package func close() async {
         try? await channel.close()
     }
 }

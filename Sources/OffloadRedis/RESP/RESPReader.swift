@@ -6,10 +6,10 @@ import NIOCore
 /// Bytes are fed as they arrive from the socket; complete replies are taken out one by
 /// one. Not thread-safe: one reader belongs to one connection and is only touched on
 /// that connection's event loop.
-public final class RESPReader {
+package final class RESPReader {
     private let reader: UnsafeMutablePointer<redisReader>
 
-    public init() {
+    package init() {
         guard let reader = redisReaderCreate() else {
             fatalError("hiredis could not allocate a reader (out of memory)")
         }
@@ -23,7 +23,7 @@ public final class RESPReader {
         redisReaderFree(reader)
     }
 
-    public func feed(_ buffer: ByteBuffer) throws(RedisError) {
+    package func feed(_ buffer: ByteBuffer) throws(RedisError) {
         let status = buffer.withUnsafeReadableBytes { bytes -> Int32 in
             guard let base = bytes.baseAddress, bytes.count > 0 else { return REDIS_OK }
             return redisReaderFeed(reader, base.assumingMemoryBound(to: CChar.self), bytes.count)
@@ -31,14 +31,14 @@ public final class RESPReader {
         if status != REDIS_OK { throw protocolError() }
     }
 
-    public func feed(_ bytes: [UInt8]) throws(RedisError) {
+    package func feed(_ bytes: [UInt8]) throws(RedisError) {
         var buffer = ByteBuffer()
         buffer.writeBytes(bytes)
         try feed(buffer)
     }
 
     /// The next complete reply, or `nil` when more bytes are needed.
-    public func next() throws(RedisError) -> RESPValue? {
+    package func next() throws(RedisError) -> RESPValue? {
         var raw: UnsafeMutableRawPointer?
         guard redisReaderGetReply(reader, &raw) == REDIS_OK else { throw protocolError() }
         guard let raw else { return nil }

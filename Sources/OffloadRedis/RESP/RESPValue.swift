@@ -4,7 +4,7 @@
 /// which hiredis reports alike. An error nested in an array (e.g. inside an EXEC or a
 /// pipeline) is a value; an error as a whole reply is thrown by the client as
 /// ``RedisError/server(_:)``.
-public enum RESPValue: Sendable, Hashable {
+package enum RESPValue: Sendable, Hashable {
     case simpleString(String)
     case bulkString([UInt8])
     case integer(Int64)
@@ -15,7 +15,7 @@ public enum RESPValue: Sendable, Hashable {
 
 extension RESPValue {
     /// The reply as UTF-8 text, for simple strings, bulk strings and integers.
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .simpleString(let text): return text
         case .bulkString(let bytes): return String(decoding: bytes, as: UTF8.self)
@@ -25,7 +25,7 @@ extension RESPValue {
     }
 
     /// The reply as an integer, for integer replies and numeric strings.
-    public var int: Int? {
+    package var int: Int? {
         switch self {
         case .integer(let value): return Int(value)
         case .bulkString, .simpleString: return string.flatMap { Int($0) }
@@ -33,7 +33,7 @@ extension RESPValue {
         }
     }
 
-    public var double: Double? {
+    package var double: Double? {
         switch self {
         case .integer(let value): return Double(value)
         case .bulkString, .simpleString: return string.flatMap { Double($0) }
@@ -41,7 +41,7 @@ extension RESPValue {
         }
     }
 
-    public var bytes: [UInt8]? {
+    package var bytes: [UInt8]? {
         switch self {
         case .bulkString(let bytes): return bytes
         case .simpleString(let text): return Array(text.utf8)
@@ -49,18 +49,18 @@ extension RESPValue {
         }
     }
 
-    public var array: [RESPValue]? {
+    package var array: [RESPValue]? {
         if case .array(let values) = self { return values }
         return nil
     }
 
-    public var isNull: Bool {
+    package var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
     /// A flat `[field, value, field, value]` reply (HGETALL, CONFIG GET) as a dictionary.
-    public var fieldMap: [String: RESPValue]? {
+    package var fieldMap: [String: RESPValue]? {
         guard let values = array, values.count % 2 == 0 else { return nil }
         var map: [String: RESPValue] = [:]
         map.reserveCapacity(values.count / 2)

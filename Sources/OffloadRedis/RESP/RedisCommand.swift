@@ -2,15 +2,15 @@ import CHiredis
 import NIOCore
 
 /// One argument of a Redis command: text or raw bytes, sent binary-safe either way.
-public enum RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+package enum RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     case string(String)
     case bytes([UInt8])
 
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .string(String(value)) }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .string(String(value)) }
 
-    public static func int(_ value: Int) -> RedisArgument { .string(String(value)) }
-    public static func double(_ value: Double) -> RedisArgument { .string(String(value)) }
+    package static func int(_ value: Int) -> RedisArgument { .string(String(value)) }
+    package static func double(_ value: Double) -> RedisArgument { .string(String(value)) }
 
     var utf8Count: Int {
         switch self {
@@ -21,22 +21,22 @@ public enum RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, Expre
 }
 
 /// A command as an argument vector, e.g. `RedisCommand("SET", key, value)`.
-public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
-    public var arguments: [RedisArgument]
+package struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
+    package var arguments: [RedisArgument]
 
-    public init(_ arguments: [RedisArgument]) { self.arguments = arguments }
-    public init(_ arguments: RedisArgument...) { self.arguments = arguments }
+    package init(_ arguments: [RedisArgument]) { self.arguments = arguments }
+    package init(_ arguments: RedisArgument...) { self.arguments = arguments }
 
-    public var name: String {
+    package var name: String {
         guard case .string(let name)? = arguments.first else { return "?" }
         return name.uppercased()
     }
 
     /// Only the command name: arguments may hold secrets (AUTH) or large payloads.
-    public var description: String { name }
+    package var description: String { name }
 
     /// Encodes the argv as RESP with hiredis's `redisFormatCommandArgv`.
-    public func encode(into buffer: inout ByteBuffer) {
+    package func encode(into buffer: inout ByteBuffer) {
         let count = arguments.count
         var total = 1  // never empty, so the base address exists even for empty arguments
         for argument in arguments { total += argument.utf8Count }
@@ -70,7 +70,7 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public func encoded() -> ByteBuffer {
+    package func encoded() -> ByteBuffer {
         var buffer = ByteBuffer()
         encode(into: &buffer)
         return buffer

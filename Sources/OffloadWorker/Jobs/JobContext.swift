@@ -1,18 +1,18 @@
 import Logging
 import NIOConcurrencyHelpers
-import OffloadCore
+import Offload
 
 /// What a running handler can see and do: its job's identity and attempt, cancellation,
 /// progress, a logger. Safe to use from the handler's thread: nothing here blocks.
-public final class JobContext: Sendable {
-    public let jobID: String
-    public let queue: String
+package final class JobContext: Sendable {
+    package let jobID: String
+    package let queue: String
     /// 1 on the first run.
-    public let attempt: Int
-    public let maxAttempts: Int
+    package let attempt: Int
+    package let maxAttempts: Int
     /// The worker's logger with the job's id: made when a handler asks for it, since most
     /// never log and a short job's context should cost nothing extra.
-    public var logger: Logger {
+    package var logger: Logger {
         var logger = workerLogger
         logger[metadataKey: "job"] = .string(jobID)
         return logger
@@ -34,7 +34,7 @@ public final class JobContext: Sendable {
 
     /// A context for running a handler outside a worker, e.g. in tests: progress goes to
     /// `progress`, and a non-nil `cancelledWith` starts it out cancelled.
-    public static func standalone(
+    package static func standalone(
         jobID: String = "standalone",
         logger: Logger = Logger(label: "offload.job"),
         cancelledWith reason: String? = nil,
@@ -50,15 +50,15 @@ public final class JobContext: Sendable {
 
     /// True once the job was cancelled, its soft timeout passed, its lease was lost or the
     /// worker is shutting down past its grace period.
-    public var isCancelled: Bool { cancellation.withLockedValue { $0 != nil } }
+    package var isCancelled: Bool { cancellation.withLockedValue { $0 != nil } }
 
-    public func checkCancellation() throws(JobCancelledError) {
+    package func checkCancellation() throws(JobCancelledError) {
         if let reason = cancellation.withLockedValue({ $0 }) { throw JobCancelledError(reason: reason) }
     }
 
     /// Reports progress (0–100) and a message; stored on the job and streamed to clients.
     /// Returns at once; updates are sent in order in the background.
-    public func progress(_ percent: Int, _ message: String = "") {
+    package func progress(_ percent: Int, _ message: String = "") {
         progressSink(percent, message)
     }
 

@@ -1,9 +1,9 @@
 import Logging
-import OffloadCore
+import Offload
 
 /// A kind of job: a static name, `Codable` input and output. Conform to ``CPUJob`` or
 /// ``IOJob`` to say how it runs.
-public protocol JobDefinition: Sendable {
+package protocol JobDefinition: Sendable {
     associatedtype Input: Decodable & Sendable
     associatedtype Output: Encodable & Sendable
     /// What clients put in `"type"`, e.g. `count-primes`.
@@ -13,31 +13,31 @@ public protocol JobDefinition: Sendable {
 }
 
 extension JobDefinition {
-    public static var defaultTimeoutSeconds: Int? { nil }
+    package static var defaultTimeoutSeconds: Int? { nil }
 }
 
 /// CPU-bound work: synchronous, run on a dedicated worker thread, never on the Swift
 /// concurrency pool or an event loop. Long loops should call
 /// `context.checkCancellation()` now and then so cancellation and soft timeouts work.
-public protocol CPUJob: JobDefinition {
+package protocol CPUJob: JobDefinition {
     func run(_ input: Input, context: JobContext) throws -> Output
 }
 
 /// I/O-bound work (HTTP calls, webhooks): `async`, many run at once without holding a
 /// thread. Must not do CPU-heavy loops.
-public protocol IOJob: JobDefinition {
+package protocol IOJob: JobDefinition {
     func run(_ input: Input, context: JobContext) async throws -> Output
 }
 
 /// Throw this for failures a retry cannot fix (bad input): the job goes to dead at once.
-public struct PermanentJobError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct PermanentJobError: Error, CustomStringConvertible {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// Thrown by `JobContext.checkCancellation()` once the job is cancelled or past its soft timeout.
-public struct JobCancelledError: Error, CustomStringConvertible {
-    public let reason: String
-    public var description: String { reason }
+package struct JobCancelledError: Error, CustomStringConvertible {
+    package let reason: String
+    package var description: String { reason }
 }

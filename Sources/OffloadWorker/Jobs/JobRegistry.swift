@@ -1,9 +1,9 @@
 import Foundation
-import OffloadCore
+import Offload
 
 /// The job types a worker serves, by name. Handlers are stored type-erased: JSON in,
 /// JSON out, and whether they need a thread.
-public struct JobRegistry: Sendable {
+package struct JobRegistry: Sendable {
     enum Execution: Sendable {
         case cpu(@Sendable (String, JobContext) throws -> String)
         case io(@Sendable (String, JobContext) async throws -> String)
@@ -16,11 +16,11 @@ public struct JobRegistry: Sendable {
 
     private(set) var handlers: [String: Handler] = [:]
 
-    public init() {}
+    package init() {}
 
-    public var names: [String] { handlers.keys.sorted() }
+    package var names: [String] { handlers.keys.sorted() }
 
-    public mutating func register<Job: CPUJob>(_ job: Job) {
+    package mutating func register<Job: CPUJob>(_ job: Job) {
         handlers[Job.name] = Handler(
             execution: .cpu { payload, context in
                 let output = try job.run(try Self.decode(Job.Input.self, payload), context: context)
@@ -29,7 +29,7 @@ public struct JobRegistry: Sendable {
             defaultTimeoutSeconds: Job.defaultTimeoutSeconds)
     }
 
-    public mutating func register<Job: IOJob>(_ job: Job) {
+    package mutating func register<Job: IOJob>(_ job: Job) {
         handlers[Job.name] = Handler(
             execution: .io { payload, context in
                 let output = try await job.run(try Self.decode(Job.Input.self, payload), context: context)

@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import OffloadCore
+import Offload
 
 /// Jobs a worker claimed before it had a free slot for them, so that short jobs do not
 /// each pay a claim round trip. How many: as many as the slots get through in

@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import OffloadCore
+import Offload
 
 /// Stores finished jobs' results in batches: while one batch is on its way to Redis, the
 /// results that become ready meanwhile wait and go together in the next one. Nothing

@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import OffloadCore
+import Offload
 
 /// Puts the worker's watchdog to sleep until its next duty is due, and wakes it early only
 /// for a new duty due sooner than that. An idle worker's watchdog never wakes, and a busy

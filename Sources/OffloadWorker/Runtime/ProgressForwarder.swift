@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import OffloadCore
+import Offload
 
 /// Sends a running job's progress reports to Redis in order, and before its completion, at
 /// most one write per `interval`: reports made in between collapse into the newest, which

@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import OffloadCore
+import Offload
 
 /// A counting semaphore for async code: the claim loop takes as many slots as are free
 /// and suspends (holding no thread) while none is.

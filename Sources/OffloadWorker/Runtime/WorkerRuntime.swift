@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
-import OffloadCore
+import Offload
 import OffloadRedis
 import ServiceLifecycle
 
@@ -16,10 +16,10 @@ import ServiceLifecycle
 /// (reaps expired leases of crashed workers, sweeps finished jobs whose result TTL ended,
 /// refreshes the registry entry). SIGTERM stops claiming, lets running jobs finish within
 /// the grace period, then hands the rest back to pending.
-public final class WorkerRuntime: Service, Sendable {
-    public let broker: Broker
-    public let registry: JobRegistry
-    public let configuration: WorkerConfiguration
+package final class WorkerRuntime: Service, Sendable {
+    package let broker: Broker
+    package let registry: JobRegistry
+    package let configuration: WorkerConfiguration
     let logger: Logger
 
     private struct RunningJob {
@@ -62,7 +62,7 @@ public final class WorkerRuntime: Service, Sendable {
     private let reportChannel: WorkerReportChannel?
 
     /// `reportChannel`: the pipe to the supervisor, when running as its child.
-    public init(
+    package init(
         broker: Broker, registry: JobRegistry, configuration: WorkerConfiguration, logger: Logger,
         reportChannel: WorkerReportChannel? = nil
     ) {
@@ -85,9 +85,9 @@ public final class WorkerRuntime: Service, Sendable {
     private var queueNames: [String] { configuration.queues.map(\.name) }
 
     /// Ids of the jobs running now.
-    public var runningJobIDs: [String] { running.withLockedValue { Array($0.keys).sorted() } }
+    package var runningJobIDs: [String] { running.withLockedValue { Array($0.keys).sorted() } }
 
-    public func run() async throws {
+    package func run() async throws {
         threadPool.start()
         reportChannel?.send(.hello(workerID: configuration.workerID, queues: queueNames))
         await withGracefulShutdownHandler {
@@ -125,7 +125,7 @@ public final class WorkerRuntime: Service, Sendable {
     }
 
     /// Stop claiming; wake the claim loop wherever it waits.
-    public func beginShutdown() {
+    package func beginShutdown() {
         let first = stopping.withLockedValue { stopping in
             defer { stopping = true }
             return !stopping

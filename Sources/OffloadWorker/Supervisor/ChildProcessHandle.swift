@@ -140,7 +140,7 @@ final class ChildProcessHandle {
     static func exitedCleanly(_ status: Int32) -> Bool { status == 0 }
 }
 
-public struct SupervisorError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct SupervisorError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -7,9 +7,9 @@ import Glibc
 /// Starts programs with `posix_spawn` — a new process image, never a `fork()` of this
 /// threaded process — with chosen file descriptors, the default signal state and an
 /// explicit environment. The one way Offload (and its tests) start processes.
-public enum ProcessSpawner {
+package enum ProcessSpawner {
     /// What a file descriptor of the new process is.
-    public enum FileDescriptor: Sendable {
+    package enum FileDescriptor: Sendable {
         case devNull
         /// Appended to; created if missing.
         case appendToFile(String)
@@ -17,12 +17,12 @@ public enum ProcessSpawner {
         case duplicate(Int32)
     }
 
-    public struct SpawnError: Error, CustomStringConvertible {
-        public let description: String
+    package struct SpawnError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// `argv[0]` must be an absolute path. Descriptors not named stay as inherited.
-    public static func spawn(
+    package static func spawn(
         _ argv: [String], environment: [String: String], fileDescriptors: [Int32: FileDescriptor] = [:]
     ) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()

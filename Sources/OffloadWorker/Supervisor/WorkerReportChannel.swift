@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import OffloadCore
+import Offload
 
 #if canImport(Glibc)
 import Glibc
@@ -125,7 +125,7 @@ enum WorkerReport: Equatable {
 /// out first on the next report, and is written by `flushBacklog` meanwhile, so no line is
 /// lost, cut or held back. A held `ended` line would leave the supervisor timing a job that
 /// is over, and killing a healthy child at that job's timeout.
-public final class WorkerReportChannel: Sendable {
+package final class WorkerReportChannel: Sendable {
     static let fileDescriptor: Int32 = 3
     static let environmentKey = "OFFLOAD_SUPERVISOR_FD"
     private let fd: Int32
@@ -134,7 +134,7 @@ public final class WorkerReportChannel: Sendable {
     private let backlog = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     /// The channel when running under a supervisor, else nil.
-    public static func fromEnvironment() -> WorkerReportChannel? {
+    package static func fromEnvironment() -> WorkerReportChannel? {
         guard let text = ProcessInfo.processInfo.environment[environmentKey], let fd = Int32(text) else { return nil }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return WorkerReportChannel(fd: fd)
@@ -165,7 +165,7 @@ public final class WorkerReportChannel: Sendable {
     }
 
     /// Writes what reports left behind as the pipe drains, until the task is cancelled.
-    public func flushBacklog() async {
+    package func flushBacklog() async {
         for await _ in backlog.stream {
             while unsent.withLockedValue({ unsent in writeUnsent(&unsent); return !unsent.isEmpty }) {
                 do { try await Delay.wait(.milliseconds(5)) } catch { return }

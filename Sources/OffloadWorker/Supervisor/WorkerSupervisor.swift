@@ -1,31 +1,31 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import OffloadCore
+import Offload
 import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-public struct SupervisorConfiguration: Sendable {
-    public var processes = 1
+package struct SupervisorConfiguration: Sendable {
+    package var processes = 1
     /// Added to the children's nice value, so they yield the CPU to an API on the same host.
-    public var niceness = 0
+    package var niceness = 0
     /// The worker executable and the arguments that make it a child (`--child`).
-    public var executablePath: String
-    public var childArguments: [String]
+    package var executablePath: String
+    package var childArguments: [String]
     /// After SIGTERM, children get this long (plus a margin) before SIGKILL.
-    public var gracePeriod: Duration = .seconds(30)
-    public var maxRestartBackoff: Duration = .seconds(30)
+    package var gracePeriod: Duration = .seconds(30)
+    package var maxRestartBackoff: Duration = .seconds(30)
     /// Killing a child for a job's hard timeout waits this much past the timeout.
-    public var hardTimeoutMargin: Duration = .milliseconds(500)
+    package var hardTimeoutMargin: Duration = .milliseconds(500)
     /// With `LOG_FORMAT=json`: the children's stderr goes through the supervisor, which
     /// passes their JSON log lines on and wraps anything else (a crash's message from the
     /// Swift runtime) in a JSON record, so every line a log shipper reads is JSON.
-    public var relayChildOutputAsJSON = false
+    package var relayChildOutputAsJSON = false
 
-    public init(executablePath: String, childArguments: [String]) {
+    package init(executablePath: String, childArguments: [String]) {
         self.executablePath = executablePath
         self.childArguments = childArguments
     }
@@ -35,14 +35,14 @@ public struct SupervisorConfiguration: Sendable {
 /// restarts them with backoff, kills a child whose job overruns its hard timeout, and
 /// records why a job's process died on the job itself (crash, timeout), so poison jobs
 /// end in `dead` with their cause while the queue keeps flowing.
-public final class WorkerSupervisor: Service, Sendable {
+package final class WorkerSupervisor: Service, Sendable {
     let broker: Broker
     let configuration: SupervisorConfiguration
     let logger: Logger
     private let stopping = NIOLockedValueBox(false)
     private let stoppingNow = NIOLockedValueBox(false)
 
-    public init(broker: Broker, configuration: SupervisorConfiguration, logger: Logger) {
+    package init(broker: Broker, configuration: SupervisorConfiguration, logger: Logger) {
         self.broker = broker
         self.configuration = configuration
         self.logger = logger
@@ -69,7 +69,7 @@ public final class WorkerSupervisor: Service, Sendable {
         init(handle: ChildProcessHandle) { self.handle = handle }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         var children: [Int: Child] = [:]
         var restartAt: [Int: ContinuousClock.Instant] = [:]
         var consecutiveFailures: [Int: Int] = [:]
@@ -228,7 +228,7 @@ public final class WorkerSupervisor: Service, Sendable {
 
     /// Cuts a graceful shutdown short (an operator's second Ctrl-C): the children are killed
     /// at once and the jobs they ran go back to pending, keeping their attempt.
-    public func stopNow() {
+    package func stopNow() {
         stoppingNow.withLockedValue { $0 = true }
     }
 

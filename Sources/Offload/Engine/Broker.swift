@@ -1,0 +1,287 @@
+import NIOConcurrencyHelpers
+import OffloadRedis
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// The queue engine: submits jobs and carries out every job state change through the
+/// Lua scripts in `LuaScripts`. Worker-side operations are in `Broker+Work.swift`;
+/// reading and operating queues is the `Inspector`'s.
+package final class Broker: Sendable {
+    package let redis: RedisClient
+    package let keys: OffloadKeys
+    package let clock: any OffloadClock
+    package let settings: BrokerSettings
+    /// Queues this process added to the queue set, and when (ms): the SADD is skipped for
+    /// a while, not for good, so a Redis that lost its data learns the queue back.
+    private let registeredQueues = NIOLockedValueBox([String: Int64]())
+    static let queueRegistrationMilliseconds: Int64 = 5_000
+    /// The random part of job ids.
+    private let idRandomness = NIOLockedValueBox(BufferedSystemRandom())
+    private let submitGroup: SubmitGroup
+
+    package init(redis: RedisClient, settings: BrokerSettings = BrokerSettings(), clock: any OffloadClock = SystemClock()) {
+        self.redis = redis
+        self.settings = settings
+        self.keys = OffloadKeys(prefix: settings.keyPrefix)
+        self.clock = clock
+        self.submitGroup = SubmitGroup(maxInFlight: redis.configuration.poolSize, maxBatch: Self.maxJobsPerEnqueue)
+    }
+
+    // MARK: Submit
+
+    /// Jobs per `enqueue` script call: a bigger batch is split, so no call holds Redis for
+    /// more than about a millisecond.
+    static let maxJobsPerEnqueue = 256
+
+    /// Enqueues one job. Submits made at the same time ride one script call (`SubmitGroup`).
+    package func submit(_ submission: JobSubmission) async throws(OffloadError) -> SubmittedJob {
+        try submission.validate()
+        return try await submitGroup.submit(submission) { submissions in
+            do throws(OffloadError) {
+                return try await self.enqueue(submissions)
+            } catch {
+                return Array(repeating: .failure(error), count: submissions.count)
+            }
+        }.get()
+    }
+
+    /// Enqueues many jobs in one Redis round trip. Each job gets its own outcome: an
+    /// invalid or refused job does not stop the others.
+    package func submit(batch submissions: [JobSubmission]) async throws(OffloadError) -> [Result<SubmittedJob, OffloadError>] {
+        var outcomes = [Result<SubmittedJob, OffloadError>?](repeating: nil, count: submissions.count)
+        var valid: [Int] = []
+        for (index, submission) in submissions.enumerated() {
+            do {
+                try submission.validate()
+                valid.append(index)
+            } catch {
+                outcomes[index] = .failure(error)
+            }
+        }
+        let enqueued = try await enqueue(valid.map { submissions[$0] })
+        for (index, outcome) in zip(valid, enqueued) { outcomes[index] = outcome }
+        return outcomes.map { $0! }
+    }
+
+    /// Enqueues validated jobs, in order, in one round trip: one `enqueue` call per queue
+    /// (and per `maxJobsPerEnqueue` jobs), with an SADD of the queues this process has not
+    /// put in the queue set yet.
+    private func enqueue(_ submissions: [JobSubmission]) async throws(OffloadError) -> [Result<SubmittedJob, OffloadError>] {
+        guard !submissions.isEmpty else { return [] }
+        let now = clock.nowMilliseconds()
+        var calls: [EnqueueCall] = []
+        var openCall: [String: Int] = [:]  // queue → its call still taking jobs
+        for (position, submission) in submissions.enumerated() {
+            let call: Int
+            if let open = openCall[submission.queue], calls[open].positions.count < Self.maxJobsPerEnqueue {
+                call = open
+            } else {
+                calls.append(EnqueueCall(queue: keys.queue(submission.queue), now: now, settings: settings))
+                call = calls.count - 1
+                openCall[submission.queue] = call
+            }
+            let id = idRandomness.withLockedValue { JobID.make(queue: submission.queue, milliseconds: now, using: &$0) }
+            calls[call].add(submission, id: id, position: position, now: now, settings: settings)
+        }
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(calls.count + 1)
+        for call in calls {
+            commands.append(try await scriptCommand(LuaScripts.enqueue, keys: call.keys, arguments: call.arguments))
+        }
+        let newQueues = registeredQueues.withLockedValue { known in
+            Set(submissions.map(\.queue).filter { now - (known[$0] ?? .min / 2) >= Self.queueRegistrationMilliseconds })
+        }
+        if !newQueues.isEmpty {
+            commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
+        }
+        let replies = try await pipelineWithScripts(commands)
+        if !newQueues.isEmpty, replies.last?.int != nil { markRegistered(newQueues, at: now) }
+        // A queue whose keys were gone (removed by another process, or lost with Redis's
+        // data) is listed again now, not when this process's registration next falls due.
+        let freshQueues = Set(zip(calls, replies).compactMap { call, reply -> String? in
+            guard let fields = reply.array, fields.count == 3 * call.positions.count + 1, fields.last?.int == 1 else { return nil }
+            return call.queue
+        }).subtracting(newQueues)
+        if !freshQueues.isEmpty {
+            _ = try? await send(["SADD", .string(keys.queues)] + freshQueues.sorted().map { .string($0) })
+            markRegistered(freshQueues, at: now)
+        }
+        var outcomes = [Result<SubmittedJob, OffloadError>](repeating: .failure(OffloadError(.internalError, "no reply")), count: submissions.count)
+        for (call, reply) in zip(calls, replies) {
+            let fields = reply.array ?? []
+            for (index, position) in call.positions.enumerated() {
+                outcomes[position] = Result { () throws(OffloadError) in
+                    try Self.submitted(from: reply, fields: fields.dropFirst(3 * index).prefix(3), for: submissions[position])
+                }
+            }
+        }
+        return outcomes
+    }
+
+    /// One job's three entries of an `enqueue` reply.
+    private static func submitted(from reply: RESPValue, fields: ArraySlice<RESPValue>, for submission: JobSubmission) throws(OffloadError) -> SubmittedJob {
+        if case .error(let message) = reply { throw OffloadError(.internalError, "enqueue failed: \(message)") }
+        guard fields.count == 3, let status = fields.first?.string else {
+            throw OffloadError(.internalError, "enqueue returned \(reply)")
+        }
+        let second = fields[fields.startIndex + 1], third = fields[fields.startIndex + 2]
+        switch status {
+        case "created", "existing":
+            guard let id = second.string else { throw OffloadError(.internalError, "enqueue returned no id") }
+            return SubmittedJob(id: id, state: third.string.flatMap(JobState.init(rawValue:)) ?? .completed, created: status == "created")
+        case "full":
+            throw OffloadError(
+                .queueFull, "queue '\(submission.queue)' holds \(second.int ?? 0) jobs, its max depth is \(third.int ?? 0)",
+                retryAfterSeconds: 1)
+        case "reused":
+            // As the IETF Idempotency-Key draft asks: a key stands for one request, so a retry
+            // that is not the same request is a client error, not a second job or the first.
+            throw OffloadError(
+                .invalid,
+                "the idempotency key '\(submission.idempotencyKey ?? "")' was used for job \(second.string ?? "?"), of another type or payload; use a new key for a new job")
+        default:
+            throw OffloadError(.internalError, "enqueue returned \(status)")
+        }
+    }
+
+    // MARK: Redis access, errors mapped once
+
+    func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(OffloadError) -> RESPValue {
+        do {
+            return try await redis.run(script, keys: keys, arguments: arguments)
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+
+    func scriptCommand(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(OffloadError) -> RedisCommand {
+        do {
+            return try await redis.scriptCommand(script, keys: keys, arguments: arguments)
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+
+    func pipeline(_ commands: [RedisCommand]) async throws(OffloadError) -> [RESPValue] {
+        do {
+            return try await redis.pipeline(commands)
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+
+    private func markRegistered(_ queues: Set<String>, at now: Int64) {
+        registeredQueues.withLockedValue { known in
+            for queue in queues { known[queue] = now }
+        }
+    }
+
+    /// After the queue was removed: its next submit from this process adds it back at once.
+    /// (Other processes add it back within `queueRegistrationMilliseconds`.)
+    func forgetRegistration(of queue: String) {
+        registeredQueues.withLockedValue { $0[queue] = nil }
+    }
+
+    /// A pipeline of writes that must all take effect: an error reply (a wrong type, a
+    /// command the ACL user may not run) is thrown, not dropped.
+    func write(_ commands: [RedisCommand]) async throws(OffloadError) {
+        for reply in try await pipeline(commands) {
+            if case .error(let message) = reply { throw OffloadError(RedisError.server(message)) }
+        }
+    }
+
+    /// A pipeline holding script calls (`scriptCommand`). When Redis lost its scripts
+    /// (restart, SCRIPT FLUSH) none of them ran, so they are loaded and the pipeline is
+    /// sent again; its other commands must be safe to repeat.
+    func pipelineWithScripts(_ commands: [RedisCommand]) async throws(OffloadError) -> [RESPValue] {
+        let replies = try await pipeline(commands)
+        guard replies.contains(where: { $0.isNoScript }) else { return replies }
+        try await reload()
+        return try await pipeline(commands)
+    }
+
+    @discardableResult
+    func send(_ arguments: RedisArgument...) async throws(OffloadError) -> RESPValue {
+        try await send(arguments)
+    }
+
+    @discardableResult
+    func send(_ arguments: [RedisArgument]) async throws(OffloadError) -> RESPValue {
+        do {
+            return try await redis.send(RedisCommand(arguments))
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+
+    func reload() async throws(OffloadError) {
+        do {
+            try await redis.reloadScripts(LuaScripts.all)
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+}
+
+/// The keys and arguments of one `enqueue` call: jobs of one queue (see the script).
+private struct EnqueueCall {
+    private(set) var positions: [Int] = []  // each job's place in the submitted order
+    private(set) var keys: [String]
+    private(set) var arguments: [RedisArgument]
+    private let queueKeys: QueueKeys
+    var queue: String { queueKeys.queue }
+
+    init(queue: QueueKeys, now: Int64, settings: BrokerSettings) {
+        self.queueKeys = queue
+        keys = [queue.pendingLevels, queue.scheduled, queue.signal, queue.events, queue.settings]
+        arguments = [.string(String(now)), .int(settings.eventsMaxLength), .int(settings.idempotencyTTLSeconds)]
+    }
+
+    mutating func add(_ submission: JobSubmission, id: String, position: Int, now: Int64, settings: BrokerSettings) {
+        positions.append(position)
+        var runAt: Int64 = 0
+        if let delay = submission.delaySeconds, delay > 0 { runAt = now + Int64(delay * 1000) }
+        if let at = submission.runAtMilliseconds { runAt = at }
+        var options: [RedisArgument] = []
+        if let timeout = submission.timeoutSeconds { options += ["tmo", .int(timeout)] }
+        if let ttl = submission.resultTTLSeconds { options += ["rttl", .int(ttl)] }
+        if let lease = submission.leaseMilliseconds { options += ["lease", .int(lease)] }
+        if let key = submission.idempotencyKey { options += ["idem", .string(key)] }
+        let job = queueKeys.job(id)
+        keys.append(job)
+        keys.append(submission.idempotencyKey.map { queueKeys.idempotency($0) } ?? job)
+        arguments += [
+            .string(id), .string(submission.type), .string(submission.payload), .string(String(runAt)),
+            .int(submission.priority), .int(submission.maxAttempts ?? settings.defaultMaxAttempts),
+            .int(options.count / 2),
+        ]
+        arguments += options
+    }
+}
+
+extension RESPValue {
+    var isNoScript: Bool {
+        if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+}
+
+/// The system's random bytes (`arc4random_buf`: one `getrandom` call on Linux), read 256
+/// at a time: `SystemRandomNumberGenerator` makes a system call per 8 bytes, two per job id.
+struct BufferedSystemRandom: RandomNumberGenerator {
+    private var words = [UInt64](repeating: 0, count: 32)
+    private var position = 32
+
+    mutating func next() -> UInt64 {
+        if position == words.count {
+            words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+            position = 0
+        }
+        defer { position += 1 }
+        return words[position]
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import OffloadRedis
+
+/// Why a run failed, as stored on the job: a type (`timeout`, `crash`, the handler's
+/// error type) and a human message.
+package struct JobError: Sendable, Hashable, Codable {
+    package var type: String
+    package var message: String
+
+    package init(type: String, message: String) {
+        self.type = type
+        self.message = message
+    }
+
+    var jsonText: String { JSONValue.object(["type": .string(type), "message": .string(message)]).jsonText }
+
+    init(jsonText: String) {
+        let value = JSONValue(jsonText: jsonText)
+        self.init(type: value?["type"]?.stringValue ?? "error", message: value?["message"]?.stringValue ?? jsonText)
+    }
+}
+
+/// Everything stored about one job, as shown by the API, the CLI and the dashboard.
+package struct JobRecord: Sendable, Hashable, Codable {
+    package var id: String
+    package var type: String
+    package var queue: String
+    package var state: JobState
+    package var payload: JSONValue?
+    package var result: JSONValue?
+    package var error: JobError?
+    /// Runs started so far (a run in progress counts).
+    package var attempts: Int
+    package var maxAttempts: Int
+    package var priority: Int
+    package var progress: Int?
+    package var progressMessage: String?
+    package var createdAt: Date
+    package var runAt: Date?
+    package var startedAt: Date?
+    package var finishedAt: Date?
+    package var timeoutSeconds: Int?
+    package var worker: String?
+    package var cancelRequested: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, queue, state, payload, result, error, attempts, priority, progress, worker
+        case maxAttempts = "max_attempts"
+        case progressMessage = "progress_message"
+        case createdAt = "created_at"
+        case runAt = "run_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case timeoutSeconds = "timeout_seconds"
+        case cancelRequested = "cancel_requested"
+    }
+
+    /// Builds the record from the job's hash fields (see `LuaScripts`).
+    init?(id: String, queue: String, fields: [String: RESPValue]) {
+        guard let type = fields["type"]?.string, let state = fields["state"]?.string.flatMap(JobState.init(rawValue:)) else {
+            return nil
+        }
+        func date(_ field: String) -> Date? {
+            fields[field]?.double.map { Date(timeIntervalSince1970: $0 / 1000) }
+        }
+        self.id = id
+        self.type = type
+        self.queue = queue
+        self.state = state
+        self.payload = fields["payload"]?.string.flatMap(JSONValue.init(jsonText:))
+        self.result = fields["result"]?.string.flatMap(JSONValue.init(jsonText:))
+        self.error = fields["error"]?.string.map(JobError.init(jsonText:))
+        self.attempts = fields["att"]?.int ?? 0
+        self.maxAttempts = fields["max"]?.int ?? 1
+        self.priority = fields["prio"]?.int ?? 0
+        self.progress = fields["prog"]?.int
+        self.progressMessage = fields["pmsg"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        self.createdAt = Date(timeIntervalSince1970: Double(JobID.milliseconds(of: id) ?? 0) / 1000)
+        self.runAt = date("run_at")
+        self.startedAt = date("stime")
+        self.finishedAt = date("ftime")
+        self.timeoutSeconds = fields["tmo"]?.int
+        self.worker = fields["worker"]?.string
+        self.cancelRequested = fields["cancel"] != nil
+    }
+}
+
+/// JSON as Offload writes it everywhere: snake_case keys set by each type, ISO 8601
+/// dates with milliseconds, sorted keys so output is stable.
+package enum OffloadJSON {
+    /// Shared, configured once: encoders are thread-safe and costly to create per request.
+    package static let compact = encoder()
+    package static let pretty = encoder(pretty: true)
+
+    package static func encoder(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        return encoder
+    }
+
+    package static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+            return try Date(text, strategy: Date.ISO8601FormatStyle())
+        }
+        return decoder
+    }
+}

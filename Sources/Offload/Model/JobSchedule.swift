@@ -1,0 +1,129 @@
+import Foundation
+
+/// A job submitted again and again: every `everySeconds`, or at the minutes of a cron
+/// expression (UTC). Worker processes fire schedules (`ScheduleFirer`); each occurrence is
+/// one job, however many workers fire it.
+package struct JobSchedule: Sendable, Hashable {
+    package var name: String
+    package var cron: String?
+    package var everySeconds: Int?
+    package var type: String
+    /// JSON object text, canonical (`JSONValue.jsonText`).
+    package var payload: String
+    package var queue: String
+    package var priority: Int
+    package var maxAttempts: Int?
+    package var timeoutSeconds: Int?
+
+    package init(
+        name: String, cron: String? = nil, everySeconds: Int? = nil, type: String, payload: String = "{}", queue: String = "default",
+        priority: Int = 0, maxAttempts: Int? = nil, timeoutSeconds: Int? = nil
+    ) {
+        self.name = name
+        self.cron = cron
+        self.everySeconds = everySeconds
+        self.type = type
+        self.payload = payload
+        self.queue = queue
+        self.priority = priority
+        self.maxAttempts = maxAttempts
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    package static let everyRange = 1...(7 * 86_400)
+
+    /// The name, the timing, and every field of the job it submits.
+    package func validate() throws(OffloadError) {
+        guard Validation.isScheduleName(name) else {
+            throw OffloadError(.invalid, "schedule names are 1-64 characters of letters, digits, '_' and '-'")
+        }
+        switch (cron, everySeconds) {
+        case (let cron?, nil): _ = try CronExpression(cron)
+        case (nil, let every?):
+            guard Self.everyRange.contains(every) else { throw OffloadError(.invalid, "every_seconds must be in \(Self.everyRange)") }
+        default: throw OffloadError(.invalid, "give cron or every_seconds, exactly one")
+        }
+        guard case .object? = JSONValue(jsonText: payload) else { throw OffloadError(.invalid, "payload must be a JSON object") }
+        try submission(at: 0).validate()
+    }
+
+    /// The occurrences that started after `since` and by `now` (ms since the epoch), oldest
+    /// first: interval starts, or minutes the cron expression names. At most `limit`, the
+    /// newest kept.
+    package func occurrences(after since: Int64, through now: Int64, limit: Int = 5) -> [Int64] {
+        let step: Int64 = everySeconds.map { Int64($0) * 1000 } ?? 60_000
+        let expression = cron.flatMap { try? CronExpression($0) }
+        if cron != nil && expression == nil { return [] }
+        var found: [Int64] = []
+        var candidate = now - now % step
+        while candidate > since && found.count < limit {
+            if expression?.matches(minuteStartingAt: candidate) ?? true { found.append(candidate) }
+            candidate -= step
+        }
+        return found.reversed()
+    }
+
+    /// When the next occurrence after `now` starts.
+    package func next(after now: Int64) -> Int64? {
+        if let everySeconds {
+            let interval = Int64(everySeconds) * 1000
+            return now - now % interval + interval
+        }
+        guard let cron, let expression = try? CronExpression(cron) else { return nil }
+        return expression.next(after: now)
+    }
+
+    /// The job of one occurrence. Its idempotency key is the same in every process.
+    package func submission(at occurrence: Int64) -> JobSubmission {
+        JobSubmission(
+            type: type, payload: payload, queue: queue, priority: priority, maxAttempts: maxAttempts, timeoutSeconds: timeoutSeconds,
+            idempotencyKey: "schedule:\(name):\(occurrence)")
+    }
+}
+
+extension JobSchedule: Codable {
+    enum CodingKeys: String, CodingKey {
+        case name, cron, type, payload, queue, priority
+        case everySeconds = "every_seconds"
+        case maxAttempts = "max_attempts"
+        case timeoutSeconds = "timeout_seconds"
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        cron = try container.decodeIfPresent(String.self, forKey: .cron)
+        everySeconds = try container.decodeIfPresent(Int.self, forKey: .everySeconds)
+        type = try container.decode(String.self, forKey: .type)
+        payload = try container.decodeIfPresent(JSONValue.self, forKey: .payload)?.jsonText ?? "{}"
+        queue = try container.decodeIfPresent(String.self, forKey: .queue) ?? "default"
+        priority = try container.decodeIfPresent(Int.self, forKey: .priority) ?? 0
+        maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
+        timeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(cron, forKey: .cron)
+        try container.encodeIfPresent(everySeconds, forKey: .everySeconds)
+        try container.encode(type, forKey: .type)
+        try container.encode(JSONValue(jsonText: payload) ?? .object([:]), forKey: .payload)
+        try container.encode(queue, forKey: .queue)
+        try container.encode(priority, forKey: .priority)
+        try container.encodeIfPresent(maxAttempts, forKey: .maxAttempts)
+        try container.encodeIfPresent(timeoutSeconds, forKey: .timeoutSeconds)
+    }
+}
+
+/// A schedule as listed: with when it fires next.
+package struct ScheduleInfo: Sendable, Encodable {
+    package let schedule: JobSchedule
+    package let nextRunAt: Date?
+
+    package func encode(to encoder: any Encoder) throws {
+        try schedule.encode(to: encoder)
+        var container = encoder.container(keyedBy: JSONFieldKey.self)
+        try container.encode(nextRunAt, forKey: JSONFieldKey("next_run_at"))
+    }
+}

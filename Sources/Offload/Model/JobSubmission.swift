@@ -1,0 +1,88 @@
+/// A job to enqueue: its type, its JSON payload and the options of one submit.
+package struct JobSubmission: Sendable, Hashable {
+    package var type: String
+    /// JSON text; stored as is and handed to the handler.
+    package var payload: String
+    package var queue: String
+    /// Higher runs first; -1000...1000.
+    package var priority: Int
+    /// Run no earlier than this many seconds from now.
+    package var delaySeconds: Double?
+    /// Run no earlier than this time (ms since the epoch); exclusive with `delaySeconds`.
+    package var runAtMilliseconds: Int64?
+    /// Runs in all, including the first; 1 means no retry.
+    package var maxAttempts: Int?
+    /// Hard limit of one run, enforced by the worker supervisor.
+    package var timeoutSeconds: Int?
+    /// How long the result (or a cancelled job) is kept after it finishes.
+    package var resultTTLSeconds: Int?
+    /// How long a worker's lease lasts without a heartbeat.
+    package var leaseMilliseconds: Int?
+    /// Submits with the same key (per queue, while the key lives) return the first job.
+    package var idempotencyKey: String?
+
+    package init(
+        type: String, payload: String = "{}", queue: String = "default", priority: Int = 0,
+        delaySeconds: Double? = nil, runAtMilliseconds: Int64? = nil, maxAttempts: Int? = nil,
+        timeoutSeconds: Int? = nil, resultTTLSeconds: Int? = nil, leaseMilliseconds: Int? = nil,
+        idempotencyKey: String? = nil
+    ) {
+        self.type = type
+        self.payload = payload
+        self.queue = queue
+        self.priority = priority
+        self.delaySeconds = delaySeconds
+        self.runAtMilliseconds = runAtMilliseconds
+        self.maxAttempts = maxAttempts
+        self.timeoutSeconds = timeoutSeconds
+        self.resultTTLSeconds = resultTTLSeconds
+        self.leaseMilliseconds = leaseMilliseconds
+        self.idempotencyKey = idempotencyKey
+    }
+
+    package static let priorityRange = -1000...1000
+    package static let maxAttemptsRange = 1...1000
+    package static let timeoutRange = 1...(7 * 86_400)
+    package static let resultTTLRange = 1...(30 * 86_400)
+    package static let leaseRange = 100...(24 * 3_600_000)
+    package static let maxDelaySeconds = 365.0 * 86_400
+
+    /// Checks every field against its rules; the message names the field.
+    package func validate() throws(OffloadError) {
+        func invalid(_ message: String) -> OffloadError { OffloadError(.invalid, message) }
+        guard Validation.isJobTypeName(type) else {
+            throw invalid("type must be 1-128 characters of letters, digits, '_', '-', '.', ':'")
+        }
+        guard Validation.isQueueName(queue) else {
+            throw invalid("queue must be 1-64 characters of letters, digits, '_' and '-'")
+        }
+        guard Self.priorityRange.contains(priority) else { throw invalid("priority must be in \(Self.priorityRange)") }
+        if delaySeconds != nil && runAtMilliseconds != nil { throw invalid("give delay_seconds or run_at, not both") }
+        if let delaySeconds, !(delaySeconds >= 0 && delaySeconds <= Self.maxDelaySeconds) {
+            throw invalid("delay_seconds must be between 0 and \(Int(Self.maxDelaySeconds))")
+        }
+        if let maxAttempts, !Self.maxAttemptsRange.contains(maxAttempts) { throw invalid("max_attempts must be in \(Self.maxAttemptsRange)") }
+        if let timeoutSeconds, !Self.timeoutRange.contains(timeoutSeconds) { throw invalid("timeout_seconds must be in \(Self.timeoutRange)") }
+        if let resultTTLSeconds, !Self.resultTTLRange.contains(resultTTLSeconds) {
+            throw invalid("result_ttl_seconds must be in \(Self.resultTTLRange)")
+        }
+        if let leaseMilliseconds, !Self.leaseRange.contains(leaseMilliseconds) { throw invalid("lease_ms must be in \(Self.leaseRange)") }
+        if let idempotencyKey, !(1...256).contains(idempotencyKey.utf8.count) {
+            throw invalid("the idempotency key must be 1-256 bytes")
+        }
+    }
+}
+
+/// What a submit did: a new job, or the one an idempotency key already named.
+package struct SubmittedJob: Sendable, Hashable, Codable {
+    package let id: String
+    package let state: JobState
+    /// False when an idempotency key matched an earlier job.
+    package let created: Bool
+
+    package init(id: String, state: JobState, created: Bool) {
+        self.id = id
+        self.state = state
+        self.created = created
+    }
+}

@@ -1,0 +1,36 @@
+import Hummingbird
+import Offload
+
+/// The web dashboard: one HTML page at `/` with its stylesheet and script under
+/// `/dashboard/`, all compiled into the binary (no CDN, works air-gapped), plus the
+/// per-minute throughput the dashboard's chart draws. The assets are served without a
+/// token so the sign-in prompt can load; every data call the page makes needs it.
+struct DashboardRoutes<Context: RequestContext>: Sendable {
+    let inspector: Inspector
+
+    static var maxMinutes: Int { 120 }
+
+    func register(on routes: RouteTable<Context>) {
+        for asset in DashboardAssets.all {
+            routes.get(RouterPath(asset.path)) { _, _ in asset.response() }
+        }
+        routes.get("v1/queues/{name}/throughput") { request, context in
+            let name = try QueueRoutes<Context>.queueName(context)
+            var minutes = 15
+            if let text = request.uri.queryParameters.get("minutes") {
+                guard let value = Int(text), (1...Self.maxMinutes).contains(value) else {
+                    throw OffloadError(.invalid, "minutes must be a whole number from 1 to \(Self.maxMinutes)")
+                }
+                minutes = value
+            }
+            let points = try await inspector.throughput(queue: name, minutes: minutes)
+            return try JSONResponse.make(Throughput(queue: name, minutes: points))
+        }
+    }
+}
+
+/// `GET /v1/queues/{name}/throughput`: oldest minute first; the last one is still filling.
+struct Throughput: Codable {
+    let queue: String
+    let minutes: [MinuteStats]
+}

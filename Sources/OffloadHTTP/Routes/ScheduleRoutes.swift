@@ -1,0 +1,85 @@
+import Hummingbird
+import Offload
+
+/// `/v1/schedules`: jobs submitted every N seconds or on a cron expression, fired by the
+/// workers.
+struct ScheduleRoutes<Context: RequestContext>: Sendable {
+    let inspector: Inspector
+    let catalog: JobTypeCatalog
+    let maxBodyBytes: Int
+
+    func register(on routes: RouteTable<Context>) {
+        routes.get("v1/schedules") { _, _ in
+            try JSONResponse.make(ScheduleList(schedules: try await inspector.schedules()))
+        }
+        routes.get("v1/schedules/{name}") { _, context in
+            try JSONResponse.make(try await inspector.schedule(try Self.scheduleName(context)))
+        }
+        routes.put("v1/schedules/{name}") { request, context in
+            let name = try Self.scheduleName(context)
+            let body = try await QueueRoutes<Context>.collect(request, limit: maxBodyBytes)
+            let schedule = try RequestDecoding.decode(ScheduleBody.self, from: body.readableBytesView).schedule(named: name)
+            try schedule.validate()
+            try await catalog.requireKnown(schedule.type)
+            try await inspector.setSchedule(schedule)
+            return try JSONResponse.make(schedule)
+        }
+        routes.delete("v1/schedules/{name}") { _, context in
+            let name = try Self.scheduleName(context)
+            try await inspector.removeSchedule(name)
+            return try JSONResponse.make(RemovedSchedule(name: name, removed: true))
+        }
+    }
+
+    static func scheduleName(_ context: Context) throws -> String {
+        let name = try context.parameters.require("name")
+        guard Validation.isScheduleName(name) else {
+            throw OffloadError(.invalid, "schedule names are 1-64 characters of letters, digits, '_' and '-'")
+        }
+        return name
+    }
+}
+
+/// The body of `PUT /v1/schedules/{name}`: the timing and the job (the name is the path's).
+struct ScheduleBody: Decodable {
+    let cron: String?
+    let everySeconds: Int?
+    let type: String
+    let payload: JSONValue?
+    let queue: String?
+    let priority: Int?
+    let maxAttempts: Int?
+    let timeoutSeconds: Int?
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: JSONFieldKey.self)
+        try container.refuseFields(notIn: [
+            "cron", "every_seconds", "type", "payload", "queue", "priority", "max_attempts", "timeout_seconds",
+        ])
+        cron = try container.decodeIfPresent(String.self, forKey: JSONFieldKey("cron"))
+        everySeconds = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("every_seconds"))
+        type = try container.decode(String.self, forKey: JSONFieldKey("type"))
+        payload = try container.decodeIfPresent(JSONValue.self, forKey: JSONFieldKey("payload"))
+        queue = try container.decodeIfPresent(String.self, forKey: JSONFieldKey("queue"))
+        priority = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("priority"))
+        maxAttempts = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("max_attempts"))
+        timeoutSeconds = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("timeout_seconds"))
+    }
+
+    func schedule(named name: String) throws(OffloadError) -> JobSchedule {
+        var payloadText = "{}"
+        if let payload {
+            guard case .object = payload else { throw OffloadError(.invalid, "payload must be a JSON object") }
+            payloadText = payload.jsonText
+        }
+        return JobSchedule(
+            name: name, cron: cron, everySeconds: everySeconds, type: type, payload: payloadText, queue: queue ?? "default",
+            priority: priority ?? 0, maxAttempts: maxAttempts, timeoutSeconds: timeoutSeconds)
+    }
+}
+
+struct ScheduleList: Encodable { let schedules: [ScheduleInfo] }
+struct RemovedSchedule: Codable {
+    let name: String
+    let removed: Bool
+}
