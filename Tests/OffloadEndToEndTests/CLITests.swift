@@ -60,8 +60,8 @@ import Testing
 
     @Test func statsAndQueuesJSONMatchRedis() async throws {
         let harness = try await Harness(worker: false)
-        for _ in 0..<3 { _ = try await harness.broker.submit(JobSubmission(type: "test.noop")) }
-        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", queue: "other", delaySeconds: 100))
+        for _ in 0..<3 { _ = try await harness.broker.submit(JobSubmission(type: "test.noop", allowUnknownType: true)) }
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", queue: "other", delaySeconds: 100, allowUnknownType: true))
         let stats = try await harness.run(["stats", "--json"])
         #expect(stats.status == 0, "\(stats.stderr)")
         let queues = try #require(stats.json["queues"] as? [String: [String: Int]])
@@ -124,7 +124,7 @@ import Testing
     /// does not shift the table's columns.
     @Test func jobTextIsShownEscapedAndColouredTablesStayAligned() async throws {
         let harness = try await Harness(worker: false)
-        let submitted = try await harness.broker.submit(JobSubmission(type: "test.noop", maxAttempts: 1))
+        let submitted = try await harness.broker.submit(JobSubmission(type: "test.noop", maxAttempts: 1, allowUnknownType: true))
         let job = try #require(try await harness.broker.claim(queue: "default", limit: 1, token: "t", workerID: "w").jobs.first)
         let message = "\u{1B}]0;owned\u{07}\u{1B}[31mRED\u{1B}[0m first\nsecond"
         #expect(try await harness.broker.fail(job, error: JobError(type: "E", message: message)) == .dead)
@@ -149,7 +149,7 @@ import Testing
 
     @Test func badNumbersAreRefusedNotCrashedOnAndNegativeValuesParse() async throws {
         let harness = try await Harness()
-        _ = try await harness.broker.submit(JobSubmission(type: "test.noop"))
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", allowUnknownType: true))
         let cursor = try await harness.run(["jobs", "--state", "pending", "--cursor", "9223372036854775800"])
         #expect(cursor.status == 2 && cursor.stderr.contains("cursor"), "\(cursor.status) \(cursor.stderr)")
         for interval in ["inf", "1e16", "nan", "0"] {
@@ -187,7 +187,7 @@ import Testing
 
     @Test func watchPrintsOneJSONObjectPerRefresh() async throws {
         let harness = try await Harness(worker: false)
-        _ = try await harness.broker.submit(JobSubmission(type: "test.noop"))
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", allowUnknownType: true))
         let watch = try await harness.run(["watch", "--count", "2", "--interval", "0.1", "--json"])
         #expect(watch.status == 0, "\(watch.stderr)")
         let frames = watch.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -268,7 +268,7 @@ import Testing
 
     @Test func removeQueueNeedsForceForAQueueWithJobs() async throws {
         let harness = try await Harness(worker: false)
-        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", queue: "old", delaySeconds: 300))
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", queue: "old", delaySeconds: 300, allowUnknownType: true))
         let refused = try await harness.run(["remove-queue", "old"])
         #expect(refused.status == 1 && refused.stderr.contains("holds 1 jobs"), "\(refused.stderr)")
         let removed = try await harness.run(["remove-queue", "old", "--force", "--json"])
@@ -319,7 +319,7 @@ import Testing
 
     @Test func watchRendersFramesAndStops() async throws {
         let harness = try await Harness(worker: false)
-        _ = try await harness.broker.submit(JobSubmission(type: "test.noop"))
+        _ = try await harness.broker.submit(JobSubmission(type: "test.noop", allowUnknownType: true))
         let watch = try await harness.run(["watch", "--count", "2", "--interval", "0.2"])
         #expect(watch.status == 0)
         #expect(watch.stdout.components(separatedBy: "QUEUE").count - 1 == 2, "two frames")

@@ -23,12 +23,12 @@ import Glibc
         }
 
         func submit(_ type: String, _ payload: String = "{}", maxAttempts: Int? = nil, timeout: Int? = nil) async throws -> String {
-            try await broker.submit(JobSubmission(type: type, payload: payload, maxAttempts: maxAttempts, timeoutSeconds: timeout)).id
+            try await broker.submit(JobSubmission(type: type, payload: payload, maxAttempts: maxAttempts, timeoutSeconds: timeout, allowUnknownType: true)).id
         }
 
         /// Submits in one round trip; the payload goes to the first job, `{}` to the rest.
         func submitBatch(_ types: [String], payload: String = "{}") async throws -> [String] {
-            let submissions = types.enumerated().map { JobSubmission(type: $1, payload: $0 == 0 ? payload : "{}") }
+            let submissions = types.enumerated().map { JobSubmission(type: $1, payload: $0 == 0 ? payload : "{}", allowUnknownType: true) }
             return try await broker.submit(batch: submissions).map { try $0.get().id }
         }
 
@@ -354,8 +354,8 @@ import Glibc
             #expect(try await harness.wait(id).state == .completed)
         }
         try await harness.inspector.pause(queue: "default")
-        let batch = [JobSubmission(type: "test.crash", priority: 5, maxAttempts: 1)]
-            + Array(repeating: JobSubmission(type: "test.noop", maxAttempts: 1), count: 50)
+        let batch = [JobSubmission(type: "test.crash", priority: 5, maxAttempts: 1, allowUnknownType: true)]
+            + Array(repeating: JobSubmission(type: "test.noop", maxAttempts: 1, allowUnknownType: true), count: 50)
         let ids = try await harness.broker.submit(batch: batch).map { try $0.get().id }
         try await harness.inspector.resume(queue: "default")
         #expect(try await harness.wait(ids[0]).state == .dead)
@@ -416,7 +416,7 @@ import Glibc
         let pid = try #require(try await harness.inspector.workers().first?.pid)
         var ids: [String] = []
         for _ in 0..<20 {
-            let batch = (0..<1_000).map { _ in JobSubmission(type: "test.noop", timeoutSeconds: 1) }
+            let batch = (0..<1_000).map { _ in JobSubmission(type: "test.noop", timeoutSeconds: 1, allowUnknownType: true) }
             ids += try await harness.broker.submit(batch: batch).map { try $0.get().id }
         }
         try await waitUntil("20,000 jobs done", timeout: .seconds(60)) {
@@ -458,7 +458,7 @@ import Glibc
         // waits for work (it waits up to 5 s at a time), and the lease leaves room for a
         // loaded machine's stalls.
         let id = try await harness.broker.submit(
-            JobSubmission(type: "test.sleep", payload: #"{"seconds": 4}"#, leaseMilliseconds: 2_000)).id
+            JobSubmission(type: "test.sleep", payload: #"{"seconds": 4}"#, leaseMilliseconds: 2_000, allowUnknownType: true)).id
         let job = try await harness.wait(id)
         #expect(job.state == .completed)
         #expect(job.attempts == 1, "the lease never expired: \(String(describing: job.error))")

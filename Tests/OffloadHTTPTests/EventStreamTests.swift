@@ -68,7 +68,7 @@ import Testing
         var settings = BrokerSettings()
         settings.keyPrefix = configuration.keyPrefix
         let inspector = Inspector(broker: Broker(redis: try TestRedis.makeClient(), settings: settings))
-        let id = try await inspector.broker.submit(JobSubmission(type: "test.noop", queue: "idle")).id
+        let id = try await inspector.broker.submit(JobSubmission(type: "test.noop", queue: "idle", allowUnknownType: true)).id
         let response = try await Self.get("/v1/jobs/\(id)/events", from: try buildApplication(configuration: configuration))
         let (chunks, sink) = AsyncStream.makeStream(of: String.self)
         let writing = Task { try await response.body.write(ChunkWriter(sink: sink)) }

@@ -155,11 +155,25 @@ import Testing
     @Test func aTypeNoWorkerServesIsSkipped() async throws {
         try await TestEngine.with { engine in
             try await engine.broker.publishJobTypes(["test.echo"])
-            try await engine.inspector.setSchedule(JobSchedule(name: "old", everySeconds: 1, type: "retired.type", queue: "q"))
+            try await engine.inspector.setSchedule(
+                JobSchedule(name: "old", everySeconds: 1, type: "retired.type", queue: "q"), allowUnknownType: true)
             try await engine.inspector.setSchedule(JobSchedule(name: "live", everySeconds: 1, type: "test.echo", queue: "q"))
             let fired = try await ScheduleFirer(broker: engine.broker, logger: Logger(label: "a")).fireDue()
             #expect(fired.count == 1)
             #expect(try await engine.inspector.jobs(queue: "q", state: .pending).jobs.map(\.type) == ["test.echo"])
+        }
+    }
+
+    /// Like a submit: a type no worker serves is refused unless the caller allows it.
+    @Test func aScheduleOfATypeNoWorkerServesIsRefused() async throws {
+        try await TestEngine.with { engine in
+            let schedule = JobSchedule(name: "early", everySeconds: 60, type: "not.deployed", queue: "q")
+            await #expect(throws: OffloadError(.unknownJobType, "no worker serves job type 'not.deployed'")) {
+                try await engine.inspector.setSchedule(schedule)
+            }
+            #expect(try await engine.inspector.schedules().isEmpty)
+            try await engine.inspector.setSchedule(schedule, allowUnknownType: true)
+            #expect(try await engine.inspector.schedules().map(\.schedule.name) == ["early"])
         }
     }
 

@@ -7,6 +7,38 @@ import Testing
 
 /// Submitting: idempotency, backpressure, batches, validation, lost scripts.
 @Suite struct SubmitTests {
+    /// The API, the CLI, schedules and `OffloadClient` all submit through the broker, so
+    /// this is the one place the rule holds: no worker serves it, no job.
+    @Test func aTypeNoWorkerServesIsRefusedUnlessAllowed() async throws {
+        try await TestEngine.with { engine in
+            await #expect(throws: OffloadError(.unknownJobType, "no worker serves job type 'not.deployed'")) {
+                try await engine.broker.submit(JobSubmission(type: "not.deployed", queue: "q"))
+            }
+            let batch = try await engine.broker.submit(batch: [
+                JobSubmission(type: "test.echo", queue: "q"), JobSubmission(type: "not.deployed", queue: "q"),
+            ])
+            #expect((try? batch[0].get()) != nil)
+            #expect(throws: OffloadError(.unknownJobType, "no worker serves job type 'not.deployed'")) { try batch[1].get() }
+            #expect(try await engine.inspector.counts()["q"]?.pending == 1)
+
+            let early = try await engine.broker.submit(JobSubmission(type: "not.deployed", queue: "q", allowUnknownType: true))
+            #expect(try await engine.inspector.job(early.id).type == "not.deployed")
+            // Once a worker publishes the type, a plain submit goes through.
+            try await engine.broker.publishJobTypes(["not.deployed"])
+            try await Self.eventually { try? await engine.broker.submit(JobSubmission(type: "not.deployed", queue: "q")) }
+        }
+    }
+
+    /// Retries `body` until it returns non-nil, for up to 10 s.
+    static func eventually<T>(_ body: () async -> T?) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if await body() != nil { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the condition did not hold within 10 s")
+    }
+
     @Test func sameIdempotencyKeyReturnsTheFirstJob() async throws {
         try await TestEngine.with { engine in
             let first = try await engine.submit(payload: #"{"v":1}"#) { $0.idempotencyKey = "order-17" }

@@ -32,6 +32,8 @@ struct TestEngine: Sendable {
         let broker = Broker(redis: client, settings: settings, clock: clock)
         let engine = TestEngine(client: client, broker: broker, inspector: Inspector(broker: broker), clock: clock, url: url)
         do {
+            // As if a worker served them: the engine refuses submits of types nobody serves.
+            try await broker.publishJobTypes(servedTypes)
             try await body(engine)
         } catch {
             await engine.close()
@@ -39,6 +41,9 @@ struct TestEngine: Sendable {
         }
         await engine.close()
     }
+
+    /// The job types the tests' submits use; any other type is one no worker serves.
+    static let servedTypes = ["test.echo", "test.other", "t", "x", "resize", "thumbnail"]
 
     /// Another broker on the same keys and clock, with its own connections (a second process).
     func sibling() throws -> (Broker, RedisClient) {

@@ -22,6 +22,8 @@ package final class Broker: Sendable {
     /// The random part of job ids.
     private let idRandomness = NIOLockedValueBox(BufferedSystemRandom())
     private let submitGroup: SubmitGroup
+    /// Which job types some worker serves: a submit of another type is refused.
+    package let jobTypes: JobTypeCatalog
 
     package init(redis: RedisClient, settings: BrokerSettings = BrokerSettings(), clock: any OffloadClock = SystemClock()) {
         self.redis = redis
@@ -29,6 +31,7 @@ package final class Broker: Sendable {
         self.keys = OffloadKeys(prefix: settings.keyPrefix)
         self.clock = clock
         self.submitGroup = SubmitGroup(maxInFlight: redis.configuration.poolSize, maxBatch: Self.maxJobsPerEnqueue)
+        self.jobTypes = JobTypeCatalog(redis: redis, key: keys.jobTypes)
     }
 
     // MARK: Submit
@@ -39,7 +42,7 @@ package final class Broker: Sendable {
 
     /// Enqueues one job. Submits made at the same time ride one script call (`SubmitGroup`).
     package func submit(_ submission: JobSubmission) async throws(OffloadError) -> SubmittedJob {
-        try submission.validate()
+        try await check(submission)
         return try await submitGroup.submit(submission) { submissions in
             do throws(OffloadError) {
                 return try await self.enqueue(submissions)
@@ -50,14 +53,16 @@ package final class Broker: Sendable {
     }
 
     /// Enqueues many jobs in one Redis round trip. Each job gets its own outcome: an
-    /// invalid or refused job does not stop the others.
+    /// invalid or refused job does not stop the others. Redis unreachable fails them all.
     package func submit(batch submissions: [JobSubmission]) async throws(OffloadError) -> [Result<SubmittedJob, OffloadError>] {
         var outcomes = [Result<SubmittedJob, OffloadError>?](repeating: nil, count: submissions.count)
         var valid: [Int] = []
         for (index, submission) in submissions.enumerated() {
             do {
-                try submission.validate()
+                try await check(submission)
                 valid.append(index)
+            } catch where error.code == .unavailable {
+                throw error  // Redis, not the job: the whole batch is refused as retryable
             } catch {
                 outcomes[index] = .failure(error)
             }
@@ -65,6 +70,13 @@ package final class Broker: Sendable {
         let enqueued = try await enqueue(valid.map { submissions[$0] })
         for (index, outcome) in zip(valid, enqueued) { outcomes[index] = outcome }
         return outcomes.map { $0! }
+    }
+
+    /// What every submit must pass before it is written: its fields' rules, and a worker
+    /// that serves its type (unless it says `allowUnknownType`).
+    private func check(_ submission: JobSubmission) async throws(OffloadError) {
+        try submission.validate()
+        if !submission.allowUnknownType { try await jobTypes.requireKnown(submission.type) }
     }
 
     /// Enqueues validated jobs, in order, in one round trip: one `enqueue` call per queue

@@ -5,7 +5,7 @@ import OffloadRedis
 
 extension Inspector {
     /// Every schedule, by name, with when each fires next.
-    package func schedules() async throws(OffloadError) -> [ScheduleInfo] {
+    public func schedules() async throws(OffloadError) -> [ScheduleInfo] {
         let now = broker.clock.nowMilliseconds()
         return try await broker.schedules().map { schedule in
             ScheduleInfo(schedule: schedule, nextRunAt: schedule.next(after: now).map { Date(timeIntervalSince1970: Double($0) / 1000) })
@@ -13,7 +13,7 @@ extension Inspector {
     }
 
     /// One schedule, with when it fires next.
-    package func schedule(_ name: String) async throws(OffloadError) -> ScheduleInfo {
+    public func schedule(_ name: String) async throws(OffloadError) -> ScheduleInfo {
         guard Validation.isScheduleName(name) else { throw OffloadError(.invalid, "invalid schedule name") }
         guard let found = try await schedules().first(where: { $0.schedule.name == name }) else {
             throw OffloadError(.notFound, "no schedule '\(name)'")
@@ -22,15 +22,18 @@ extension Inspector {
     }
 
     /// Creates or replaces the schedule of that name; it fires from its next occurrence on.
-    package func setSchedule(_ schedule: JobSchedule) async throws(OffloadError) {
+    /// Its type must be one a worker serves, unless `allowUnknownType`; either way an
+    /// occurrence is skipped while no worker serves it.
+    public func setSchedule(_ schedule: JobSchedule, allowUnknownType: Bool = false) async throws(OffloadError) {
         try schedule.validate()
+        if !allowUnknownType { try await broker.jobTypes.requireKnown(schedule.type) }
         let json: Data
         do { json = try OffloadJSON.compact.encode(schedule) } catch { throw OffloadError(.internalError, "cannot encode the schedule: \(error)") }
         try await broker.write([RedisCommand("HSET", .string(broker.keys.schedules), .string(schedule.name), .string(String(decoding: json, as: UTF8.self)))])
     }
 
     /// Stops a schedule; jobs it already submitted stay.
-    package func removeSchedule(_ name: String) async throws(OffloadError) {
+    public func removeSchedule(_ name: String) async throws(OffloadError) {
         guard Validation.isScheduleName(name) else { throw OffloadError(.invalid, "invalid schedule name") }
         guard try await broker.send("HDEL", .string(broker.keys.schedules), .string(name)).int == 1 else {
             throw OffloadError(.notFound, "no schedule '\(name)'")
@@ -88,16 +91,6 @@ package final class ScheduleFirer: Sendable {
         }
         lastLook.withLockedValue { $0 = now }
         guard !due.isEmpty else { return [] }
-        // A type no worker serves any more (retired after the schedule was set) would pile
-        // up jobs nobody runs: skipped, with a word in the log.
-        let served = try await Inspector(broker: broker).jobTypes()
-        due.removeAll { schedule, _ in
-            guard !served.contains(schedule.type) else { return false }
-            logger.warning(
-                "schedule skipped: no worker serves its job type", metadata: ["schedule": "\(schedule.name)", "type": "\(schedule.type)"])
-            return true
-        }
-        guard !due.isEmpty else { return [] }
         let outcomes = try await broker.submit(batch: due.map { $0.0.submission(at: $0.1) })
         var created: [SubmittedJob] = []
         for ((schedule, _), outcome) in zip(due, outcomes) {
@@ -107,6 +100,11 @@ package final class ScheduleFirer: Sendable {
                     created.append(job)
                     logger.info("schedule fired", metadata: ["schedule": "\(schedule.name)", "job": "\(job.id)"])
                 }
+            case .failure(let error) where error.code == .unknownJobType:
+                // A type no worker serves any more (retired after the schedule was set) would
+                // pile up jobs nobody runs: skipped, with a word in the log.
+                logger.warning(
+                    "schedule skipped: no worker serves its job type", metadata: ["schedule": "\(schedule.name)", "type": "\(schedule.type)"])
             case .failure(let error):
                 // A full queue, say: this occurrence is skipped, with a word in the log.
                 logger.warning("schedule could not submit its job", metadata: ["schedule": "\(schedule.name)", "error": "\(error)"])

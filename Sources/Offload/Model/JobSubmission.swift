@@ -20,12 +20,14 @@ package struct JobSubmission: Sendable, Hashable {
     package var leaseMilliseconds: Int?
     /// Submits with the same key (per queue, while the key lives) return the first job.
     package var idempotencyKey: String?
+    /// Enqueue even when no worker serves `type` yet (an app deployed before its workers).
+    package var allowUnknownType: Bool
 
     package init(
         type: String, payload: String = "{}", queue: String = "default", priority: Int = 0,
         delaySeconds: Double? = nil, runAtMilliseconds: Int64? = nil, maxAttempts: Int? = nil,
         timeoutSeconds: Int? = nil, resultTTLSeconds: Int? = nil, leaseMilliseconds: Int? = nil,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil, allowUnknownType: Bool = false
     ) {
         self.type = type
         self.payload = payload
@@ -38,6 +40,7 @@ package struct JobSubmission: Sendable, Hashable {
         self.resultTTLSeconds = resultTTLSeconds
         self.leaseMilliseconds = leaseMilliseconds
         self.idempotencyKey = idempotencyKey
+        self.allowUnknownType = allowUnknownType
     }
 
     package static let priorityRange = -1000...1000

@@ -50,6 +50,7 @@ extension OffloadCommand {
         @Option(parsing: .unconditional, help: "Priority, -1000 to 1000 (higher runs first).") var priority = 0
         @Option(help: "Runs in all, 1 = no retry.") var maxAttempts: Int?
         @Option(help: "Hard timeout of one run, in seconds.") var timeout: Int?
+        @Flag(help: "Accept the type even when no worker serves it yet (occurrences are skipped until one does).") var allowUnknownType = false
 
         func validate() throws {
             if (cron == nil) == (every == nil) { throw ValidationError("give --cron or --every, exactly one") }
@@ -57,7 +58,7 @@ extension OffloadCommand {
 
         func run() async throws {
             let schedule = JobSchedule(
-                name: name, cron: cron, everySeconds: every, type: type, payload: try JobOptions.canonicalPayload(payload), queue: queue,
+                name: name, cron: cron, everySeconds: every, type: type, payload: try PayloadOption.canonicalPayload(payload), queue: queue,
                 priority: priority, maxAttempts: maxAttempts, timeoutSeconds: timeout)
             let next = try await options.withInspector { inspector throws(OffloadError) -> ScheduleInfo? in
                 do throws(OffloadError) {
@@ -66,8 +67,7 @@ extension OffloadCommand {
                     throw CLIFailure.namingFlags(
                         error, ["every_seconds": "--every", "max_attempts": "--max-attempts", "timeout_seconds": "--timeout", "priority": "--priority"])
                 }
-                try await JobOptions.requireServed(type, inspector)
-                try await inspector.setSchedule(schedule)
+                try await inspector.setSchedule(schedule, allowUnknownType: allowUnknownType)
                 return try await inspector.schedules().first { $0.schedule.name == name }
             }
             let when = next?.nextRunAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "never"

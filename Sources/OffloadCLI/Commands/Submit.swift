@@ -20,11 +20,13 @@ extension OffloadCommand {
         @Option(help: "Hard timeout of one run, in seconds.") var timeout: Int?
         @Option(help: "Submits with the same key to the same queue return the first job (kept 24 h).") var idempotencyKey: String?
         @Flag(help: "Wait for the job to finish, with a progress bar.") var wait = false
+        @Flag(help: "Enqueue even when no worker serves the type yet (workers deployed later).") var allowUnknownType = false
 
         func run() async throws {
             let submission = JobSubmission(
-                type: type, payload: try JobOptions.canonicalPayload(payload), queue: queue, priority: priority, delaySeconds: delay,
-                maxAttempts: maxAttempts, timeoutSeconds: timeout, idempotencyKey: idempotencyKey)
+                type: type, payload: try PayloadOption.canonicalPayload(payload), queue: queue, priority: priority, delaySeconds: delay,
+                maxAttempts: maxAttempts, timeoutSeconds: timeout, idempotencyKey: idempotencyKey,
+                allowUnknownType: allowUnknownType)
             let showBar = !options.json
             let finished = try await options.withInspector { inspector throws(OffloadError) -> JobRecord? in
                 do throws(OffloadError) {
@@ -36,7 +38,6 @@ extension OffloadCommand {
                             "priority": "--priority", "the idempotency key": "--idempotency-key",
                         ])
                 }
-                try await JobOptions.requireServed(type, inspector)
                 let submitted = try await inspector.broker.submit(submission)
                 guard wait else {
                     options.report(["id": .string(submitted.id), "state": .string(submitted.state.rawValue)], human: submitted.id)

@@ -46,14 +46,13 @@ func buildRoutes(
     routes.add(middleware: PathParameterDecodingMiddleware())
     HealthRoutes(broker: broker).register(on: routes)
     metrics.register(on: routes, inspector: inspector)
-    let catalog = JobTypeCatalog(inspector: inspector)
     JobRoutes(
-        broker: broker, inspector: inspector, catalog: catalog,
+        broker: broker, inspector: inspector,
         watcher: JobEventWatcher(inspector: inspector), maxBodyBytes: configuration.maxBodyBytes, metrics: metrics,
         eventStreamKeepalive: configuration.eventStreamKeepalive
     ).register(on: routes)
     QueueRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: routes)
-    ScheduleRoutes(inspector: inspector, catalog: catalog, maxBodyBytes: configuration.maxBodyBytes).register(on: routes)
+    ScheduleRoutes(inspector: inspector, maxBodyBytes: configuration.maxBodyBytes).register(on: routes)
     OpenAPIRoutes().register(on: routes)
     DashboardRoutes(inspector: inspector).register(on: routes)
     routes.addMethodNotAllowedFallback()

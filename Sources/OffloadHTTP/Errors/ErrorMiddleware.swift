@@ -55,7 +55,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// pass on their way to `ErrorMiddleware` (metrics, which label each request with its
 /// status) sees the status the client gets, not a 500.
 extension OffloadError: HTTPResponseError {
-    package var status: HTTPResponse.Status {
+    public var status: HTTPResponse.Status {
         switch code {
         case .malformed: return .badRequest
         case .invalid, .unknownJobType: return .unprocessableContent
@@ -70,7 +70,7 @@ extension OffloadError: HTTPResponseError {
         }
     }
 
-    package func response(from request: Request, context: some RequestContext) -> Response {
+    public func response(from request: Request, context: some RequestContext) -> Response {
         response()
     }
 

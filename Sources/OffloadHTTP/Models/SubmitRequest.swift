@@ -15,6 +15,9 @@ struct SubmitRequest: Decodable, Sendable {
     let timeoutSeconds: Int?
     let resultTTLSeconds: Int?
     let leaseMs: Int?
+    /// Enqueue even when no worker serves the type yet. A `var` with a default, so
+    /// `SubmitBodyReader` (which leaves bodies with it to JSONDecoder) need not name it.
+    var allowUnknownType: Bool? = nil
 
     /// What JSONDecoder made of the payload, or the canonical text of an object that
     /// `SubmitBodyReader` read (the text `JSONValue.jsonText` would write for it).
@@ -42,6 +45,7 @@ struct SubmitRequest: Decodable, Sendable {
         case timeoutSeconds = "timeout_seconds"
         case resultTTLSeconds = "result_ttl_seconds"
         case leaseMs = "lease_ms"
+        case allowUnknownType = "allow_unknown_type"
     }
 
     func submission(idempotencyKey: String?) throws(OffloadError) -> JobSubmission {
@@ -68,7 +72,7 @@ struct SubmitRequest: Decodable, Sendable {
             type: type, payload: payloadText, queue: queue ?? "default", priority: priority ?? 0,
             delaySeconds: delaySeconds, runAtMilliseconds: runAtMilliseconds, maxAttempts: maxAttempts,
             timeoutSeconds: timeoutSeconds, resultTTLSeconds: resultTTLSeconds, leaseMilliseconds: leaseMs,
-            idempotencyKey: idempotencyKey)
+            idempotencyKey: idempotencyKey, allowUnknownType: allowUnknownType ?? false)
     }
 
     private static func parseDate(_ text: String) -> Date? {
@@ -92,6 +96,7 @@ extension SubmitRequest {
         timeoutSeconds = try container.decodeWholeNumberIfPresent(forKey: .timeoutSeconds)
         resultTTLSeconds = try container.decodeWholeNumberIfPresent(forKey: .resultTTLSeconds)
         leaseMs = try container.decodeWholeNumberIfPresent(forKey: .leaseMs)
+        allowUnknownType = try container.decodeIfPresent(Bool.self, forKey: .allowUnknownType)
     }
 }
 

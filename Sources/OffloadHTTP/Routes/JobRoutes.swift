@@ -7,7 +7,6 @@ import ServiceLifecycle
 struct JobRoutes<Context: RequestContext>: Sendable {
     let broker: Broker
     let inspector: Inspector
-    let catalog: JobTypeCatalog
     let watcher: JobEventWatcher
     let maxBodyBytes: Int
     let metrics: APIMetrics
@@ -33,8 +32,6 @@ struct JobRoutes<Context: RequestContext>: Sendable {
         let submitRequest = try SubmitRequest.decode(body)
         let idempotencyKey = request.headers[.init("Idempotency-Key")!]
         let submission = try submitRequest.submission(idempotencyKey: idempotencyKey)
-        try submission.validate()
-        try await catalog.requireKnown(submission.type)
         let submitted = try await broker.submit(submission)
         if submitted.created { metrics.submitted(queue: submission.queue, type: submission.type) }
         return try SubmitResponse(id: submitted.id, state: submitted.state).response(status: submitted.created ? .accepted : .ok)
@@ -56,13 +53,8 @@ struct JobRoutes<Context: RequestContext>: Sendable {
         var positions: [Int] = []
         for (index, item) in batch.jobs.enumerated() {
             do {
-                let submission = try item.submission(idempotencyKey: nil)
-                try submission.validate()
-                try await catalog.requireKnown(submission.type)
-                submissions.append(submission)
+                submissions.append(try item.submission(idempotencyKey: nil))
                 positions.append(index)
-            } catch where error.code == .unavailable {
-                throw error  // Redis, not the item: the whole batch is refused as retryable (503)
             } catch {
                 results[index] = BatchItemResult(error: error)
             }

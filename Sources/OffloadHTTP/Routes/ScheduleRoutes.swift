@@ -5,7 +5,6 @@ import Offload
 /// workers.
 struct ScheduleRoutes<Context: RequestContext>: Sendable {
     let inspector: Inspector
-    let catalog: JobTypeCatalog
     let maxBodyBytes: Int
 
     func register(on routes: RouteTable<Context>) {
@@ -18,10 +17,9 @@ struct ScheduleRoutes<Context: RequestContext>: Sendable {
         routes.put("v1/schedules/{name}") { request, context in
             let name = try Self.scheduleName(context)
             let body = try await QueueRoutes<Context>.collect(request, limit: maxBodyBytes)
-            let schedule = try RequestDecoding.decode(ScheduleBody.self, from: body.readableBytesView).schedule(named: name)
-            try schedule.validate()
-            try await catalog.requireKnown(schedule.type)
-            try await inspector.setSchedule(schedule)
+            let request = try RequestDecoding.decode(ScheduleBody.self, from: body.readableBytesView)
+            let schedule = try request.schedule(named: name)
+            try await inspector.setSchedule(schedule, allowUnknownType: request.allowUnknownType ?? false)
             return try JSONResponse.make(schedule)
         }
         routes.delete("v1/schedules/{name}") { _, context in
@@ -50,11 +48,12 @@ struct ScheduleBody: Decodable {
     let priority: Int?
     let maxAttempts: Int?
     let timeoutSeconds: Int?
+    let allowUnknownType: Bool?
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONFieldKey.self)
         try container.refuseFields(notIn: [
-            "cron", "every_seconds", "type", "payload", "queue", "priority", "max_attempts", "timeout_seconds",
+            "cron", "every_seconds", "type", "payload", "queue", "priority", "max_attempts", "timeout_seconds", "allow_unknown_type",
         ])
         cron = try container.decodeIfPresent(String.self, forKey: JSONFieldKey("cron"))
         everySeconds = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("every_seconds"))
@@ -64,6 +63,7 @@ struct ScheduleBody: Decodable {
         priority = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("priority"))
         maxAttempts = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("max_attempts"))
         timeoutSeconds = try container.decodeWholeNumberIfPresent(forKey: JSONFieldKey("timeout_seconds"))
+        allowUnknownType = try container.decodeIfPresent(Bool.self, forKey: JSONFieldKey("allow_unknown_type"))
     }
 
     func schedule(named name: String) throws(OffloadError) -> JobSchedule {

@@ -1,12 +1,14 @@
 import NIOConcurrencyHelpers
-import Offload
+import OffloadRedis
 
-/// The job types workers have published, re-read from Redis at most once a second so a
+/// The rule "a worker serves this type", in one place: every submit through the engine
+/// (the API, the CLI, schedules, `OffloadClient`) asks it, unless the submit says
+/// `allowUnknownType`. It knows the job types workers have published, re-read from Redis at most once a second so a
 /// submit costs no extra round trip. A type missing from the cache triggers a re-read (a
 /// worker may have published it just now), but at most one per `missRetry`: a flood of
 /// submits of unknown types, or a batch of a thousand of them, costs Redis a few reads,
 /// not one each.
-final class JobTypeCatalog: Sendable {
+package final class JobTypeCatalog: Sendable {
     private struct Cache {
         var types: Set<String> = []
         var loadedAt: ContinuousClock.Instant? = nil
@@ -19,18 +21,27 @@ final class JobTypeCatalog: Sendable {
     private let maxAge: Duration
     private let missRetry: Duration
 
-    convenience init(inspector: Inspector, maxAge: Duration = .seconds(1), missRetry: Duration = .milliseconds(100)) {
-        self.init(maxAge: maxAge, missRetry: missRetry) { () async throws(OffloadError) in try await inspector.jobTypes() }
+    /// Reads the types workers published in the hash `key`.
+    convenience init(redis: RedisClient, key: String, maxAge: Duration = .seconds(1), missRetry: Duration = .milliseconds(100)) {
+        self.init(maxAge: maxAge, missRetry: missRetry) { () async throws(OffloadError) in
+            do throws(RedisError) {
+                let reply = try await redis.send("HKEYS", .string(key))
+                return Set((reply.array ?? []).compactMap(\.string))
+            } catch {
+                throw OffloadError(error)
+            }
+        }
     }
 
-    /// `load` reads the published types (the inspector's, in the application).
-    init(maxAge: Duration, missRetry: Duration, load: @escaping @Sendable () async throws(OffloadError) -> Set<String>) {
+    /// `load` reads the published types.
+    package init(maxAge: Duration, missRetry: Duration, load: @escaping @Sendable () async throws(OffloadError) -> Set<String>) {
         self.load = load
         self.maxAge = maxAge
         self.missRetry = missRetry
     }
 
-    func requireKnown(_ type: String) async throws(OffloadError) {
+    /// Throws `unknownJobType` unless some worker serves `type`.
+    package func requireKnown(_ type: String) async throws(OffloadError) {
         enum Next { case known, unknown, read }
         let now = ContinuousClock.now
         let next: Next = cache.withLockedValue { cache in

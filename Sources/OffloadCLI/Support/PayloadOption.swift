@@ -1,7 +1,7 @@
 import Offload
 
-/// What `submit` and `schedule` check alike before they write a job.
-enum JobOptions {
+/// `--payload`, as `submit` and `schedule` read it alike.
+enum PayloadOption {
     /// `--payload` as the canonical JSON text the API stores too, so an idempotency key
     /// compares a payload equal however it was spaced.
     static func canonicalPayload(_ text: String) throws -> String {
@@ -9,12 +9,5 @@ enum JobOptions {
             throw CLIFailure(OffloadError(.invalid, "--payload must be a JSON object, e.g. '{\"below\": 100000}'"))
         }
         return object.jsonText
-    }
-
-    /// A job type some worker serves, as the API requires.
-    static func requireServed(_ type: String, _ inspector: Inspector) async throws(OffloadError) {
-        guard try await inspector.jobTypes().contains(type) else {
-            throw OffloadError(.unknownJobType, "no worker serves job type '\(type)'")
-        }
     }
 }

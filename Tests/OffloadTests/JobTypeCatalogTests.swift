@@ -1,10 +1,9 @@
 import NIOConcurrencyHelpers
-import Offload
 import OffloadRedis
 import OffloadTestSupport
 import Testing
 
-@testable import OffloadHTTP
+@testable import Offload
 
 /// The API's cache of published job types, on the real Redis: submits of unknown types
 /// must not turn into a Redis read each, and a type a worker publishes must be accepted soon.
