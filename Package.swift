@@ -16,7 +16,9 @@ let package = Package(
         .executable(name: "offload-worker", targets: ["offload-worker"]),
         .executable(name: "offload", targets: ["offload"]),
         .executable(name: "offload-bench", targets: ["offload-bench"]),
+        .library(name: "Offload", targets: ["Offload"]),
         .library(name: "OffloadWorker", targets: ["OffloadWorker"]),
+        .library(name: "OffloadHTTP", targets: ["OffloadHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -54,14 +56,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Queue engine: keys, Lua scripts, job records, client/broker/inspector.
+        // The queue engine (keys, Lua scripts, broker, inspector) and its public face: job
+        // definitions and the `OffloadClient` that submits and follows them.
         .target(
             name: "Offload",
             dependencies: [
                 "OffloadRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,15 +87,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Worker runtime: job protocol, claim loop, dedicated threads, heartbeats, supervisor.
+        // Worker runtime: job protocols, claim loop, dedicated threads, heartbeats, the
+        // supervisor, and `OffloadWorkerCommand`, the whole worker command line.
         .target(
             name: "OffloadWorker",
             dependencies: [
                 "Offload",
+                "OffloadRedis",
                 "COffloadSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -119,19 +129,17 @@ let package = Package(
             dependencies: ["OffloadCLI"],
             swiftSettings: swiftSettings
         ),
-        // The worker executable and the job handlers it is built with.
+        // The stock worker: the example jobs and a main calling `OffloadWorkerCommand`,
+        // built only on the public products, as a user builds theirs.
         .executableTarget(
             name: "offload-worker",
             dependencies: [
+                "Offload",
                 "OffloadWorker",
-                "COffloadSystem",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Workers",
             swiftSettings: swiftSettings

@@ -319,8 +319,8 @@ struct EngineBench: AsyncParsableCommand {
 /// Does nothing but say when it started.
 struct BenchNoopJob: CPUJob {
     static let name = "bench.noop"
-    struct Input: Decodable, Sendable {}
-    struct Output: Encodable, Sendable {}
+    struct Input: Codable, Sendable {}
+    struct Output: Codable, Sendable {}
     let onStart: @Sendable (String, ContinuousClock.Instant) -> Void
 
     func run(_ input: Input, context: JobContext) throws -> Output {
@@ -332,8 +332,8 @@ struct BenchNoopJob: CPUJob {
 /// Holds its thread for a while, so the worker heartbeats it.
 struct BenchSleepJob: CPUJob {
     static let name = "bench.sleep"
-    struct Input: Decodable, Sendable { let seconds: Double }
-    struct Output: Encodable, Sendable {}
+    struct Input: Codable, Sendable { let seconds: Double }
+    struct Output: Codable, Sendable {}
     let onStart: @Sendable (String, ContinuousClock.Instant) -> Void
 
     func run(_ input: Input, context: JobContext) throws -> Output {

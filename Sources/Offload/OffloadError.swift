@@ -1,7 +1,7 @@
 /// The one error type of Offload's engine and its front ends. The API maps `code` to an
 /// HTTP status once (`OffloadHTTP/Errors`); the CLI maps it to an exit code once.
-package struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible {
-    package enum Code: String, Sendable, Codable, CaseIterable {
+public struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Codable, CaseIterable {
         /// The request is not well-formed (bad JSON, wrong content).
         case malformed = "malformed_request"
         /// A field has a value outside its rules.
@@ -25,10 +25,10 @@ package struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible
         case internalError = "internal_error"
     }
 
-    package let code: Code
-    package let message: String
+    public let code: Code
+    public let message: String
     /// For `queueFull` and `unavailable`: when a client should try again.
-    package var retryAfterSeconds: Int?
+    public var retryAfterSeconds: Int?
 
     package init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil) {
         self.code = code
@@ -36,7 +36,7 @@ package struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible
         self.retryAfterSeconds = retryAfterSeconds
     }
 
-    package var description: String { "\(code.rawValue): \(message)" }
+    public var description: String { "\(code.rawValue): \(message)" }
 }
 
 import OffloadRedis

@@ -100,8 +100,8 @@ import Testing
 }
 
 @Suite struct RegistryTests {
-    @Test func exampleJobsAreAlwaysRegistered() {
-        let names = Jobs.registry(includeTestJobs: false).names
+    @Test func exampleJobsAreAlwaysRegistered() throws {
+        let names = (try JobRegistry(jobs: Jobs.all, includeDiagnostics: false)).names
         for name in ["count-primes", "sha256-chain", "pbkdf2", "mandelbrot", "matmul", "http-fetch"] {
             #expect(names.contains(name))
         }
@@ -110,12 +110,12 @@ import Testing
 
     /// JSON in, JSON out, as a worker runs it.
     @Test func runsThroughTheRegistry() throws {
-        let handler = try #require(Jobs.registry(includeTestJobs: false).handler(for: "sha256-chain"))
+        let handler = try #require((try JobRegistry(jobs: Jobs.all, includeDiagnostics: false)).handler(for: "sha256-chain"))
         guard case .cpu(let body) = handler.execution else { Issue.record("sha256-chain should be a CPU job"); return }
         let result = try body(#"{"seed":"offload","iterations":1}"#, .standalone())
         #expect(result == #"{"digest":"d2433416cb63663d54611834a6b25f2cdcf59ba920ce4778e66a596a10f1df6b","iterations":1}"#)
         #expect(throws: PermanentJobError.self) { try body(#"{"seed":"offload"}"#, .standalone()) }
-        let fetch = try #require(Jobs.registry(includeTestJobs: false).handler(for: "http-fetch"))
+        let fetch = try #require((try JobRegistry(jobs: Jobs.all, includeDiagnostics: false)).handler(for: "http-fetch"))
         guard case .io = fetch.execution else { Issue.record("http-fetch should be an I/O job"); return }
     }
 }

@@ -6,7 +6,7 @@ struct CountPrimes: CPUJob {
     static let name = "count-primes"
     static let defaultTimeoutSeconds: Int? = 600
 
-    struct Input: Decodable, Sendable {
+    struct Input: Codable, Sendable {
         let below: Int
     }
 

@@ -12,7 +12,7 @@ struct HTTPFetch: IOJob {
     static let name = "http-fetch"
     static let defaultTimeoutSeconds: Int? = 120
 
-    struct Input: Decodable, Sendable {
+    struct Input: Codable, Sendable {
         let url: String
         let method: String?
         let timeoutSeconds: Int?

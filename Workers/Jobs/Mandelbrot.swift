@@ -7,7 +7,7 @@ struct Mandelbrot: CPUJob {
     static let name = "mandelbrot"
     static let defaultTimeoutSeconds: Int? = 600
 
-    struct Input: Decodable, Sendable {
+    struct Input: Codable, Sendable {
         let width: Int
         let height: Int
         let maxIterations: Int

@@ -6,7 +6,7 @@ struct MatMul: CPUJob {
     static let name = "matmul"
     static let defaultTimeoutSeconds: Int? = 600
 
-    struct Input: Decodable, Sendable {
+    struct Input: Codable, Sendable {
         let n: Int
         let seed: Int
     }

@@ -7,7 +7,7 @@ struct PBKDF2: CPUJob {
     static let name = "pbkdf2"
     static let defaultTimeoutSeconds: Int? = 600
 
-    struct Input: Decodable, Sendable {
+    struct Input: Codable, Sendable {
         let password: String
         let salt: String
         let iterations: Int

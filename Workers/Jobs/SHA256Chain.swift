@@ -7,7 +7,7 @@ struct SHA256Chain: CPUJob {
     static let name = "sha256-chain"
     static let defaultTimeoutSeconds: Int? = 600
 
-    struct Input: Decodable, Sendable {
+    struct Input: Codable, Sendable {
         let seed: String
         let iterations: Int
     }

@@ -3,7 +3,7 @@ import OffloadRedis
 
 /// Reads and operates queues, jobs and workers: what the API, the CLI and the dashboard
 /// show and do. Talks to Redis directly, so the CLI works while the API is down.
-package struct Inspector: Sendable {
+public struct Inspector: Sendable {
     package let broker: Broker
 
     package init(broker: Broker) {
@@ -14,7 +14,7 @@ package struct Inspector: Sendable {
 
     // MARK: Jobs
 
-    package func job(_ id: String) async throws(OffloadError) -> JobRecord {
+    public func job(_ id: String) async throws(OffloadError) -> JobRecord {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
         let reply = try await broker.send("HGETALL", .string(keys.queue(queue).job(id)))
         guard let fields = reply.fieldMap, !fields.isEmpty, let record = JobRecord(id: id, queue: queue, fields: fields) else {
@@ -25,7 +25,7 @@ package struct Inspector: Sendable {
 
     /// Jobs of one state, oldest first for waiting states and newest first for finished
     /// ones. The cursor is the offset of the next page.
-    package func jobs(queue: String, state: JobState, cursor: String? = nil, limit: Int = 50) async throws(OffloadError) -> JobPage {
+    public func jobs(queue: String, state: JobState, cursor: String? = nil, limit: Int = 50) async throws(OffloadError) -> JobPage {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
         guard (1...1000).contains(limit) else { throw OffloadError(.invalid, "limit must be in 1...1000") }
         let offset: Int
@@ -58,7 +58,7 @@ package struct Inspector: Sendable {
         return JobPage(jobs: jobs, nextCursor: ids.count == limit ? String(offset + limit) : nil)
     }
 
-    package func cancel(_ id: String) async throws(OffloadError) -> JobState {
+    public func cancel(_ id: String) async throws(OffloadError) -> JobState {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
         let queueKeys = keys.queue(queue)
         let reply = try await broker.run(
@@ -81,7 +81,7 @@ package struct Inspector: Sendable {
     /// Runs every job of the queue that is dead now again, once each: a job that dies again
     /// meanwhile is not picked up a second time (its new time of death is past the newest
     /// one when the walk began). Returns how many were retried.
-    package func retryAllDead(queue: String) async throws(OffloadError) -> Int {
+    public func retryAllDead(queue: String) async throws(OffloadError) -> Int {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
         let dead = keys.queue(queue).dead
         let newest = try await broker.send("ZRANGE", .string(dead), "-1", "-1", "WITHSCORES").array ?? []
@@ -103,7 +103,7 @@ package struct Inspector: Sendable {
     }
 
     /// Runs a dead or cancelled job again with fresh attempts.
-    package func retry(_ id: String) async throws(OffloadError) {
+    public func retry(_ id: String) async throws(OffloadError) {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
         let queueKeys = keys.queue(queue)
         let reply = try await broker.run(
@@ -124,19 +124,19 @@ package struct Inspector: Sendable {
 
     // MARK: Queues
 
-    package func queueNames() async throws(OffloadError) -> [String] {
+    public func queueNames() async throws(OffloadError) -> [String] {
         let reply = try await broker.send("SMEMBERS", .string(keys.queues))
         return (reply.array ?? []).compactMap(\.string).sorted()
     }
 
     /// Counts per state of every known queue, in one round trip.
-    package func counts() async throws(OffloadError) -> [String: QueueCounts] {
+    public func counts() async throws(OffloadError) -> [String: QueueCounts] {
         let names = try await queueNames()
         let states = try await queueStates(names)
         return Dictionary(uniqueKeysWithValues: zip(names, states.map(\.counts)))
     }
 
-    package func queues() async throws(OffloadError) -> [QueueInfo] {
+    public func queues() async throws(OffloadError) -> [QueueInfo] {
         let names = try await queueNames()
         let states = try await queueStates(names)
         let now = broker.clock.nowMilliseconds()
@@ -190,7 +190,7 @@ package struct Inspector: Sendable {
 
     /// Processed and failed counts per minute over the last `minutes` minutes, oldest first;
     /// the last entry is the current, still filling minute. One pipeline of HMGETs.
-    package func throughput(queue: String, minutes: Int = 15) async throws(OffloadError) -> [MinuteStats] {
+    public func throughput(queue: String, minutes: Int = 15) async throws(OffloadError) -> [MinuteStats] {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
         guard (1...120).contains(minutes) else { throw OffloadError(.invalid, "minutes must be in 1...120") }
         let queueKeys = keys.queue(queue)
@@ -207,12 +207,12 @@ package struct Inspector: Sendable {
 
     /// Paused: submits still work, nothing is claimed. Only a known queue: a mistyped name
     /// must not make a queue that nothing serves.
-    package func pause(queue: String) async throws(OffloadError) {
+    public func pause(queue: String) async throws(OffloadError) {
         try await requireKnown(queue)
         _ = try await broker.send("SET", .string(keys.queue(queue).paused), "1")
     }
 
-    package func resume(queue: String) async throws(OffloadError) {
+    public func resume(queue: String) async throws(OffloadError) {
         try await requireKnown(queue)
         let queueKeys = keys.queue(queue)
         // Wake blocked workers so they claim what piled up; the list stays within the scripts'
@@ -224,7 +224,7 @@ package struct Inspector: Sendable {
     }
 
     /// A queue's settings as stored (nil: the engine's default).
-    package func settings(queue: String) async throws(OffloadError) -> QueueSettings {
+    public func settings(queue: String) async throws(OffloadError) -> QueueSettings {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
         return Self.settings(from: try await broker.send(Self.readSettings(keys.queue(queue)).arguments))
     }
@@ -232,7 +232,7 @@ package struct Inspector: Sendable {
     /// Replaces a queue's settings: those set are stored, those nil go back to the default.
     /// The scripts read them on each call, so they apply from the next submit, claim or
     /// finished job on.
-    package func setSettings(queue: String, _ settings: QueueSettings) async throws(OffloadError) {
+    public func setSettings(queue: String, _ settings: QueueSettings) async throws(OffloadError) {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
         try settings.validate()
         let queueKeys = keys.queue(queue)
@@ -275,7 +275,7 @@ package struct Inspector: Sendable {
     /// `force` no running one (those belong to workers): its other jobs are purged first,
     /// so whoever waits on them learns they are gone. Returns how many jobs were deleted.
     /// A later submit to the same name starts the queue afresh.
-    package func removeQueue(_ queue: String, force: Bool) async throws(OffloadError) -> Int {
+    public func removeQueue(_ queue: String, force: Bool) async throws(OffloadError) -> Int {
         try await requireKnown(queue)
         let queueKeys = keys.queue(queue)
         let queueStateKeys = [
@@ -336,7 +336,7 @@ package struct Inspector: Sendable {
     }
 
     /// Deletes every job of one state (not `active`: those belong to running workers).
-    package func purge(queue: String, state: JobState) async throws(OffloadError) -> Int {
+    public func purge(queue: String, state: JobState) async throws(OffloadError) -> Int {
         guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
         guard state != .active else { throw OffloadError(.invalid, "active jobs cannot be purged; cancel them") }
         let queueKeys = keys.queue(queue)
@@ -381,7 +381,7 @@ package struct Inspector: Sendable {
     // MARK: Workers
 
     /// Live workers: those whose registry entry has not expired.
-    package func workers() async throws(OffloadError) -> [WorkerInfo] {
+    public func workers() async throws(OffloadError) -> [WorkerInfo] {
         let ids = (try await broker.send("ZRANGE", .string(keys.workers), "0", "-1").array ?? []).compactMap(\.string)
         guard !ids.isEmpty else { return [] }
         let replies = try await broker.send(["MGET"] + ids.map { .string(keys.worker($0)) })
@@ -400,7 +400,7 @@ package struct Inspector: Sendable {
 
     // MARK: Job types
 
-    package func jobTypes() async throws(OffloadError) -> Set<String> {
+    public func jobTypes() async throws(OffloadError) -> Set<String> {
         let reply = try await broker.send("HKEYS", .string(keys.jobTypes))
         return Set((reply.array ?? []).compactMap(\.string))
     }

@@ -3,9 +3,11 @@ import NIOConcurrencyHelpers
 import OffloadRedis
 
 /// Something that happened to a watched job.
-package enum JobEvent: Sendable, Equatable {
+public enum JobEvent: Sendable, Equatable {
+    /// The handler reported progress (0-100) and a message.
     case progress(percent: Int, message: String)
-    /// The job changed state (started, retrying, completed, …); read it for details.
+    /// The job changed state: the event's name (`started`, `retrying`, `completed`, `dead`,
+    /// `cancelled`, ...); read the job for details.
     case changed(event: String)
 }
 
@@ -43,10 +45,13 @@ package final class JobEventWatcher: Sendable {
 
     /// Events of one job until it finishes (then the stream ends).
     package func events(for job: JobRecord) -> AsyncThrowingStream<JobEvent, any Error> {
+        events(forJob: job.id, queue: job.queue)
+    }
+
+    /// Events of the job `id` of `queue` until it finishes (then the stream ends).
+    package func events(forJob id: String, queue: String) -> AsyncThrowingStream<JobEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: JobEvent.self)
         let watchID = UUID()
-        let id = job.id
-        let queue = job.queue
         continuation.onTermination = { _ in self.unregister(queue: queue, jobID: id, watchID: watchID) }
         Task {
             await self.register(queue: queue, jobID: id, watchID: watchID, continuation: continuation)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON document: job payloads and results are kept as JSON text in Redis and
 /// embedded as JSON (not as strings) in API and CLI output.
-package enum JSONValue: Sendable, Hashable, Codable {
+public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +10,7 @@ package enum JSONValue: Sendable, Hashable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    package init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -27,7 +27,7 @@ package enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    package func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -41,7 +41,7 @@ package enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// Parses JSON text; `nil` when it is not JSON.
-    package init?(jsonText: String) {
+    public init?(jsonText: String) {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8)) else { return nil }
         self = value
     }
@@ -53,22 +53,22 @@ package enum JSONValue: Sendable, Hashable, Codable {
         return encoder
     }()
 
-    package var jsonText: String {
+    public var jsonText: String {
         guard let data = try? Self.encoder.encode(self) else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }
 
-    package subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
     }
 
-    package var intValue: Int? {
+    public var intValue: Int? {
         if case .number(let value) = self, value.rounded() == value, abs(value) < 9e15 { return Int(value) }
         return nil
     }
 
-    package var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
@@ -76,10 +76,10 @@ package enum JSONValue: Sendable, Hashable, Codable {
 
 /// Any field name of a JSON object, for bodies whose names are data (settings) and for
 /// listing every field a body has.
-package struct JSONFieldKey: CodingKey, Sendable {
-    package let stringValue: String
-    package var intValue: Int? { nil }
-    package init(_ name: String) { self.stringValue = name }
-    package init(stringValue: String) { self.stringValue = stringValue }
-    package init?(intValue: Int) { nil }
+public struct JSONFieldKey: CodingKey, Sendable {
+    public let stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ name: String) { self.stringValue = name }
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
 }

@@ -3,11 +3,11 @@ import OffloadRedis
 
 /// Why a run failed, as stored on the job: a type (`timeout`, `crash`, the handler's
 /// error type) and a human message.
-package struct JobError: Sendable, Hashable, Codable {
-    package var type: String
-    package var message: String
+public struct JobError: Sendable, Hashable, Codable {
+    public var type: String
+    public var message: String
 
-    package init(type: String, message: String) {
+    public init(type: String, message: String) {
         self.type = type
         self.message = message
     }
@@ -21,27 +21,30 @@ package struct JobError: Sendable, Hashable, Codable {
 }
 
 /// Everything stored about one job, as shown by the API, the CLI and the dashboard.
-package struct JobRecord: Sendable, Hashable, Codable {
-    package var id: String
-    package var type: String
-    package var queue: String
-    package var state: JobState
-    package var payload: JSONValue?
-    package var result: JSONValue?
-    package var error: JobError?
+public struct JobRecord: Sendable, Hashable, Codable {
+    public var id: String
+    public var type: String
+    public var queue: String
+    public var state: JobState
+    public var payload: JSONValue?
+    public var result: JSONValue?
+    public var error: JobError?
     /// Runs started so far (a run in progress counts).
-    package var attempts: Int
-    package var maxAttempts: Int
-    package var priority: Int
-    package var progress: Int?
-    package var progressMessage: String?
-    package var createdAt: Date
-    package var runAt: Date?
-    package var startedAt: Date?
-    package var finishedAt: Date?
-    package var timeoutSeconds: Int?
-    package var worker: String?
-    package var cancelRequested: Bool
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var priority: Int
+    public var progress: Int?
+    public var progressMessage: String?
+    public var createdAt: Date
+    public var runAt: Date?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var timeoutSeconds: Int?
+    public var worker: String?
+    public var cancelRequested: Bool
+    /// The result as the worker stored it, so a typed client decodes its own output from the
+    /// exact text (a `JSONValue` holds numbers as `Double`). Not part of the JSON form.
+    package var resultText: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, type, queue, state, payload, result, error, attempts, priority, progress, worker
@@ -68,7 +71,8 @@ package struct JobRecord: Sendable, Hashable, Codable {
         self.queue = queue
         self.state = state
         self.payload = fields["payload"]?.string.flatMap(JSONValue.init(jsonText:))
-        self.result = fields["result"]?.string.flatMap(JSONValue.init(jsonText:))
+        self.resultText = fields["result"]?.string
+        self.result = resultText.flatMap(JSONValue.init(jsonText:))
         self.error = fields["error"]?.string.map(JobError.init(jsonText:))
         self.attempts = fields["att"]?.int ?? 0
         self.maxAttempts = fields["max"]?.int ?? 1

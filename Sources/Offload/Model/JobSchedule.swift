@@ -3,19 +3,19 @@ import Foundation
 /// A job submitted again and again: every `everySeconds`, or at the minutes of a cron
 /// expression (UTC). Worker processes fire schedules (`ScheduleFirer`); each occurrence is
 /// one job, however many workers fire it.
-package struct JobSchedule: Sendable, Hashable {
-    package var name: String
-    package var cron: String?
-    package var everySeconds: Int?
-    package var type: String
+public struct JobSchedule: Sendable, Hashable {
+    public var name: String
+    public var cron: String?
+    public var everySeconds: Int?
+    public var type: String
     /// JSON object text, canonical (`JSONValue.jsonText`).
-    package var payload: String
-    package var queue: String
-    package var priority: Int
-    package var maxAttempts: Int?
-    package var timeoutSeconds: Int?
+    public var payload: String
+    public var queue: String
+    public var priority: Int
+    public var maxAttempts: Int?
+    public var timeoutSeconds: Int?
 
-    package init(
+    public init(
         name: String, cron: String? = nil, everySeconds: Int? = nil, type: String, payload: String = "{}", queue: String = "default",
         priority: Int = 0, maxAttempts: Int? = nil, timeoutSeconds: Int? = nil
     ) {
@@ -30,10 +30,10 @@ package struct JobSchedule: Sendable, Hashable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    package static let everyRange = 1...(7 * 86_400)
+    public static let everyRange = 1...(7 * 86_400)
 
     /// The name, the timing, and every field of the job it submits.
-    package func validate() throws(OffloadError) {
+    public func validate() throws(OffloadError) {
         guard Validation.isScheduleName(name) else {
             throw OffloadError(.invalid, "schedule names are 1-64 characters of letters, digits, '_' and '-'")
         }
@@ -89,7 +89,7 @@ extension JobSchedule: Codable {
         case timeoutSeconds = "timeout_seconds"
     }
 
-    package init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         cron = try container.decodeIfPresent(String.self, forKey: .cron)
@@ -102,7 +102,7 @@ extension JobSchedule: Codable {
         timeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
     }
 
-    package func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
         try container.encodeIfPresent(cron, forKey: .cron)
@@ -117,11 +117,11 @@ extension JobSchedule: Codable {
 }
 
 /// A schedule as listed: with when it fires next.
-package struct ScheduleInfo: Sendable, Encodable {
-    package let schedule: JobSchedule
-    package let nextRunAt: Date?
+public struct ScheduleInfo: Sendable, Encodable {
+    public let schedule: JobSchedule
+    public let nextRunAt: Date?
 
-    package func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         try schedule.encode(to: encoder)
         var container = encoder.container(keyedBy: JSONFieldKey.self)
         try container.encode(nextRunAt, forKey: JSONFieldKey("next_run_at"))

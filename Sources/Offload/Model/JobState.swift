@@ -1,7 +1,7 @@
 /// Where a job is in its life:
 /// `scheduled → pending → active → completed`, `active → scheduled (retry) → … → dead`,
 /// and `cancelled`. A job waiting for a retry is `scheduled`.
-package enum JobState: String, Sendable, Codable, CaseIterable, Hashable {
+public enum JobState: String, Sendable, Codable, CaseIterable, Hashable {
     case scheduled
     case pending
     case active
@@ -9,7 +9,7 @@ package enum JobState: String, Sendable, Codable, CaseIterable, Hashable {
     case dead
     case cancelled
 
-    package var isFinished: Bool {
+    public var isFinished: Bool {
         switch self {
         case .completed, .dead, .cancelled: return true
         case .scheduled, .pending, .active: return false

@@ -1,46 +1,46 @@
 /// What an operator sets per queue, kept in the queue's settings hash where every process
 /// (API, workers, CLI) reads it. A setting left unset (nil) means the engine's default
 /// (`BrokerSettings`); a job's own `result_ttl_seconds` wins over the queue's.
-package struct QueueSettings: Sendable, Hashable, Encodable {
+public struct QueueSettings: Sendable, Hashable, Encodable {
     /// Backpressure: past this many waiting jobs (pending and scheduled), submits fail with 429.
-    package var maxDepth: Int?
+    public var maxDepth: Int?
     /// How long completed and cancelled jobs (and their results) are kept.
-    package var resultTTLSeconds: Int?
+    public var resultTTLSeconds: Int?
     /// The dead set keeps at most this many jobs ...
-    package var deadMaxCount: Int?
+    public var deadMaxCount: Int?
     /// ... and none dead for longer than this.
-    package var deadMaxAgeSeconds: Int?
+    public var deadMaxAgeSeconds: Int?
 
-    package init(maxDepth: Int? = nil, resultTTLSeconds: Int? = nil, deadMaxCount: Int? = nil, deadMaxAgeSeconds: Int? = nil) {
+    public init(maxDepth: Int? = nil, resultTTLSeconds: Int? = nil, deadMaxCount: Int? = nil, deadMaxAgeSeconds: Int? = nil) {
         self.maxDepth = maxDepth
         self.resultTTLSeconds = resultTTLSeconds
         self.deadMaxCount = deadMaxCount
         self.deadMaxAgeSeconds = deadMaxAgeSeconds
     }
 
-    package static let maxDepthRange = 1...1_000_000_000
-    package static let resultTTLRange = JobSubmission.resultTTLRange
-    package static let deadMaxCountRange = 1...10_000_000
-    package static let deadMaxAgeRange = 60...(365 * 86_400)
+    public static let maxDepthRange = 1...1_000_000_000
+    public static let resultTTLRange = JobSubmission.resultTTLRange
+    public static let deadMaxCountRange = 1...10_000_000
+    public static let deadMaxAgeRange = 60...(365 * 86_400)
 
     /// Each setting: its name (JSON, messages), its field in the settings hash (read by the
     /// Lua scripts), the values it may take. (Unchecked: a key path to a stored property is
     /// immutable.)
-    package struct Field: @unchecked Sendable {
-        package let name: String
-        package let hashField: String
-        package let range: ClosedRange<Int>
-        package let keyPath: WritableKeyPath<QueueSettings, Int?>
+    public struct Field: @unchecked Sendable {
+        public let name: String
+        public let hashField: String
+        public let range: ClosedRange<Int>
+        public let keyPath: WritableKeyPath<QueueSettings, Int?>
     }
 
-    package static let fields: [Field] = [
+    public static let fields: [Field] = [
         Field(name: "max_depth", hashField: "max_depth", range: maxDepthRange, keyPath: \.maxDepth),
         Field(name: "result_ttl_seconds", hashField: "result_ttl", range: resultTTLRange, keyPath: \.resultTTLSeconds),
         Field(name: "dead_max_count", hashField: "dead_max", range: deadMaxCountRange, keyPath: \.deadMaxCount),
         Field(name: "dead_max_age_seconds", hashField: "dead_ttl", range: deadMaxAgeRange, keyPath: \.deadMaxAgeSeconds),
     ]
 
-    package func validate() throws(OffloadError) {
+    public func validate() throws(OffloadError) {
         for field in Self.fields {
             if let value = self[keyPath: field.keyPath], !field.range.contains(value) {
                 throw OffloadError(.invalid, "\(field.name) must be in \(field.range)")
@@ -49,7 +49,7 @@ package struct QueueSettings: Sendable, Hashable, Encodable {
     }
 
     /// Every setting is present, null when unset, so a reader sees which are defaults.
-    package func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         try encode(to: encoder, leavingOutDefaults: false)
     }
 

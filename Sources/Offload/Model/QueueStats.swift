@@ -1,15 +1,15 @@
 /// Counts of one queue per state (O(1) each: the size of the state's sorted set).
-package struct QueueCounts: Sendable, Hashable, Codable {
-    package var scheduled = 0
-    package var pending = 0
-    package var active = 0
-    package var completed = 0
-    package var dead = 0
-    package var cancelled = 0
+public struct QueueCounts: Sendable, Hashable, Codable {
+    public var scheduled = 0
+    public var pending = 0
+    public var active = 0
+    public var completed = 0
+    public var dead = 0
+    public var cancelled = 0
 
-    package init() {}
+    public init() {}
 
-    package subscript(state: JobState) -> Int {
+    public subscript(state: JobState) -> Int {
         get {
             switch state {
             case .scheduled: return scheduled
@@ -34,17 +34,17 @@ package struct QueueCounts: Sendable, Hashable, Codable {
 }
 
 /// One queue as the operator sees it.
-package struct QueueInfo: Sendable, Hashable, Encodable {
-    package var name: String
-    package var counts: QueueCounts
-    package var paused: Bool
+public struct QueueInfo: Sendable, Hashable, Encodable {
+    public var name: String
+    public var counts: QueueCounts
+    public var paused: Bool
     /// Age of the job that has waited longest in pending, in seconds (0 when none).
-    package var oldestPendingAgeSeconds: Double
+    public var oldestPendingAgeSeconds: Double
     /// Jobs completed and runs failed in the last full minute.
-    package var processedPerMinute: Int
-    package var failedPerMinute: Int
+    public var processedPerMinute: Int
+    public var failedPerMinute: Int
     /// Only what the operator set; the JSON leaves out the settings that are defaults.
-    package var settings: QueueSettings
+    public var settings: QueueSettings
 
     enum CodingKeys: String, CodingKey {
         case name, counts, paused
@@ -53,7 +53,7 @@ package struct QueueInfo: Sendable, Hashable, Encodable {
         case failedPerMinute = "failed_per_minute"
     }
 
-    package init(
+    public init(
         name: String, counts: QueueCounts, paused: Bool, oldestPendingAgeSeconds: Double, processedPerMinute: Int,
         failedPerMinute: Int, settings: QueueSettings
     ) {
@@ -66,7 +66,7 @@ package struct QueueInfo: Sendable, Hashable, Encodable {
         self.settings = settings
     }
 
-    package func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
         try container.encode(counts, forKey: .counts)
@@ -79,9 +79,9 @@ package struct QueueInfo: Sendable, Hashable, Encodable {
 }
 
 /// One page of a job listing; `nextCursor` is nil on the last page.
-package struct JobPage: Sendable, Codable {
-    package var jobs: [JobRecord]
-    package var nextCursor: String?
+public struct JobPage: Sendable, Codable {
+    public var jobs: [JobRecord]
+    public var nextCursor: String?
 
     enum CodingKeys: String, CodingKey {
         case jobs

@@ -1,19 +1,19 @@
 import Foundation
 
 /// A worker process as it describes itself in the registry.
-package struct WorkerInfo: Sendable, Hashable, Codable {
-    package var id: String
-    package var pid: Int32
-    package var host: String
-    package var queues: [String]
-    package var concurrency: Int
-    package var currentJobs: [String]
-    package var startedAt: Date
-    package var heartbeatAt: Date
-    package var processed: Int
-    package var failed: Int
+public struct WorkerInfo: Sendable, Hashable, Codable {
+    public var id: String
+    public var pid: Int32
+    public var host: String
+    public var queues: [String]
+    public var concurrency: Int
+    public var currentJobs: [String]
+    public var startedAt: Date
+    public var heartbeatAt: Date
+    public var processed: Int
+    public var failed: Int
 
-    package init(
+    public init(
         id: String, pid: Int32, host: String, queues: [String], concurrency: Int, currentJobs: [String],
         startedAt: Date, heartbeatAt: Date, processed: Int, failed: Int
     ) {

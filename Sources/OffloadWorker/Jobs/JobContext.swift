@@ -4,15 +4,18 @@ import Offload
 
 /// What a running handler can see and do: its job's identity and attempt, cancellation,
 /// progress, a logger. Safe to use from the handler's thread: nothing here blocks.
-package final class JobContext: Sendable {
-    package let jobID: String
-    package let queue: String
+public final class JobContext: Sendable {
+    /// The job's id, as the API and CLI show it.
+    public let jobID: String
+    /// The queue it was claimed from.
+    public let queue: String
     /// 1 on the first run.
-    package let attempt: Int
-    package let maxAttempts: Int
+    public let attempt: Int
+    /// Runs it may take in all; `attempt == maxAttempts` is its last chance.
+    public let maxAttempts: Int
     /// The worker's logger with the job's id: made when a handler asks for it, since most
     /// never log and a short job's context should cost nothing extra.
-    package var logger: Logger {
+    public var logger: Logger {
         var logger = workerLogger
         logger[metadataKey: "job"] = .string(jobID)
         return logger
@@ -34,7 +37,7 @@ package final class JobContext: Sendable {
 
     /// A context for running a handler outside a worker, e.g. in tests: progress goes to
     /// `progress`, and a non-nil `cancelledWith` starts it out cancelled.
-    package static func standalone(
+    public static func standalone(
         jobID: String = "standalone",
         logger: Logger = Logger(label: "offload.job"),
         cancelledWith reason: String? = nil,
@@ -50,15 +53,16 @@ package final class JobContext: Sendable {
 
     /// True once the job was cancelled, its soft timeout passed, its lease was lost or the
     /// worker is shutting down past its grace period.
-    package var isCancelled: Bool { cancellation.withLockedValue { $0 != nil } }
+    public var isCancelled: Bool { cancellation.withLockedValue { $0 != nil } }
 
-    package func checkCancellation() throws(JobCancelledError) {
+    /// Throws ``JobCancelledError`` once ``isCancelled``: call it in long loops.
+    public func checkCancellation() throws(JobCancelledError) {
         if let reason = cancellation.withLockedValue({ $0 }) { throw JobCancelledError(reason: reason) }
     }
 
     /// Reports progress (0–100) and a message; stored on the job and streamed to clients.
     /// Returns at once; updates are sent in order in the background.
-    package func progress(_ percent: Int, _ message: String = "") {
+    public func progress(_ percent: Int, _ message: String = "") {
         progressSink(percent, message)
     }
 

@@ -18,7 +18,28 @@ package struct JobRegistry: Sendable {
 
     package init() {}
 
+    /// The given jobs, and with `includeDiagnostics` the `test.*` ones too.
+    package init(jobs: [any RunnableJob], includeDiagnostics: Bool) throws(WorkerConfigurationError) {
+        for job in jobs + (includeDiagnostics ? DiagnosticJobs.all : []) {
+            guard Validation.isJobTypeName(type(of: job).name) else {
+                throw WorkerConfigurationError("job type name '\(type(of: job).name)' must be 1-128 characters of letters, digits, '_', '-', '.', ':'")
+            }
+            try add(job)
+        }
+    }
+
     package var names: [String] { handlers.keys.sorted() }
+
+    /// Registers a ``CPUJob`` or an ``IOJob``; a later job of the same name replaces it.
+    package mutating func add(_ job: any RunnableJob) throws(WorkerConfigurationError) {
+        if let job = job as? any CPUJob {
+            register(job)
+        } else if let job = job as? any IOJob {
+            register(job)
+        } else {
+            throw WorkerConfigurationError("\(type(of: job)) must conform to CPUJob or IOJob to run")
+        }
+    }
 
     package mutating func register<Job: CPUJob>(_ job: Job) {
         handlers[Job.name] = Handler(

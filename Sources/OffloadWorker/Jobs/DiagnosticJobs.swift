@@ -1,8 +1,12 @@
 import Foundation
-import OffloadWorker
+import Offload
 
-/// Diagnostic job types, served only with `--enable-test-jobs`.
-enum TestJobs {
+/// Diagnostic job types (`test.*`), served by any worker started with
+/// `--enable-test-jobs`: they measure the queue's own overhead and reproduce slow,
+/// failing, crashing and hanging jobs for tests, demos and chaos runs.
+enum DiagnosticJobs {
+    static let all: [any RunnableJob] = [Noop(), StartedAt(), Sleep(), Fail(), Crash(), Hang()]
+
     struct Empty: Codable, Sendable {}
 
     /// Does nothing: measures the queue's own overhead.
@@ -32,7 +36,7 @@ enum TestJobs {
     /// Waits on its thread, reporting progress, honouring cancellation.
     struct Sleep: CPUJob {
         static let name = "test.sleep"
-        struct Input: Decodable, Sendable { let seconds: Double }
+        struct Input: Codable, Sendable { let seconds: Double }
         struct Output: Codable, Sendable { let slept: Double }
 
         func run(_ input: Input, context: JobContext) throws -> Output {
@@ -74,7 +78,7 @@ enum TestJobs {
     struct Fail: CPUJob {
         static let name = "test.fail"
         typealias Output = Empty
-        struct Input: Decodable, Sendable { let message: String? }
+        struct Input: Codable, Sendable { let message: String? }
         struct Failure: Error, CustomStringConvertible { let description: String }
 
         func run(_ input: Input, context: JobContext) throws -> Empty {

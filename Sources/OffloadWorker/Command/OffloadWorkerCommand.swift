@@ -4,17 +4,43 @@ import Foundation
 import Logging
 import Offload
 import OffloadRedis
-import OffloadWorker
 import ServiceLifecycle
 import UnixSignals
 
-/// `offload-worker`: runs the job handlers registered in `Jobs.swift`.
-@main
-struct OffloadWorkerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The whole `offload-worker` command line for a worker executable of your own: a
+/// supervisor that runs `--processes` children of the same executable, each running the
+/// given jobs (CPU jobs on dedicated threads, I/O jobs on the event loops), with every
+/// flag of the stock worker (`--help` lists them).
+///
+/// ```swift
+/// import OffloadWorker
+///
+/// @main struct MyWorker {
+///     static func main() async { await OffloadWorkerCommand.main(jobs: [Thumbnail()]) }
+/// }
+/// ```
+public struct OffloadWorkerCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "offload-worker",
         abstract: "Run Offload jobs from Redis queues on dedicated threads."
     )
+
+    /// Parses the process's arguments and runs the worker (or prints help or an error and
+    /// exits with its code). Returns when the worker has stopped; the process then exits
+    /// with 0, or with the failure's code.
+    public static func main(jobs: [any RunnableJob]) async {
+        do {
+            let command = try parse()
+            let registry = try JobRegistry(jobs: jobs, includeDiagnostics: command.enableTestJobs)
+            try await command.run(registry: registry)
+        } catch let error as WorkerConfigurationError {
+            exit(withError: ValidationError(error.description))
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    public init() {}
 
     @Option(name: .long, help: "Queues to take jobs from, with optional weights: high:3,default:1")
     var queues = "default"
@@ -45,7 +71,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Default lease of a job in milliseconds (a job's own lease_ms wins).")
     var leaseMs = 30_000
 
-    @Flag(name: .long, help: "Also serve the diagnostic job types test.* (for tests and demos).")
+    @Flag(name: .long, help: "Also serve the diagnostic job types test.* (noop, sleep, fail, crash, hang; for tests and demos).")
     var enableTestJobs = false
 
     @Option(name: .long, help: "Key prefix in Redis.")
@@ -69,7 +95,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: .hidden)
     var child = false
 
-    func validate() throws {
+    public func validate() throws {
         guard (1...256).contains(processes) else { throw ValidationError("--processes must be in 1...256") }
         guard (0...19).contains(nice) else { throw ValidationError("--nice must be in 0...19") }
         if let maxJobsPerChild, maxJobsPerChild < 1 { throw ValidationError("--max-jobs-per-child must be at least 1") }
@@ -89,7 +115,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    private func run(registry: JobRegistry) async throws {
         OffloadLogging.bootstrap()
         let logger = Logger(label: "offload.worker")
 
@@ -125,7 +151,7 @@ struct OffloadWorkerCommand: AsyncParsableCommand {
         configuration.maxMemoryPerChildMB = maxMemoryPerChild
 
         let runtime = WorkerRuntime(
-            broker: broker, registry: Jobs.registry(includeTestJobs: enableTestJobs), configuration: configuration,
+            broker: broker, registry: registry, configuration: configuration,
             logger: logger, reportChannel: WorkerReportChannel.fromEnvironment())
         // The runtime returns on its own when it recycles: a clean exit, which the
         // supervisor answers with a fresh process at once (a failure would back off).
