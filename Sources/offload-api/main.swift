@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
-import Logging
 import Metrics
-import OffloadHTTP
 import Offload
+import OffloadHTTP
 import Prometheus
 
+/// `offload-api`: the OffloadHTTP product served on its own.
 @main
 struct OffloadAPICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,15 +30,18 @@ struct OffloadAPICommand: AsyncParsableCommand {
         OffloadLogging.bootstrap()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let environment = ProcessInfo.processInfo.environment
         var configuration = APIConfiguration()
         configuration.host = host
         configuration.port = port
         configuration.redisURL = redisURL
         configuration.keyPrefix = keyPrefix
-        let environment = ProcessInfo.processInfo.environment
-        configuration.apiToken = environment["OFFLOAD_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        if let bytes = environment["OFFLOAD_MAX_BODY_BYTES"].flatMap(Int.init), bytes > 0 { configuration.maxBodyBytes = bytes }
-        let app = try buildApplication(configuration: configuration, metricsRegistry: registry)
-        try await app.runService()
+        configuration.http.apiToken = environment["OFFLOAD_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let bytes = environment["OFFLOAD_MAX_BODY_BYTES"].flatMap(Int.init), bytes > 0 { configuration.http.maxBodyBytes = bytes }
+        do {
+            try await buildApplication(configuration: configuration, metricsRegistry: registry).runService()
+        } catch let error as OffloadError where error.code == .invalid {
+            throw ValidationError(error.message)  // a bad --redis-url: usage, exit code 64
+        }
     }
 }

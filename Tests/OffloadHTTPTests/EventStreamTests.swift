@@ -16,7 +16,7 @@ import Testing
     /// connections that stay silent (often after 60 s), so the stream sends a comment line
     /// each keepalive interval while it is idle.
     @Test func idleStreamsSendKeepaliveComments() async throws {
-        #expect(APIConfiguration().eventStreamKeepalive == .seconds(15))
+        #expect(APIConfiguration().http.eventStreamKeepalive == .seconds(15))
         // No worker serves this queue: the job waits until the test cancels it.
         let (inspector, id, chunks, writing) = try await Self.followAWaitingJob(keepalive: .milliseconds(100))
 
@@ -64,7 +64,7 @@ import Testing
         var configuration = APIConfiguration()
         configuration.redisURL = TestRedis.url
         configuration.keyPrefix = TestRedis.uniquePrefix("events")
-        configuration.eventStreamKeepalive = keepalive
+        configuration.http.eventStreamKeepalive = keepalive
         var settings = BrokerSettings()
         settings.keyPrefix = configuration.keyPrefix
         let inspector = Inspector(broker: Broker(redis: try TestRedis.makeClient(), settings: settings))

@@ -27,9 +27,8 @@ import Testing
     @Test func everyRegisteredRouteIsDocumented() throws {
         let document = try Self.documentFromDocs()
         let operations = try Self.operations(in: document)
-        var configuration = APIConfiguration()
-        configuration.redisURL = TestRedis.url
-        let routes = try buildRoutes(configuration: configuration)
+        let client = try OffloadClient(redisURL: TestRedis.url)
+        let routes: RouteTable<BasicRequestContext> = buildRoutes(client: client, configuration: OffloadHTTPConfiguration(), prefix: "")
         let registered = routes.allowedMethods.registered
         #expect(registered.contains { $0.path == "/v1/schedules/{name}" }, "\(registered.map(\.path))")
         for (path, methods) in registered where path != "/" && !path.hasPrefix("/dashboard") {

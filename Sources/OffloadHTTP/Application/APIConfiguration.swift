@@ -1,19 +1,31 @@
 import Offload
-import OffloadRedis
 
-/// Everything `offload-api` is configured with (flags and environment).
-package struct APIConfiguration: Sendable {
-    package var host = "127.0.0.1"
-    package var port = 8080
-    package var redisURL = RedisConfiguration.defaultURL
-    package var keyPrefix = "offload"
-    /// When set, every route but /healthz and /readyz needs `Authorization: Bearer <token>`.
-    package var apiToken: String?
+/// How Offload's routes behave, wherever they are served: `offload-api` or a user's app.
+public struct OffloadHTTPConfiguration: Sendable {
+    /// When set, every route but `/healthz`, `/readyz` and the dashboard's page and assets
+    /// needs `Authorization: Bearer <token>`.
+    public var apiToken: String?
     /// Larger request bodies get 413.
-    package var maxBodyBytes = 1 << 20
+    public var maxBodyBytes: Int
     /// An event stream with nothing to say for this long sends a comment line, so proxies
     /// that cut silent connections (often after 60 s) keep it open.
-    package var eventStreamKeepalive: Duration = .seconds(15)
+    public var eventStreamKeepalive: Duration
 
-    package init() {}
+    public init(apiToken: String? = nil, maxBodyBytes: Int = 1 << 20, eventStreamKeepalive: Duration = .seconds(15)) {
+        self.apiToken = apiToken
+        self.maxBodyBytes = maxBodyBytes
+        self.eventStreamKeepalive = eventStreamKeepalive
+    }
+}
+
+/// Everything `offload-api` is configured with (flags and environment).
+public struct APIConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var redisURL = "redis://127.0.0.1:6379"
+    public var keyPrefix = "offload"
+    /// The routes' own settings.
+    public var http = OffloadHTTPConfiguration()
+
+    public init() {}
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// One file of the dashboard, kept in memory as bytes.
@@ -28,13 +29,29 @@ struct DashboardAsset: Sendable {
     }
 }
 
-enum DashboardAssets {
-    static let all: [DashboardAsset] = [
-        DashboardAsset(path: "/", contentType: "text/html; charset=utf-8", text: DashboardPage.html),
-        DashboardAsset(path: "/dashboard/app.css", contentType: "text/css; charset=utf-8", text: DashboardPage.css),
-        DashboardAsset(path: "/dashboard/app.js", contentType: "text/javascript; charset=utf-8", text: DashboardPage.javascript),
-    ]
+/// The dashboard's files as served under a path prefix: the page links its stylesheet
+/// and script under the prefix, and tells the script the prefix of the API it calls.
+struct DashboardAssets: Sendable {
+    let all: [DashboardAsset]
+
+    /// `prefix` is "" at the root, else `/offload`-like (see ``normalized(prefix:)``).
+    init(prefix: String) {
+        let html = DashboardPage.html
+            .replacingOccurrences(of: #"href="/dashboard/app.css""#, with: #"href="\#(prefix)/dashboard/app.css""#)
+            .replacingOccurrences(of: #"<script src="/dashboard/app.js""#, with: #"<script src="\#(prefix)/dashboard/app.js" data-base="\#(prefix)""#)
+        all = [
+            DashboardAsset(path: prefix.isEmpty ? "/" : prefix, contentType: "text/html; charset=utf-8", text: html),
+            DashboardAsset(path: prefix + "/dashboard/app.css", contentType: "text/css; charset=utf-8", text: DashboardPage.css),
+            DashboardAsset(path: prefix + "/dashboard/app.js", contentType: "text/javascript; charset=utf-8", text: DashboardPage.javascript),
+        ]
+    }
 
     /// What `AuthMiddleware` lets through without a token: these assets and nothing else.
-    static let paths: Set<String> = Set(all.map(\.path))
+    var paths: Set<String> { Set(all.map(\.path)) }
+
+    /// `offload/`, `/offload` and `/offload/` all mean `/offload`; `/` and "" mean the root.
+    static func normalized(prefix: String) -> String {
+        let trimmed = prefix.split(separator: "/").joined(separator: "/")
+        return trimmed.isEmpty ? "" : "/" + trimmed
+    }
 }

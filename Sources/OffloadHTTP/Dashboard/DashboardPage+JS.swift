@@ -6,6 +6,8 @@ extension DashboardPage {
 (function () {
   'use strict';
 
+  // The path the server mounted Offload under ('' at the root, '/offload' in an app).
+  var BASE = (document.currentScript && document.currentScript.getAttribute('data-base')) || '';
   var TOKEN_KEY = 'offload.apiToken';
   var POLL_MS = 2000;
   var PAGE_SIZE = 25;
@@ -267,7 +269,7 @@ extension DashboardPage {
         var candidate = input.value.trim();
         if (!candidate) { error.textContent = 'Enter the token.'; return; }
         submit.disabled = true;
-        fetch('/v1/queues', { headers: { 'Accept': 'application/json', 'Authorization': 'Bearer ' + candidate }, cache: 'no-store' })
+        fetch(BASE + '/v1/queues', { headers: { 'Accept': 'application/json', 'Authorization': 'Bearer ' + candidate }, cache: 'no-store' })
           .then(function (response) {
             submit.disabled = false;
             if (response.status === 401) { error.textContent = 'That token was not accepted.'; input.select(); return; }
@@ -306,38 +308,38 @@ extension DashboardPage {
     });
   }
   function retryJob(id, button) {
-    return act(button, function () { return api('POST', '/v1/jobs/' + enc(id) + '/retry'); },
+    return act(button, function () { return api('POST', BASE + '/v1/jobs/' + enc(id) + '/retry'); },
       function () { return 'Job ' + shortId(id) + ' is pending again.'; });
   }
   function cancelJob(id, button) {
     return confirmDialog('Cancel this job?', 'Job ' + id + ' will not run (a running job is asked to stop).', 'Cancel job', true).then(function (yes) {
       if (!yes) return;
-      return act(button, function () { return api('DELETE', '/v1/jobs/' + enc(id)); },
+      return act(button, function () { return api('DELETE', BASE + '/v1/jobs/' + enc(id)); },
         function (r) { return r && r.cancel_requested ? 'Cancellation requested for ' + shortId(id) + '.' : 'Job ' + shortId(id) + ' cancelled.'; });
     });
   }
   function setPaused(queue, paused, button) {
-    return act(button, function () { return api('POST', '/v1/queues/' + enc(queue) + (paused ? '/pause' : '/resume')); },
+    return act(button, function () { return api('POST', BASE + '/v1/queues/' + enc(queue) + (paused ? '/pause' : '/resume')); },
       function () { return 'Queue ' + queue + (paused ? ' paused.' : ' resumed.'); });
   }
   function purgeDead(queue, count, button) {
     return confirmDialog('Purge dead jobs?', 'Delete all ' + fmtInt(count) + ' dead job(s) of queue "' + queue + '" for good.', 'Purge', true).then(function (yes) {
       if (!yes) return;
-      return act(button, function () { return api('DELETE', '/v1/queues/' + enc(queue) + '/jobs?state=dead'); },
+      return act(button, function () { return api('DELETE', BASE + '/v1/queues/' + enc(queue) + '/jobs?state=dead'); },
         function (r) { return 'Deleted ' + fmtInt(r && r.deleted) + ' dead job(s) from ' + queue + '.'; });
     });
   }
   function removeQueue(queue, button) {
     return confirmDialog('Remove queue?', 'Queue "' + queue + '" holds no job. Remove it from the list, with its settings and history?', 'Remove', true).then(function (yes) {
       if (!yes) return;
-      return act(button, function () { return api('DELETE', '/v1/queues/' + enc(queue)); },
+      return act(button, function () { return api('DELETE', BASE + '/v1/queues/' + enc(queue)); },
         function () { return 'Queue ' + queue + ' removed.'; });
     });
   }
   function unschedule(name, button) {
     return confirmDialog('Remove schedule?', 'Schedule "' + name + '" will submit no more jobs. Jobs it already submitted stay.', 'Remove', true).then(function (yes) {
       if (!yes) return;
-      return act(button, function () { return api('DELETE', '/v1/schedules/' + enc(name)); },
+      return act(button, function () { return api('DELETE', BASE + '/v1/schedules/' + enc(name)); },
         function () { return 'Schedule ' + name + ' removed.'; });
     });
   }
@@ -599,7 +601,7 @@ extension DashboardPage {
       return Promise.resolve(empty);
     }
     return Promise.all(names.map(function (name) {
-      return api('GET', '/v1/queues/' + enc(name) + '/throughput?minutes=' + CHART_MINUTES);
+      return api('GET', BASE + '/v1/queues/' + enc(name) + '/throughput?minutes=' + CHART_MINUTES);
     })).then(function (answers) {
       var byMinute = {}, order = [];
       answers.forEach(function (a) {
@@ -684,7 +686,7 @@ extension DashboardPage {
     return {
       name: 'overview',
       refresh: function () {
-        return Promise.all([api('GET', '/v1/queues'), api('GET', '/v1/workers'), api('GET', '/v1/schedules')]).then(function (r) {
+        return Promise.all([api('GET', BASE + '/v1/queues'), api('GET', BASE + '/v1/workers'), api('GET', BASE + '/v1/schedules')]).then(function (r) {
           var queues = r[0].queues, workers = r[1].workers, schedules = r[2].schedules;
           showTiles({ queues: queues, workers: workers.length });
           showQueues(queues);
@@ -707,7 +709,7 @@ extension DashboardPage {
     var show = updater(body, function (w) { return workersTable(w, false); });
     return {
       name: 'workers',
-      refresh: function () { return api('GET', '/v1/workers').then(function (r) { show(r.workers); }); }
+      refresh: function () { return api('GET', BASE + '/v1/workers').then(function (r) { show(r.workers); }); }
     };
   }
 
@@ -740,7 +742,7 @@ extension DashboardPage {
       e.preventDefault();
       var id = searchInput.value.trim();
       if (!id) return;
-      api('GET', '/v1/jobs/' + enc(id)).then(function () { location.hash = '#/job/' + enc(id); },
+      api('GET', BASE + '/v1/jobs/' + enc(id)).then(function () { location.hash = '#/job/' + enc(id); },
         function (error) { toast(error.status === 404 ? 'No job with ID "' + id + '".' : error.message, 'error'); });
     });
     queueSelect.addEventListener('change', function () { go({ queue: queueSelect.value, state: state }); });
@@ -825,7 +827,7 @@ extension DashboardPage {
     return {
       name: 'jobs',
       refresh: function () {
-        return api('GET', '/v1/queues').then(function (r) {
+        return api('GET', BASE + '/v1/queues').then(function (r) {
           var queues = r.queues;
           if (!queue) {
             var best = queues.slice().sort(function (a, b) { return (b.counts[state] || 0) - (a.counts[state] || 0); })[0];
@@ -836,7 +838,7 @@ extension DashboardPage {
           var counts = info ? info.counts : {};
           showSegments(counts);
           showHead({ dead: counts.dead || 0 });
-          var url = '/v1/jobs?queue=' + enc(queue) + '&state=' + state + '&limit=' + PAGE_SIZE + (cursor ? '&cursor=' + enc(cursor) : '');
+          var url = BASE + '/v1/jobs?queue=' + enc(queue) + '&state=' + state + '&limit=' + PAGE_SIZE + (cursor ? '&cursor=' + enc(cursor) : '');
           return api('GET', url).then(function (page) {
             showRows(page);
             showPager({ count: page.jobs.length, next: page.next_cursor || null, total: info ? (counts[state] || 0) : null });
@@ -920,7 +922,7 @@ extension DashboardPage {
       if (stream || !window.ReadableStream || !window.TextDecoder || !live) return;
       var controller = new AbortController();
       stream = controller;
-      fetch('/v1/jobs/' + enc(id) + '/events', { headers: Object.assign(headers(), { 'Accept': 'text/event-stream' }), signal: controller.signal, cache: 'no-store' })
+      fetch(BASE + '/v1/jobs/' + enc(id) + '/events', { headers: Object.assign(headers(), { 'Accept': 'text/event-stream' }), signal: controller.signal, cache: 'no-store' })
         .then(function (response) {
           if (!response.ok || !response.body) throw new Error('stream ' + response.status);
           var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = '';
@@ -961,7 +963,7 @@ extension DashboardPage {
       name: 'job',
       refresh: function () {
         if (stream) return Promise.resolve();  // the stream is live; polling resumes when it ends
-        return api('GET', '/v1/jobs/' + enc(id)).then(function (j) {
+        return api('GET', BASE + '/v1/jobs/' + enc(id)).then(function (j) {
           show(j);
           var finished = j.state === 'completed' || j.state === 'dead' || j.state === 'cancelled';
           if (!finished) openStream();

@@ -7,14 +7,18 @@ import Offload
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]
     /// The probes, and the dashboard's page and assets (its data calls still need the token).
-    static var openPaths: Set<String> { DashboardAssets.paths.union(["/healthz", "/readyz"]) }
+    let openPaths: Set<String>
 
-    init(token: String) {
+    /// `prefix`: the path the routes are mounted under ("" at the root).
+    init(token: String, prefix: String) {
         self.token = Array(token.utf8)
+        self.openPaths = DashboardAssets(prefix: prefix).paths.union([prefix + "/healthz", prefix + "/readyz"])
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        var path = Substring(request.uri.path)
+        if path.count > 1, path.hasSuffix("/") { path = path.dropLast() }  // the router reads `/offload/` as `/offload`
+        if openPaths.contains(String(path)) { return try await next(request, context) }
         guard let header = request.headers[.authorization], let credentials = Self.bearerCredentials(header),
             Self.constantTimeEqual(Array(credentials.utf8), token)
         else {

@@ -7,12 +7,16 @@ import Offload
 /// token so the sign-in prompt can load; every data call the page makes needs it.
 struct DashboardRoutes<Context: RequestContext>: Sendable {
     let inspector: Inspector
+    let assets: DashboardAssets
 
     static var maxMinutes: Int { 120 }
 
     func register(on routes: RouteTable<Context>) {
-        for asset in DashboardAssets.all {
-            routes.get(RouterPath(asset.path)) { _, _ in asset.response() }
+        // Registered relative to the collection: the mount adds the prefix.
+        let prefixLength = assets.all[0].path == "/" ? 0 : assets.all[0].path.count
+        for asset in assets.all {
+            let relative = String(asset.path.dropFirst(prefixLength))
+            routes.get(RouterPath(relative.isEmpty ? "/" : relative)) { _, _ in asset.response() }
         }
         routes.get("v1/queues/{name}/throughput") { request, context in
             let name = try QueueRoutes<Context>.queueName(context)

@@ -1,13 +1,11 @@
 import Hummingbird
 
 /// The one way the API registers routes: every `get`/`post`/`group`… goes through here to
-/// the router, and the table remembers which methods each path pattern answers. Once every
-/// route is in, ``addMethodNotAllowedFallback()`` makes a known path asked with another
-/// method answer 405 with `Allow` instead of the router's 404.
+/// a route collection, which the standalone server adds to its router and a user's app
+/// mounts under a prefix of its own; the table remembers which methods each path pattern
+/// answers (the OpenAPI test reads it, and so does the 405 fallback).
 final class RouteTable<Context: RequestContext>: RouterMethods {
-    /// Answers HEAD wherever it answers GET, with GET's status and headers and no body
-    /// (RFC 9110 §9.3.2).
-    let router = Router(context: Context.self, options: .autoGenerateHeadEndpoints)
+    let collection = RouteCollection(context: Context.self)
     private(set) var allowedMethods = AllowedMethods()
 
     @discardableResult
@@ -15,21 +13,14 @@ final class RouteTable<Context: RequestContext>: RouterMethods {
     where Responder.Context == Context {
         allowedMethods.add(method, for: path)
         if method == .get { allowedMethods.add(.head, for: path) }
-        router.on(path, method: method, responder: responder)
+        collection.on(path, method: method, responder: responder)
         return self
     }
 
     @discardableResult
     func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {
-        router.add(middleware: middleware)
+        collection.add(middleware: middleware)
         return self
-    }
-
-    /// Call after the last route. Router middleware applies only to routes registered after
-    /// it and to the router's not-found path, so this one runs for unmatched requests only
-    /// and costs matched ones nothing.
-    func addMethodNotAllowedFallback() {
-        router.add(middleware: MethodNotAllowedMiddleware(allowedMethods: allowedMethods))
     }
 }
 
