@@ -21,6 +21,7 @@ export OFFLOAD_BIN_DIR="$(swift build --show-bin-path)"
 OFFLOAD_CHAOS_BIN_DIR="$OFFLOAD_BIN_DIR" scripts/chaos/run.sh --short  # SIGKILL storm, Redis restart with AOF, zombie worker
 scripts/dashboard-test.sh  # web dashboard in headless Chromium (Selenium): counts, retry, screenshot
 scripts/schemathesis.sh    # the API against docs/openapi.json: Schemathesis, seeded, all response checks
+scripts/python-client-test.sh  # the Python client and the FastAPI example against a real API and workers
 
 # Last, so its summary closes the run.
 swift test --skip-build "$@"
