@@ -252,6 +252,24 @@ import Testing
     }
 
     /// The same key and payload (however spaced) name one job; another payload is refused.
+    /// The engine's rule, as the API answers it: no worker serves the type, no job; the
+    /// flag enqueues it anyway, for workers deployed later.
+    @Test func aTypeNoWorkerServesNeedsAllowUnknownType() async throws {
+        let harness = try await Harness(worker: false)
+        let refused = try await harness.run(["submit", "not.deployed"])
+        #expect(refused.status != 0 && refused.stderr.contains("no worker serves job type 'not.deployed'"), "\(refused.stderr)")
+        #expect(try await harness.inspector.queues().allSatisfy { $0.counts.pending == 0 })
+        let accepted = try await harness.run(["submit", "not.deployed", "--allow-unknown-type", "--json"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        let id = try #require(accepted.json["id"] as? String)
+        #expect(try await harness.inspector.job(id).state == .pending)
+        let schedule = try await harness.run(["schedule", "nightly", "not.deployed", "--every", "60"])
+        #expect(schedule.status != 0, "\(schedule.stdout)")
+        let allowed = try await harness.run(["schedule", "nightly", "not.deployed", "--every", "60", "--allow-unknown-type"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        await harness.stack.stop()
+    }
+
     @Test func submitWithAnIdempotencyKey() async throws {
         let harness = try await Harness()
         let first = try await harness.run(["submit", "test.noop", "--payload", #"{"a": 1, "b": [2]}"#, "--idempotency-key", "k1", "--json"])

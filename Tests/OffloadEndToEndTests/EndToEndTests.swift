@@ -96,6 +96,16 @@ import Testing
         let unknownType = try await stack.post("/v1/jobs", json: ["type": "no-such-type"])
         #expect(unknownType.status == 422)
         #expect((unknownType.object["error"] as? [String: Any])?["code"] as? String == "unknown_job_type")
+        // An app that deploys before its workers may enqueue anyway.
+        let early = try await stack.post("/v1/jobs", json: ["type": "no-such-type", "queue": "later", "allow_unknown_type": true])
+        #expect(early.status == 202)
+        #expect(early.object["state"] as? String == "pending")
+        let earlySchedule = try await stack.request(
+            "PUT", "/v1/schedules/early", body: Data(#"{"type": "no-such-type", "every_seconds": 60}"#.utf8))
+        #expect(earlySchedule.status == 422)
+        let allowedSchedule = try await stack.request(
+            "PUT", "/v1/schedules/early", body: Data(#"{"type": "no-such-type", "every_seconds": 60, "allow_unknown_type": true}"#.utf8))
+        #expect(allowedSchedule.status == 200)
 
         let missingType = try await stack.post("/v1/jobs", json: ["payload": [:]])
         #expect(missingType.status == 422)

@@ -1740,6 +1740,11 @@ enum OpenAPIDocument {
             "minimum": 100,
             "maximum": 86400000,
             "description": "How long a worker's lease lasts without a heartbeat."
+          },
+          "allow_unknown_type": {
+            "type": "boolean",
+            "default": false,
+            "description": "Enqueue even when no worker serves the type yet (an app deployed before its workers). Without it such a submit answers 422 `unknown_job_type`."
           }
         },
         "additionalProperties": false
@@ -2351,6 +2356,11 @@ enum OpenAPIDocument {
             "type": "integer",
             "minimum": 1,
             "maximum": 604800
+          },
+          "allow_unknown_type": {
+            "type": "boolean",
+            "default": false,
+            "description": "Accept a type no worker serves yet; its occurrences are skipped until one does. Without it such a schedule answers 422 `unknown_job_type`."
           }
         },
         "examples": [
