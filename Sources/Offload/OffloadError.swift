@@ -1,6 +1,7 @@
 /// The one error type of Offload's engine and its front ends. The API maps `code` to an
 /// HTTP status once (`OffloadHTTP/Errors`); the CLI maps it to an exit code once.
 public struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure; the same codes the HTTP API answers with.
     public enum Code: String, Sendable, Codable, CaseIterable {
         /// The request is not well-formed (bad JSON, wrong content).
         case malformed = "malformed_request"
@@ -26,6 +27,7 @@ public struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public let code: Code
+    /// What went wrong, naming the field or the job.
     public let message: String
     /// For `queueFull` and `unavailable`: when a client should try again.
     public var retryAfterSeconds: Int?

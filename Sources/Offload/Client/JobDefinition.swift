@@ -23,5 +23,6 @@ public protocol JobDefinition: Sendable {
 }
 
 extension JobDefinition {
+    /// No hard limit unless the definition or the submit sets one.
     public static var defaultTimeoutSeconds: Int? { nil }
 }

@@ -28,6 +28,7 @@ public struct JobOptions: Sendable, Hashable {
     /// API answers 422.
     public var allowUnknownType: Bool
 
+    /// Options of one submit; every argument left out takes the API's default.
     public init(
         queue: String = "default", priority: Int = 0, delay: Duration? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
         timeout: Duration? = nil, resultTTL: Duration? = nil, lease: Duration? = nil, idempotencyKey: String? = nil,

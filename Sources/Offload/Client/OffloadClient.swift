@@ -167,10 +167,13 @@ public final class OffloadClient: Service, Sendable {
 
 /// One job of an untyped batch: a type name, a JSON object payload and its options.
 public struct UntypedJob: Sendable, Hashable {
+    /// The job's type, as a worker publishes it.
     public var type: String
+    /// A JSON object, handed to the handler as its input.
     public var payload: JSONValue
     public var options: JobOptions
 
+    /// One job of an untyped batch.
     public init(type: String, payload: JSONValue = .object([:]), options: JobOptions = JobOptions()) {
         self.type = type
         self.payload = payload

@@ -14,6 +14,7 @@ public struct Inspector: Sendable {
 
     // MARK: Jobs
 
+    /// The job as it is now; `not_found` when the id names no job (or its result expired).
     public func job(_ id: String) async throws(OffloadError) -> JobRecord {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
         let reply = try await broker.send("HGETALL", .string(keys.queue(queue).job(id)))
@@ -58,6 +59,8 @@ public struct Inspector: Sendable {
         return JobPage(jobs: jobs, nextCursor: ids.count == limit ? String(offset + limit) : nil)
     }
 
+    /// Cancels a pending or scheduled job at once (`.cancelled`); a running one is told
+    /// through its context (`.active`). `conflict` when it has already finished.
     public func cancel(_ id: String) async throws(OffloadError) -> JobState {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
         let queueKeys = keys.queue(queue)
@@ -124,6 +127,7 @@ public struct Inspector: Sendable {
 
     // MARK: Queues
 
+    /// Every known queue's name, sorted.
     public func queueNames() async throws(OffloadError) -> [String] {
         let reply = try await broker.send("SMEMBERS", .string(keys.queues))
         return (reply.array ?? []).compactMap(\.string).sorted()
@@ -136,6 +140,7 @@ public struct Inspector: Sendable {
         return Dictionary(uniqueKeysWithValues: zip(names, states.map(\.counts)))
     }
 
+    /// Every known queue with its counts, oldest pending age, throughput and settings.
     public func queues() async throws(OffloadError) -> [QueueInfo] {
         let names = try await queueNames()
         let states = try await queueStates(names)
@@ -212,6 +217,7 @@ public struct Inspector: Sendable {
         _ = try await broker.send("SET", .string(keys.queue(queue).paused), "1")
     }
 
+    /// Lets workers claim from a paused queue again; `not_found` for an unknown queue.
     public func resume(queue: String) async throws(OffloadError) {
         try await requireKnown(queue)
         let queueKeys = keys.queue(queue)
@@ -400,6 +406,7 @@ public struct Inspector: Sendable {
 
     // MARK: Job types
 
+    /// The job types some worker has published.
     public func jobTypes() async throws(OffloadError) -> Set<String> {
         let reply = try await broker.send("HKEYS", .string(keys.jobTypes))
         return Set((reply.array ?? []).compactMap(\.string))

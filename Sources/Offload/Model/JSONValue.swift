@@ -53,21 +53,25 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return encoder
     }()
 
+    /// Compact JSON text with sorted keys: the canonical form payloads are stored in.
     public var jsonText: String {
         guard let data = try? Self.encoder.encode(self) else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The value of an object's field; nil for other values and missing fields.
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
     }
 
+    /// A whole number's value; nil for anything else.
     public var intValue: Int? {
         if case .number(let value) = self, value.rounded() == value, abs(value) < 9e15 { return Int(value) }
         return nil
     }
 
+    /// A string's value; nil for anything else.
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
@@ -76,10 +80,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
 /// Any field name of a JSON object, for bodies whose names are data (settings) and for
 /// listing every field a body has.
-public struct JSONFieldKey: CodingKey, Sendable {
-    public let stringValue: String
-    public var intValue: Int? { nil }
-    public init(_ name: String) { self.stringValue = name }
-    public init(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { nil }
+package struct JSONFieldKey: CodingKey, Sendable {
+    package let stringValue: String
+    package var intValue: Int? { nil }
+    package init(_ name: String) { self.stringValue = name }
+    package init(stringValue: String) { self.stringValue = stringValue }
+    package init?(intValue: Int) { nil }
 }

@@ -4,9 +4,13 @@ import OffloadRedis
 /// Why a run failed, as stored on the job: a type (`timeout`, `crash`, the handler's
 /// error type) and a human message.
 public struct JobError: Sendable, Hashable, Codable {
+    /// The error's kind: the handler's Swift error type, or `timeout`, `crash`, `cancelled`,
+    /// `permanent`, `lease_expired`.
     public var type: String
+    /// What went wrong, as the error described itself.
     public var message: String
 
+    /// An error of `type` saying `message`.
     public init(type: String, message: String) {
         self.type = type
         self.message = message
@@ -22,25 +26,37 @@ public struct JobError: Sendable, Hashable, Codable {
 
 /// Everything stored about one job, as shown by the API, the CLI and the dashboard.
 public struct JobRecord: Sendable, Hashable, Codable {
+    /// `<queue>.<ULID>`: the queue is part of the id.
     public var id: String
+    /// The job's type (a `JobDefinition`'s `name`).
     public var type: String
     public var queue: String
     public var state: JobState
+    /// The input it was submitted with.
     public var payload: JSONValue?
+    /// The handler's output, once completed (kept for the result TTL).
     public var result: JSONValue?
+    /// The last run's error, while retrying and once dead.
     public var error: JobError?
     /// Runs started so far (a run in progress counts).
     public var attempts: Int
+    /// Runs it may take in all.
     public var maxAttempts: Int
     public var priority: Int
+    /// The last progress report, 0-100, and its message.
     public var progress: Int?
     public var progressMessage: String?
     public var createdAt: Date
+    /// When a scheduled or retrying job falls due.
     public var runAt: Date?
+    /// When its current or last run started, and when it finished.
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// Its hard timeout, when it has one.
     public var timeoutSeconds: Int?
+    /// The worker running it, or that ran it last.
     public var worker: String?
+    /// Cancel was asked while it ran; its handler is told through its context.
     public var cancelRequested: Bool
     /// The result as the worker stored it, so a typed client decodes its own output from the
     /// exact text (a `JSONValue` holds numbers as `Double`). Not part of the JSON form.

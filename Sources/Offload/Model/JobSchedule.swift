@@ -4,17 +4,23 @@ import Foundation
 /// expression (UTC). Worker processes fire schedules (`ScheduleFirer`); each occurrence is
 /// one job, however many workers fire it.
 public struct JobSchedule: Sendable, Hashable {
+    /// 1-64 characters of letters, digits, `_` and `-`.
     public var name: String
+    /// A five-field cron expression in UTC; exclusive with `everySeconds`.
     public var cron: String?
+    /// Seconds between occurrences; exclusive with `cron`.
     public var everySeconds: Int?
+    /// The job type each occurrence submits.
     public var type: String
     /// JSON object text, canonical (`JSONValue.jsonText`).
     public var payload: String
+    /// The submitted jobs' queue, priority, attempts and hard timeout.
     public var queue: String
     public var priority: Int
     public var maxAttempts: Int?
     public var timeoutSeconds: Int?
 
+    /// A schedule; give `cron` or `everySeconds`, exactly one.
     public init(
         name: String, cron: String? = nil, everySeconds: Int? = nil, type: String, payload: String = "{}", queue: String = "default",
         priority: Int = 0, maxAttempts: Int? = nil, timeoutSeconds: Int? = nil
@@ -30,7 +36,7 @@ public struct JobSchedule: Sendable, Hashable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    public static let everyRange = 1...(7 * 86_400)
+    package static let everyRange = 1...(7 * 86_400)
 
     /// The name, the timing, and every field of the job it submits.
     public func validate() throws(OffloadError) {
@@ -119,6 +125,7 @@ extension JobSchedule: Codable {
 /// A schedule as listed: with when it fires next.
 public struct ScheduleInfo: Sendable, Encodable {
     public let schedule: JobSchedule
+    /// When it fires next; nil when its cron expression never matches again.
     public let nextRunAt: Date?
 
     public func encode(to encoder: any Encoder) throws {

@@ -9,6 +9,7 @@ public enum JobState: String, Sendable, Codable, CaseIterable, Hashable {
     case dead
     case cancelled
 
+    /// Completed, dead or cancelled: nothing more happens unless it is retried.
     public var isFinished: Bool {
         switch self {
         case .completed, .dead, .cancelled: return true

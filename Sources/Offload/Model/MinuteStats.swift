@@ -5,9 +5,11 @@ import Foundation
 public struct MinuteStats: Sendable, Hashable, Codable {
     /// Minutes since the Unix epoch (epoch ms / 60,000).
     public var minute: Int64
+    /// Jobs completed and runs failed in that minute.
     public var processed: Int
     public var failed: Int
 
+    /// The counts of the minute `minute` (minutes since the Unix epoch).
     public init(minute: Int64, processed: Int, failed: Int) {
         self.minute = minute
         self.processed = processed

@@ -11,6 +11,7 @@ public struct QueueSettings: Sendable, Hashable, Encodable {
     /// ... and none dead for longer than this.
     public var deadMaxAgeSeconds: Int?
 
+    /// Settings; nil leaves a setting at its default.
     public init(maxDepth: Int? = nil, resultTTLSeconds: Int? = nil, deadMaxCount: Int? = nil, deadMaxAgeSeconds: Int? = nil) {
         self.maxDepth = maxDepth
         self.resultTTLSeconds = resultTTLSeconds
@@ -18,29 +19,29 @@ public struct QueueSettings: Sendable, Hashable, Encodable {
         self.deadMaxAgeSeconds = deadMaxAgeSeconds
     }
 
-    public static let maxDepthRange = 1...1_000_000_000
-    public static let resultTTLRange = JobSubmission.resultTTLRange
-    public static let deadMaxCountRange = 1...10_000_000
-    public static let deadMaxAgeRange = 60...(365 * 86_400)
+    package static let maxDepthRange = 1...1_000_000_000
+    package static let resultTTLRange = JobSubmission.resultTTLRange
+    package static let deadMaxCountRange = 1...10_000_000
+    package static let deadMaxAgeRange = 60...(365 * 86_400)
 
     /// Each setting: its name (JSON, messages), its field in the settings hash (read by the
     /// Lua scripts), the values it may take. (Unchecked: a key path to a stored property is
     /// immutable.)
-    public struct Field: @unchecked Sendable {
-        public let name: String
-        public let hashField: String
-        public let range: ClosedRange<Int>
-        public let keyPath: WritableKeyPath<QueueSettings, Int?>
+    package struct Field: @unchecked Sendable {
+        package let name: String
+        package let hashField: String
+        package let range: ClosedRange<Int>
+        package let keyPath: WritableKeyPath<QueueSettings, Int?>
     }
 
-    public static let fields: [Field] = [
+    package static let fields: [Field] = [
         Field(name: "max_depth", hashField: "max_depth", range: maxDepthRange, keyPath: \.maxDepth),
         Field(name: "result_ttl_seconds", hashField: "result_ttl", range: resultTTLRange, keyPath: \.resultTTLSeconds),
         Field(name: "dead_max_count", hashField: "dead_max", range: deadMaxCountRange, keyPath: \.deadMaxCount),
         Field(name: "dead_max_age_seconds", hashField: "dead_ttl", range: deadMaxAgeRange, keyPath: \.deadMaxAgeSeconds),
     ]
 
-    public func validate() throws(OffloadError) {
+    package func validate() throws(OffloadError) {
         for field in Self.fields {
             if let value = self[keyPath: field.keyPath], !field.range.contains(value) {
                 throw OffloadError(.invalid, "\(field.name) must be in \(field.range)")

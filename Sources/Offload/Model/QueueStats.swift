@@ -1,5 +1,6 @@
 /// Counts of one queue per state (O(1) each: the size of the state's sorted set).
 public struct QueueCounts: Sendable, Hashable, Codable {
+    /// Jobs in each state.
     public var scheduled = 0
     public var pending = 0
     public var active = 0
@@ -7,8 +8,10 @@ public struct QueueCounts: Sendable, Hashable, Codable {
     public var dead = 0
     public var cancelled = 0
 
+    /// All zero.
     public init() {}
 
+    /// The count of `state`.
     public subscript(state: JobState) -> Int {
         get {
             switch state {
@@ -37,6 +40,7 @@ public struct QueueCounts: Sendable, Hashable, Codable {
 public struct QueueInfo: Sendable, Hashable, Encodable {
     public var name: String
     public var counts: QueueCounts
+    /// Paused queues take submits; nothing is claimed from them.
     public var paused: Bool
     /// Age of the job that has waited longest in pending, in seconds (0 when none).
     public var oldestPendingAgeSeconds: Double
@@ -80,6 +84,7 @@ public struct QueueInfo: Sendable, Hashable, Encodable {
 
 /// One page of a job listing; `nextCursor` is nil on the last page.
 public struct JobPage: Sendable, Codable {
+    /// The page's jobs, and the cursor of the next page (nil on the last).
     public var jobs: [JobRecord]
     public var nextCursor: String?
 

@@ -2,7 +2,9 @@ import Foundation
 
 /// A worker process as it describes itself in the registry.
 public struct WorkerInfo: Sendable, Hashable, Codable {
+    /// `host:pid:random`, as the registry and the jobs it runs name it.
     public var id: String
+    /// The process, where, what it serves and how many jobs it runs at once.
     public var pid: Int32
     public var host: String
     public var queues: [String]
@@ -10,6 +12,7 @@ public struct WorkerInfo: Sendable, Hashable, Codable {
     public var currentJobs: [String]
     public var startedAt: Date
     public var heartbeatAt: Date
+    /// Jobs it ran to completion, and runs that failed, since it started.
     public var processed: Int
     public var failed: Int
 

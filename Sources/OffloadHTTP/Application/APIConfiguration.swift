@@ -11,6 +11,7 @@ public struct OffloadHTTPConfiguration: Sendable {
     /// that cut silent connections (often after 60 s) keep it open.
     public var eventStreamKeepalive: Duration
 
+    /// The routes' settings; the defaults are `offload-api`'s.
     public init(apiToken: String? = nil, maxBodyBytes: Int = 1 << 20, eventStreamKeepalive: Duration = .seconds(15)) {
         self.apiToken = apiToken
         self.maxBodyBytes = maxBodyBytes
@@ -20,12 +21,15 @@ public struct OffloadHTTPConfiguration: Sendable {
 
 /// Everything `offload-api` is configured with (flags and environment).
 public struct APIConfiguration: Sendable {
+    /// Where to listen (`--host`, `--port`).
     public var host = "127.0.0.1"
     public var port = 8080
+    /// The Redis to use and the key prefix shared with the workers.
     public var redisURL = "redis://127.0.0.1:6379"
     public var keyPrefix = "offload"
     /// The routes' own settings.
     public var http = OffloadHTTPConfiguration()
 
+    /// `offload-api`'s defaults.
     public init() {}
 }

@@ -55,6 +55,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// pass on their way to `ErrorMiddleware` (metrics, which label each request with its
 /// status) sees the status the client gets, not a 500.
 extension OffloadError: HTTPResponseError {
+    /// The HTTP status of the error's code, mapped once for the whole API.
     public var status: HTTPResponse.Status {
         switch code {
         case .malformed: return .badRequest
@@ -70,6 +71,7 @@ extension OffloadError: HTTPResponseError {
         }
     }
 
+    /// The JSON error body, `{"error": {"code", "message"}}`, with `Retry-After` when set.
     public func response(from request: Request, context: some RequestContext) -> Response {
         response()
     }

@@ -20,6 +20,7 @@ import UnixSignals
 /// }
 /// ```
 public struct OffloadWorkerCommand: ParsableCommand {
+    /// The command's name and help text.
     public static let configuration = CommandConfiguration(
         commandName: "offload-worker",
         abstract: "Run Offload jobs from Redis queues on dedicated threads."
@@ -40,6 +41,7 @@ public struct OffloadWorkerCommand: ParsableCommand {
         }
     }
 
+    /// The defaults of every flag; `main(jobs:)` parses the real ones.
     public init() {}
 
     @Option(name: .long, help: "Queues to take jobs from, with optional weights: high:3,default:1")
@@ -95,6 +97,7 @@ public struct OffloadWorkerCommand: ParsableCommand {
     @Flag(name: .long, help: .hidden)
     var child = false
 
+    /// Refuses flag values out of their ranges, with a usage error.
     public func validate() throws {
         guard (1...256).contains(processes) else { throw ValidationError("--processes must be in 1...256") }
         guard (0...19).contains(nice) else { throw ValidationError("--nice must be in 0...19") }

@@ -20,7 +20,9 @@ public protocol IOJob: RunnableJob {
 
 /// Throw this for failures a retry cannot fix (bad input): the job goes to dead at once.
 public struct PermanentJobError: Error, CustomStringConvertible {
+    /// Why the job cannot succeed; stored as its error.
     public let message: String
+    /// A failure no retry can fix.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
