@@ -7,7 +7,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379
 # Debian packages the build, the stack and the tests need.
 APT_PACKAGES := redis-server libhiredis-dev pkg-config python3 python3-venv util-linux curl docker-compose python3-yaml chromium chromium-driver
 
-.PHONY: run test deps build build-release bench-redis-client bench-api bench-workers dashboard-screenshot clean chaos
+.PHONY: run test deps build build-release bench-redis-client bench-api bench-workers dashboard-screenshot clean chaos docs
 
 ## Start Redis (if none answers at REDIS_URL), the API on :8080 and two worker processes.
 run: deps build-release
@@ -62,6 +62,10 @@ bench: deps
 ## Refresh docs/images/dashboard.png from a real stack in headless Chromium.
 dashboard-screenshot: deps
 	@DASHBOARD_SCREENSHOT=docs/images/dashboard.png scripts/dashboard-test.sh
+
+## Build the DocC documentation of the library products (no warnings allowed).
+docs: deps
+	@scripts/docs.sh
 
 clean:
 	rm -rf .build

@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "OffloadHTTP", targets: ["OffloadHTTP"]),
     ],
     dependencies: [
+        // `swift package generate-documentation` (scripts/docs.sh, `make docs`); build tooling only.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
