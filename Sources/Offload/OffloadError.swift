@@ -26,6 +26,7 @@ public struct OffloadError: Error, Sendable, Equatable, CustomStringConvertible 
         case internalError = "internal_error"
     }
 
+    /// The failure's kind.
     public let code: Code
     /// What went wrong, naming the field or the job.
     public let message: String

@@ -3,8 +3,10 @@ import Foundation
 /// Any JSON document: job payloads and results are kept as JSON text in Redis and
 /// embedded as JSON (not as strings) in API and CLI output.
 public enum JSONValue: Sendable, Hashable, Codable {
+    /// `null`, `true`/`false`, a number, a string, an array, an object.
     case null
     case bool(Bool)
+    /// Numbers are held as `Double`: a typed `Output` decodes from the exact stored text.
     case number(Double)
     case string(String)
     case array([JSONValue])

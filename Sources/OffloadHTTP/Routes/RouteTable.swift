@@ -13,7 +13,7 @@ final class RouteTable<Context: RequestContext>: RouterMethods {
     where Responder.Context == Context {
         allowedMethods.add(method, for: path)
         if method == .get { allowedMethods.add(.head, for: path) }
-        collection.on(path, method: method, responder: responder)
+        _ = collection.on(path, method: method, responder: responder)
         return self
     }
 

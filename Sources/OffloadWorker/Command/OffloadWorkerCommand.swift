@@ -9,7 +9,7 @@ import UnixSignals
 
 /// The whole `offload-worker` command line for a worker executable of your own: a
 /// supervisor that runs `--processes` children of the same executable, each running the
-/// given jobs (CPU jobs on dedicated threads, I/O jobs on the event loops), with every
+/// given jobs (CPU jobs on dedicated threads, I/O jobs as tasks that hold no thread), with every
 /// flag of the stock worker (`--help` lists them).
 ///
 /// ```swift

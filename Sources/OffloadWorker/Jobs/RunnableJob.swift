@@ -9,12 +9,14 @@ public protocol RunnableJob: JobDefinition {}
 /// concurrency pool or an event loop. Long loops should call
 /// `context.checkCancellation()` now and then so cancellation and soft timeouts work.
 public protocol CPUJob: RunnableJob {
+    /// Runs one attempt on a worker thread: return the output, or throw to fail it.
     func run(_ input: Input, context: JobContext) throws -> Output
 }
 
 /// I/O-bound work (HTTP calls, webhooks): `async`, many run at once without holding a
 /// thread. Must not do CPU-heavy loops.
 public protocol IOJob: RunnableJob {
+    /// Runs one attempt without holding a thread: return the output, or throw to fail it.
     func run(_ input: Input, context: JobContext) async throws -> Output
 }
 
@@ -29,7 +31,8 @@ public struct PermanentJobError: Error, CustomStringConvertible {
 
 /// Thrown by `JobContext.checkCancellation()` once the job is cancelled or past its soft timeout.
 public struct JobCancelledError: Error, CustomStringConvertible {
-    /// Why: `cancelled`, `soft timeout`, `lease lost`, `shutting down`.
+    /// Why: `cancelled on request`, `soft timeout reached`, `lease lost` or
+    /// `worker shutting down`.
     public let reason: String
     public var description: String { reason }
 }

@@ -8,7 +8,7 @@ import OffloadRedis
 import ServiceLifecycle
 
 /// One worker process: claims jobs from its queues, runs CPU-bound handlers on dedicated
-/// threads and I/O-bound ones on the event loops, heartbeats their leases, stores results.
+/// threads and I/O-bound ones as tasks that hold no thread, heartbeats their leases, stores results.
 ///
 /// Loops: the claim loop (blocks on Redis when idle, never polls), the watchdog (extends
 /// leases and learns of cancellations, ends soft timeouts, hands back jobs claimed ahead
