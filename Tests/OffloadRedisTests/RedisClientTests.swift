@@ -109,7 +109,9 @@ import Testing
         server.pause()
         let started = ContinuousClock.now
         await #expect(throws: RedisError.timeout) { try await client.send("PING") }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // The bound only tells a timeout that fired from a command left hanging: far past
+        // the 300 ms asked for, so a loaded machine cannot trip it.
+        #expect(ContinuousClock.now - started < .seconds(15))
         server.resume()
         #expect(await answers())
         await client.shutdown()
