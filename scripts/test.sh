@@ -22,6 +22,7 @@ OFFLOAD_CHAOS_BIN_DIR="$OFFLOAD_BIN_DIR" scripts/chaos/run.sh --short  # SIGKILL
 scripts/dashboard-test.sh  # web dashboard in headless Chromium (Selenium): counts, retry, screenshot
 scripts/schemathesis.sh    # the API against docs/openapi.json: Schemathesis, seeded, all response checks
 scripts/python-client-test.sh  # the Python client and the FastAPI example against a real API and workers
+scripts/example-test.sh    # Examples/Thumbnails, a project built on the library products, end to end
 
 # Last, so its summary closes the run.
 swift test --skip-build "$@"
