@@ -30,8 +30,8 @@ RUN swift package resolve
 COPY . .
 
 # Static Swift standard library and Foundation: the runtime image needs no Swift
-# toolchain, only libc, libstdc++ and libhiredis. Resource bundles (Bundle.module), if a
-# target ever declares resources, must sit next to the executables, so they are copied too.
+# toolchain, only libc, libstdc++ and libhiredis. The Lua scripts, the OpenAPI document and
+# the dashboard are compiled into the binaries (the EmbedFiles plugin), so nothing else ships.
 RUN set -eu; \
     for product in offload-api offload-worker offload; do \
         swift build -c release --static-swift-stdlib --product "$product"; \
@@ -41,7 +41,6 @@ RUN set -eu; \
     for product in offload-api offload-worker offload; do \
         cp "$bin/$product" /staging/; \
     done; \
-    find -L "$bin/" -maxdepth 1 -name '*.resources' -exec cp -Ra {} /staging/ \; ; \
     strip /staging/offload-api /staging/offload-worker /staging/offload
 
 # ---------------------------------------------------------------------------------------

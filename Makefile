@@ -27,11 +27,6 @@ build: deps
 build-release: deps
 	$(SWIFT) build -c release
 
-## Regenerate the OpenAPI document embedded in offload-api from docs/openapi.json.
-.PHONY: openapi
-openapi:
-	@scripts/embed-openapi.sh
-
 ## Redis client throughput against redis-benchmark, same server, same run.
 bench-redis-client: deps
 	@scripts/bench-redis-client.sh

@@ -37,6 +37,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
+        // Compiles a target's .lua/.json/.html/.js/.css files into it as string constants
+        // (`EmbeddedFiles`), so the binaries are self-contained with no resource bundle.
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"]),
+        .executableTarget(name: "EmbedFilesTool", path: "Plugins/EmbedFilesTool"),
         // C interop: hiredis's RESP reader and command encoder.
         .systemLibrary(
             name: "CHiredis",
@@ -87,7 +91,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedFiles"]
         ),
         // Worker runtime: job protocols, claim loop, dedicated threads, heartbeats, the
         // supervisor, and `OffloadWorkerCommand`, the whole worker command line.

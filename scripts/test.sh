@@ -20,7 +20,7 @@ export OFFLOAD_BIN_DIR="$(swift build --show-bin-path)"
 # Whole-stack checks on the same (debug) binaries, each with a private Redis of its own:
 OFFLOAD_CHAOS_BIN_DIR="$OFFLOAD_BIN_DIR" scripts/chaos/run.sh --short  # SIGKILL storm, Redis restart with AOF, zombie worker
 scripts/dashboard-test.sh  # web dashboard in headless Chromium (Selenium): counts, retry, screenshot
-scripts/schemathesis.sh    # the API against docs/openapi.json: Schemathesis, seeded, all response checks
+scripts/schemathesis.sh    # the API against its OpenAPI document: Schemathesis, seeded, all response checks
 scripts/python-client-test.sh  # the Python client and the FastAPI example against a real API and workers
 scripts/example-test.sh    # Examples/Thumbnails, a project built on the library products, end to end
 

@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
 
-/// One file of the dashboard, kept in memory as bytes.
+/// One file of the dashboard (`Assets/dashboard/`, compiled into the binary by the
+/// EmbedFiles plugin: no files beside the binary, no CDN, no web fonts), kept as bytes.
 struct DashboardAsset: Sendable {
     let path: String
     let contentType: String
@@ -36,13 +37,13 @@ struct DashboardAssets: Sendable {
 
     /// `prefix` is "" at the root, else `/offload`-like (see ``normalized(prefix:)``).
     init(prefix: String) {
-        let html = DashboardPage.html
+        let html = EmbeddedFiles.indexHTML
             .replacingOccurrences(of: #"href="/dashboard/app.css""#, with: #"href="\#(prefix)/dashboard/app.css""#)
             .replacingOccurrences(of: #"<script src="/dashboard/app.js""#, with: #"<script src="\#(prefix)/dashboard/app.js" data-base="\#(prefix)""#)
         all = [
             DashboardAsset(path: prefix.isEmpty ? "/" : prefix, contentType: "text/html; charset=utf-8", text: html),
-            DashboardAsset(path: prefix + "/dashboard/app.css", contentType: "text/css; charset=utf-8", text: DashboardPage.css),
-            DashboardAsset(path: prefix + "/dashboard/app.js", contentType: "text/javascript; charset=utf-8", text: DashboardPage.javascript),
+            DashboardAsset(path: prefix + "/dashboard/app.css", contentType: "text/css; charset=utf-8", text: EmbeddedFiles.appCSS),
+            DashboardAsset(path: prefix + "/dashboard/app.js", contentType: "text/javascript; charset=utf-8", text: EmbeddedFiles.appJS),
         ]
     }
 

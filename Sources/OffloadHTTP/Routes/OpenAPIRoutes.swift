@@ -1,13 +1,13 @@
 import Hummingbird
 
-/// `GET /openapi.json`: the API's OpenAPI 3.1 document, embedded in the binary
-/// (`OpenAPIDocument.json`, generated from docs/openapi.json by `make openapi`).
+/// `GET /openapi.json`: the API's OpenAPI 3.1 document, `Assets/openapi.json`, which the
+/// EmbedFiles plugin compiles into the binary.
 struct OpenAPIRoutes<Context: RequestContext>: Sendable {
     func register(on routes: RouteTable<Context>) {
         routes.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+                body: .init(byteBuffer: ByteBuffer(string: EmbeddedFiles.openapiJSON)))
         }
     }
 }

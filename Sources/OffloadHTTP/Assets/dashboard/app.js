@@ -1,5 +1,3 @@
-extension DashboardPage {
-    static let javascript = #"""
 // Offload dashboard: plain JavaScript, no build step, no dependencies.
 // Everything it shows comes from the JSON API under /v1; with OFFLOAD_API_TOKEN set on the
 // server it asks for the token once, keeps it in localStorage and sends it as a Bearer token.
@@ -1005,5 +1003,3 @@ extension DashboardPage {
   setStatus();
   render();
 })();
-"""#
-}
