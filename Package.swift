@@ -56,6 +56,7 @@ let package = Package(
                 "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -87,7 +88,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -101,6 +101,7 @@ let package = Package(
             dependencies: [
                 "Offload",
                 "OffloadRedis",
+                "OffloadCommandLine",
                 "COffloadSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,19 +113,35 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The command-line options the three executables share (`RedisOptions`).
+        .target(
+            name: "OffloadCommandLine",
+            dependencies: [
+                "Offload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // CLI commands, built on the engine's inspector.
         .target(
             name: "OffloadCLI",
             dependencies: [
                 "Offload",
+                "OffloadCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "offload-api",
             dependencies: [
+                "Offload",
                 "OffloadHTTP",
+                "OffloadCommandLine",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -141,7 +158,6 @@ let package = Package(
         .executableTarget(
             name: "offload-worker",
             dependencies: [
-                "Offload",
                 "OffloadWorker",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -171,29 +187,35 @@ let package = Package(
                 "OffloadRedis",
                 "OffloadWorker",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/OffloadTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OffloadRedisTests",
-            dependencies: ["OffloadRedis", "OffloadTestSupport", "CHiredis"],
+            dependencies: ["OffloadRedis", "OffloadTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OffloadTests",
-            dependencies: ["Offload", "OffloadTestSupport"],
+            dependencies: [
+                "Offload", "OffloadRedis", "OffloadTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OffloadHTTPTests",
             dependencies: [
                 "OffloadHTTP", "Offload", "OffloadTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -201,16 +223,16 @@ let package = Package(
         .testTarget(
             name: "OffloadJobsTests",
             dependencies: [
-                "offload-worker", "OffloadWorker", "OffloadTestSupport",
+                "offload-worker", "Offload", "OffloadWorker", "OffloadTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OffloadEndToEndTests",
             dependencies: [
-                "Offload", "OffloadTestSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "Offload", "OffloadRedis", "OffloadTestSupport",
             ],
             swiftSettings: swiftSettings
         ),

@@ -13,6 +13,7 @@ mkdir -p "$TMPDIR"
 source scripts/lib/stack.sh
 start_redis
 
+scripts/check-imports.py  # Package.swift's dependencies equal each target's imports
 swift build --build-tests
 export OFFLOAD_TEST_REDIS_URL="$redis_url"
 export OFFLOAD_BIN_DIR="$(swift build --show-bin-path)"

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Metrics
 import Offload
+import OffloadCommandLine
 import OffloadHTTP
 import Prometheus
 
@@ -20,11 +21,7 @@ struct OffloadAPICommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (default: $PORT or 8080).")
     var port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
 
-    @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
-    var redisURL = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
-
-    @Option(name: .long, help: "Key prefix in Redis.")
-    var keyPrefix = "offload"
+    @OptionGroup var redis: RedisOptions
 
     func run() async throws {
         OffloadLogging.bootstrap()
@@ -34,8 +31,8 @@ struct OffloadAPICommand: AsyncParsableCommand {
         var configuration = APIConfiguration()
         configuration.host = host
         configuration.port = port
-        configuration.redisURL = redisURL
-        configuration.keyPrefix = keyPrefix
+        configuration.redisURL = redis.resolvedRedisURL
+        configuration.keyPrefix = redis.keyPrefix
         configuration.http.apiToken = environment["OFFLOAD_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if let bytes = environment["OFFLOAD_MAX_BODY_BYTES"].flatMap(Int.init), bytes > 0 { configuration.http.maxBodyBytes = bytes }
         do {

@@ -44,7 +44,7 @@ import Testing
         let operations = try Self.operations(in: document)
         #expect(operations.count >= 17)
         let errorCodes = Set(document["components"]?["schemas"]?["ErrorCode"]?["enum"].map(Self.strings) ?? [])
-        #expect(errorCodes == Set(OffloadError.Code.allCases.map(\.rawValue)))
+        #expect(errorCodes == APIError.allCodes)
 
         var configuration = APIConfiguration()
         configuration.redisURL = TestRedis.url

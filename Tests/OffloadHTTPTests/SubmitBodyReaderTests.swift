@@ -10,13 +10,14 @@ import Testing
 /// JSONDecoder; whatever it reads must give the job JSONDecoder's reading gives.
 @Suite struct SubmitBodyReaderTests {
     /// The job a body makes on each path (nil from the reader: it left the body to JSONDecoder).
-    static func paths(_ body: String) -> (fast: Result<JobSubmission, OffloadError>?, decoder: Result<JobSubmission, OffloadError>) {
+    static func paths(_ body: String) -> (fast: Result<JobSubmission, APIError>?, decoder: Result<JobSubmission, APIError>) {
         let buffer = ByteBuffer(string: body)
         let fast = SubmitBodyReader.read(buffer).map { request in
-            Result { () throws(OffloadError) in try request.submission(idempotencyKey: nil) }
+            Result { () throws(OffloadError) in try request.submission(idempotencyKey: nil) }.mapError(APIError.init)
         }
-        let decoder = Result { () throws(OffloadError) in
-            try RequestDecoding.decode(SubmitRequest.self, from: buffer.readableBytesView).submission(idempotencyKey: nil)
+        let decoder = Result { () throws(APIError) in
+            let request = try RequestDecoding.decode(SubmitRequest.self, from: buffer.readableBytesView)
+            do throws(OffloadError) { return try request.submission(idempotencyKey: nil) } catch { throw APIError(error) }
         }
         return (fast, decoder)
     }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import OffloadRedis
 import ServiceLifecycle
 
 /// Submits jobs to Offload's queues from Swift and follows them, without HTTP: the
@@ -28,15 +27,9 @@ public final class OffloadClient: Service, Sendable {
     public convenience init(
         redisURL: String, keyPrefix: String = "offload", logger: Logger = Logger(label: "offload.client")
     ) throws(OffloadError) {
-        let configuration: RedisConfiguration
-        do {
-            configuration = try RedisConfiguration(url: redisURL)
-        } catch {
-            throw OffloadError(.invalid, "bad Redis URL: \(error.description)")
-        }
         var settings = BrokerSettings()
         settings.keyPrefix = keyPrefix
-        self.init(broker: Broker(redis: RedisClient(configuration: configuration, logger: logger), settings: settings))
+        self.init(broker: try Broker.connect(redisURL: redisURL, settings: settings, logger: logger))
     }
 
     package init(broker: Broker) {
@@ -51,9 +44,14 @@ public final class OffloadClient: Service, Sendable {
         await shutdown()
     }
 
+    /// Returns when Redis answers; `redis_unavailable` when it does not (a readiness probe).
+    public func ping() async throws(OffloadError) {
+        try await broker.ping()
+    }
+
     /// Closes the client's connections; calls made after it fail.
     public func shutdown() async {
-        await broker.redis.shutdown()
+        await broker.shutdown()
     }
 
     // MARK: Submit

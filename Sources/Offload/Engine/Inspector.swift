@@ -12,6 +12,11 @@ public struct Inspector: Sendable {
 
     private var keys: OffloadKeys { broker.keys }
 
+    /// How many jobs one page of ``jobs(queue:state:cursor:limit:)`` may list.
+    package static let pageLimits = 1...1000
+    /// How many minutes of per-minute figures ``throughput(queue:minutes:)`` reads at most.
+    package static let statsMinutes = 1...120
+
     // MARK: Jobs
 
     /// The job as it is now; `not_found` when the id names no job (or its result expired).
@@ -27,15 +32,15 @@ public struct Inspector: Sendable {
     /// Jobs of one state, oldest first for waiting states and newest first for finished
     /// ones. The cursor is the offset of the next page.
     public func jobs(queue: String, state: JobState, cursor: String? = nil, limit: Int = 50) async throws(OffloadError) -> JobPage {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
-        guard (1...1000).contains(limit) else { throw OffloadError(.invalid, "limit must be in 1...1000") }
+        try Validation.checkQueueName(queue)
+        try Validation.check(limit, in: Self.pageLimits, field: "limit")
         let offset: Int
         if let cursor {
             // An offset handed out by an earlier page: 1-9 digits, so offset + limit cannot overflow.
             guard (1...9).contains(cursor.utf8.count), cursor.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
                 let value = Int(cursor)
             else {
-                throw OffloadError(.invalid, "cursor must be the next cursor of an earlier page")
+                throw OffloadError(invalid: "cursor", "must be the next cursor of an earlier page")
             }
             offset = value
         } else {
@@ -85,7 +90,7 @@ public struct Inspector: Sendable {
     /// meanwhile is not picked up a second time (its new time of death is past the newest
     /// one when the walk began). Returns how many were retried.
     public func retryAllDead(queue: String) async throws(OffloadError) -> Int {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        try Validation.checkQueueName(queue)
         let dead = keys.queue(queue).dead
         let newest = try await broker.send("ZRANGE", .string(dead), "-1", "-1", "WITHSCORES").array ?? []
         guard newest.count == 2, let cutoff = newest[1].string else { return 0 }
@@ -196,8 +201,8 @@ public struct Inspector: Sendable {
     /// Processed and failed counts per minute over the last `minutes` minutes, oldest first;
     /// the last entry is the current, still filling minute. One pipeline of HMGETs.
     public func throughput(queue: String, minutes: Int = 15) async throws(OffloadError) -> [MinuteStats] {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
-        guard (1...120).contains(minutes) else { throw OffloadError(.invalid, "minutes must be in 1...120") }
+        try Validation.checkQueueName(queue)
+        try Validation.check(minutes, in: Self.statsMinutes, field: "minutes")
         let queueKeys = keys.queue(queue)
         let current = broker.clock.nowMilliseconds() / 60_000
         let range = (current - Int64(minutes) + 1)...current
@@ -231,7 +236,7 @@ public struct Inspector: Sendable {
 
     /// A queue's settings as stored (nil: the engine's default).
     public func settings(queue: String) async throws(OffloadError) -> QueueSettings {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        try Validation.checkQueueName(queue)
         return Self.settings(from: try await broker.send(Self.readSettings(keys.queue(queue)).arguments))
     }
 
@@ -239,7 +244,7 @@ public struct Inspector: Sendable {
     /// The scripts read them on each call, so they apply from the next submit, claim or
     /// finished job on.
     public func setSettings(queue: String, _ settings: QueueSettings) async throws(OffloadError) {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        try Validation.checkQueueName(queue)
         try settings.validate()
         let queueKeys = keys.queue(queue)
         var set: [RedisArgument] = ["HSET", .string(queueKeys.settings)]
@@ -271,7 +276,7 @@ public struct Inspector: Sendable {
 
     /// A queue exists from its first job (or settings) until it is removed.
     private func requireKnown(_ queue: String) async throws(OffloadError) {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
+        try Validation.checkQueueName(queue)
         guard try await broker.send("SISMEMBER", .string(keys.queues), .string(queue)).int == 1 else {
             throw OffloadError(.notFound, "no queue '\(queue)'")
         }
@@ -343,8 +348,8 @@ public struct Inspector: Sendable {
 
     /// Deletes every job of one state (not `active`: those belong to running workers).
     public func purge(queue: String, state: JobState) async throws(OffloadError) -> Int {
-        guard Validation.isQueueName(queue) else { throw OffloadError(.invalid, "invalid queue name") }
-        guard state != .active else { throw OffloadError(.invalid, "active jobs cannot be purged; cancel them") }
+        try Validation.checkQueueName(queue)
+        guard state != .active else { throw OffloadError(invalid: "state", "must not be active: running jobs cannot be purged; cancel them") }
         let queueKeys = keys.queue(queue)
         var total = 0
         while true {

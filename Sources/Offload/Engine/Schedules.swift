@@ -14,7 +14,7 @@ extension Inspector {
 
     /// One schedule, with when it fires next.
     public func schedule(_ name: String) async throws(OffloadError) -> ScheduleInfo {
-        guard Validation.isScheduleName(name) else { throw OffloadError(.invalid, "invalid schedule name") }
+        try Validation.checkScheduleName(name)
         guard let found = try await schedules().first(where: { $0.schedule.name == name }) else {
             throw OffloadError(.notFound, "no schedule '\(name)'")
         }
@@ -34,7 +34,7 @@ extension Inspector {
 
     /// Stops a schedule; jobs it already submitted stay.
     public func removeSchedule(_ name: String) async throws(OffloadError) {
-        guard Validation.isScheduleName(name) else { throw OffloadError(.invalid, "invalid schedule name") }
+        try Validation.checkScheduleName(name)
         guard try await broker.send("HDEL", .string(broker.keys.schedules), .string(name)).int == 1 else {
             throw OffloadError(.notFound, "no schedule '\(name)'")
         }

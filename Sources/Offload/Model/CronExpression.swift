@@ -18,7 +18,7 @@ package struct CronExpression: Sendable, Hashable {
     package init(_ text: String) throws(OffloadError) {
         let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
-            throw OffloadError(.invalid, "cron needs 5 fields (minute hour day-of-month month day-of-week), got \(fields.count)")
+            throw OffloadError(invalid: "cron", "needs 5 fields (minute hour day-of-month month day-of-week), got \(fields.count)")
         }
         self.text = fields.joined(separator: " ")
         minutes = try Self.field(fields[0], "minute", 0...59)
@@ -84,7 +84,7 @@ package struct CronExpression: Sendable, Hashable {
 
     private static func field(_ text: String, _ name: String, _ range: ClosedRange<Int>, names: [String] = []) throws(OffloadError) -> Set<Int> {
         func invalid() -> OffloadError {
-            OffloadError(.invalid, "cron \(name) field '\(text)' must be *, a number in \(range.lowerBound)-\(range.upperBound), a range a-b, a step */n or a list of those")
+            OffloadError(invalid: "cron", "\(name) field '\(text)' must be *, a number in \(range.lowerBound)-\(range.upperBound), a range a-b, a step */n or a list of those")
         }
         func value(_ token: Substring) throws(OffloadError) -> Int {
             if let index = names.firstIndex(of: token.lowercased()) { return index + (range.lowerBound == 1 ? 1 : 0) }

@@ -40,16 +40,13 @@ public struct JobSchedule: Sendable, Hashable {
 
     /// The name, the timing, and every field of the job it submits.
     public func validate() throws(OffloadError) {
-        guard Validation.isScheduleName(name) else {
-            throw OffloadError(.invalid, "schedule names are 1-64 characters of letters, digits, '_' and '-'")
-        }
+        try Validation.checkScheduleName(name)
         switch (cron, everySeconds) {
         case (let cron?, nil): _ = try CronExpression(cron)
-        case (nil, let every?):
-            guard Self.everyRange.contains(every) else { throw OffloadError(.invalid, "every_seconds must be in \(Self.everyRange)") }
+        case (nil, let every?): try Validation.check(every, in: Self.everyRange, field: "every_seconds")
         default: throw OffloadError(.invalid, "give cron or every_seconds, exactly one")
         }
-        guard case .object? = JSONValue(jsonText: payload) else { throw OffloadError(.invalid, "payload must be a JSON object") }
+        guard case .object? = JSONValue(jsonText: payload) else { throw OffloadError(invalid: "payload", "must be a JSON object") }
         try submission(at: 0).validate()
     }
 

@@ -50,28 +50,21 @@ package struct JobSubmission: Sendable, Hashable {
     package static let leaseRange = 100...(24 * 3_600_000)
     package static let maxDelaySeconds = 365.0 * 86_400
 
-    /// Checks every field against its rules; the message names the field.
+    /// Checks every field against its rules; the error names the field.
     package func validate() throws(OffloadError) {
-        func invalid(_ message: String) -> OffloadError { OffloadError(.invalid, message) }
-        guard Validation.isJobTypeName(type) else {
-            throw invalid("type must be 1-128 characters of letters, digits, '_', '-', '.', ':'")
-        }
-        guard Validation.isQueueName(queue) else {
-            throw invalid("queue must be 1-64 characters of letters, digits, '_' and '-'")
-        }
-        guard Self.priorityRange.contains(priority) else { throw invalid("priority must be in \(Self.priorityRange)") }
-        if delaySeconds != nil && runAtMilliseconds != nil { throw invalid("give delay_seconds or run_at, not both") }
+        try Validation.checkJobType(type)
+        try Validation.checkQueueName(queue)
+        try Validation.check(priority, in: Self.priorityRange, field: "priority")
+        if delaySeconds != nil && runAtMilliseconds != nil { throw OffloadError(invalid: "delay_seconds", "cannot be given with run_at; give one") }
         if let delaySeconds, !(delaySeconds >= 0 && delaySeconds <= Self.maxDelaySeconds) {
-            throw invalid("delay_seconds must be between 0 and \(Int(Self.maxDelaySeconds))")
+            throw OffloadError(invalid: "delay_seconds", "must be between 0 and \(Int(Self.maxDelaySeconds))")
         }
-        if let maxAttempts, !Self.maxAttemptsRange.contains(maxAttempts) { throw invalid("max_attempts must be in \(Self.maxAttemptsRange)") }
-        if let timeoutSeconds, !Self.timeoutRange.contains(timeoutSeconds) { throw invalid("timeout_seconds must be in \(Self.timeoutRange)") }
-        if let resultTTLSeconds, !Self.resultTTLRange.contains(resultTTLSeconds) {
-            throw invalid("result_ttl_seconds must be in \(Self.resultTTLRange)")
-        }
-        if let leaseMilliseconds, !Self.leaseRange.contains(leaseMilliseconds) { throw invalid("lease_ms must be in \(Self.leaseRange)") }
+        if let maxAttempts { try Validation.check(maxAttempts, in: Self.maxAttemptsRange, field: "max_attempts") }
+        if let timeoutSeconds { try Validation.check(timeoutSeconds, in: Self.timeoutRange, field: "timeout_seconds") }
+        if let resultTTLSeconds { try Validation.check(resultTTLSeconds, in: Self.resultTTLRange, field: "result_ttl_seconds") }
+        if let leaseMilliseconds { try Validation.check(leaseMilliseconds, in: Self.leaseRange, field: "lease_ms") }
         if let idempotencyKey, !(1...256).contains(idempotencyKey.utf8.count) {
-            throw invalid("the idempotency key must be 1-256 bytes")
+            throw OffloadError(invalid: "idempotency_key", "must be 1-256 bytes")
         }
     }
 }

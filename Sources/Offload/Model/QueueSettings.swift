@@ -43,9 +43,7 @@ public struct QueueSettings: Sendable, Hashable, Encodable {
 
     package func validate() throws(OffloadError) {
         for field in Self.fields {
-            if let value = self[keyPath: field.keyPath], !field.range.contains(value) {
-                throw OffloadError(.invalid, "\(field.name) must be in \(field.range)")
-            }
+            if let value = self[keyPath: field.keyPath] { try Validation.check(value, in: field.range, field: field.name) }
         }
     }
 

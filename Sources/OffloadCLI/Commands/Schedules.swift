@@ -64,8 +64,10 @@ extension OffloadCommand {
                 do throws(OffloadError) {
                     try schedule.validate()
                 } catch {
-                    throw CLIFailure.namingFlags(
-                        error, ["every_seconds": "--every", "max_attempts": "--max-attempts", "timeout_seconds": "--timeout", "priority": "--priority"])
+                    throw error.namingField([
+                        "queue": "--queue", "every_seconds": "--every", "cron": "--cron",
+                        "max_attempts": "--max-attempts", "timeout_seconds": "--timeout", "priority": "--priority",
+                    ])
                 }
                 try await inspector.setSchedule(schedule, allowUnknownType: allowUnknownType)
                 return try await inspector.schedules().first { $0.schedule.name == name }

@@ -56,9 +56,10 @@ extension OffloadCommand {
                 do throws(OffloadError) {
                     try settings.validate()
                 } catch {
-                    throw CLIFailure.namingFlags(
-                        error, ["max_depth": "--max-depth", "result_ttl_seconds": "--result-ttl", "dead_max_count": "--dead-max-count",
-                                "dead_max_age_seconds": "--dead-max-age"])
+                    throw error.namingField([
+                        "max_depth": "--max-depth", "result_ttl_seconds": "--result-ttl", "dead_max_count": "--dead-max-count",
+                        "dead_max_age_seconds": "--dead-max-age",
+                    ])
                 }
                 try await inspector.setSettings(queue: queue, settings)
                 return settings

@@ -32,11 +32,11 @@ extension OffloadCommand {
                 do throws(OffloadError) {
                     try submission.validate()
                 } catch {
-                    throw CLIFailure.namingFlags(
-                        error, [
-                            "delay_seconds": "--delay", "max_attempts": "--max-attempts", "timeout_seconds": "--timeout",
-                            "priority": "--priority", "the idempotency key": "--idempotency-key",
-                        ])
+                    // The engine names its fields as the API does (`delay_seconds`); a CLI user typed flags.
+                    throw error.namingField([
+                        "queue": "--queue", "delay_seconds": "--delay", "max_attempts": "--max-attempts",
+                        "timeout_seconds": "--timeout", "priority": "--priority", "idempotency_key": "--idempotency-key",
+                    ])
                 }
                 let submitted = try await inspector.broker.submit(submission)
                 guard wait else {

@@ -11,20 +11,12 @@ struct CLIFailure: Error, CustomStringConvertible {
 
     var description: String { error.message }
 
-    /// The engine's checks name the API's fields (`delay_seconds`); a CLI user typed flags.
-    static func namingFlags(_ error: OffloadError, _ flags: KeyValuePairs<String, String>) -> OffloadError {
-        guard error.code == .invalid else { return error }
-        var message = error.message
-        for (field, flag) in flags { message = message.replacingOccurrences(of: field, with: flag) }
-        return OffloadError(error.code, message, retryAfterSeconds: error.retryAfterSeconds)
-    }
-
     static func exitCode(for code: OffloadError.Code) -> Int32 {
         switch code {
         case .notFound: return 3
         case .unavailable: return 4
-        case .malformed, .invalid, .unknownJobType: return 2
-        default: return 1
+        case .invalid, .unknownJobType: return 2
+        case .conflict, .queueFull, .leaseLost, .internalError: return 1
         }
     }
 }

@@ -1,41 +1,30 @@
 import ArgumentParser
-import Foundation
+import Logging
 import Offload
-import OffloadRedis
+import OffloadCommandLine
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
-    var redisURL: String?
-
-    @Option(name: .long, help: "Key prefix in Redis.")
-    var keyPrefix = "offload"
+    @OptionGroup var redis: RedisOptions
 
     @Flag(name: .long, help: "Print JSON for scripts instead of a table.")
     var json = false
 
     /// Runs `body` with an inspector and maps any error to a message and an exit code.
     func withInspector<T>(_ body: (Inspector) async throws(OffloadError) -> T) async throws -> T {
-        let url = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? RedisConfiguration.defaultURL
-        let configuration: RedisConfiguration
+        // One connection that gives up fast: a command, not a server.
+        let broker: Broker
         do {
-            configuration = try RedisConfiguration(url: url)
+            broker = try redis.connectBroker(logger: Logger(label: "offload.cli"), connectTimeout: .seconds(2), poolSize: 1)
         } catch {
-            throw CLIFailure(OffloadError(.invalid, error.description))
+            throw CLIFailure(error)
         }
-        var short = configuration
-        short.connectTimeout = .seconds(2)
-        short.poolSize = 1
-        let redis = RedisClient(configuration: short)
-        var settings = BrokerSettings()
-        settings.keyPrefix = keyPrefix
-        let inspector = Inspector(broker: Broker(redis: redis, settings: settings))
         do {
-            let result = try await body(inspector)
-            await redis.shutdown()
+            let result = try await body(Inspector(broker: broker))
+            await broker.shutdown()
             return result
         } catch {
-            await redis.shutdown()
+            await broker.shutdown()
             throw CLIFailure(error)
         }
     }

@@ -56,7 +56,7 @@ func buildRoutes<Context: RequestContext>(
     let inspector = client.inspector
     let metrics = APIMetrics(registry: metricsRegistry)
     let routes = RouteTable<Context>()
-    HealthRoutes(broker: broker).register(on: routes)
+    HealthRoutes(client: client).register(on: routes)
     metrics.register(on: routes, inspector: inspector)
     JobRoutes(
         broker: broker, inspector: inspector, watcher: JobEventWatcher(inspector: inspector),

@@ -22,7 +22,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let header = request.headers[.authorization], let credentials = Self.bearerCredentials(header),
             Self.constantTimeEqual(Array(credentials.utf8), token)
         else {
-            throw OffloadError(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
+            throw APIError(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
         }
         return try await next(request, context)
     }

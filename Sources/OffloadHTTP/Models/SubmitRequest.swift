@@ -32,7 +32,7 @@ struct SubmitRequest: Decodable, Sendable {
 
     /// The body of a single submit: `SubmitBodyReader` for the shape clients nearly always
     /// send, JSONDecoder for everything else (and for every error).
-    static func decode(_ body: ByteBuffer) throws(OffloadError) -> SubmitRequest {
+    static func decode(_ body: ByteBuffer) throws(APIError) -> SubmitRequest {
         if let request = SubmitBodyReader.read(body) { return request }
         return try RequestDecoding.decode(SubmitRequest.self, from: body.readableBytesView)
     }
@@ -52,11 +52,11 @@ struct SubmitRequest: Decodable, Sendable {
         var runAtMilliseconds: Int64?
         if let runAt {
             guard let date = Self.parseDate(runAt) else {
-                throw OffloadError(.invalid, "run_at must be an RFC 3339 time such as 2026-01-01T12:00:00Z")
+                throw OffloadError(invalid: "run_at", "must be an RFC 3339 time such as 2026-01-01T12:00:00Z")
             }
             // As far ahead as delay_seconds may reach: a run_at in year 99999 is a mistake, not a job.
             guard date.timeIntervalSinceNow <= JobSubmission.maxDelaySeconds else {
-                throw OffloadError(.invalid, "run_at must be at most \(Int(JobSubmission.maxDelaySeconds / 86_400)) days ahead")
+                throw OffloadError(invalid: "run_at", "must be at most \(Int(JobSubmission.maxDelaySeconds / 86_400)) days ahead")
             }
             runAtMilliseconds = Int64(date.timeIntervalSince1970 * 1000)
         }
@@ -65,7 +65,7 @@ struct SubmitRequest: Decodable, Sendable {
         case nil: payloadText = "{}"
         case .canonicalObject(let text): payloadText = text
         case .value(let value):
-            guard case .object = value else { throw OffloadError(.invalid, "payload must be a JSON object") }
+            guard case .object = value else { throw OffloadError(invalid: "payload", "must be a JSON object") }
             payloadText = value.jsonText
         }
         return JobSubmission(
@@ -97,70 +97,5 @@ extension SubmitRequest {
         resultTTLSeconds = try container.decodeWholeNumberIfPresent(forKey: .resultTTLSeconds)
         leaseMs = try container.decodeWholeNumberIfPresent(forKey: .leaseMs)
         allowUnknownType = try container.decodeIfPresent(Bool.self, forKey: .allowUnknownType)
-    }
-}
-
-/// Decodes a request body, telling malformed JSON (400) from a wrong shape (422).
-enum RequestDecoding {
-    private static let decoder = JSONDecoder()
-
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: ByteBufferView) throws(OffloadError) -> T {
-        let data = Data(bytes)
-        do {
-            return try decoder.decode(T.self, from: data)
-        } catch where (try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)) == nil {
-            // Checked apart: JSONDecoder checks a number's syntax only when a field reads it.
-            throw OffloadError(.malformed, "the body is not valid JSON")
-        } catch let error as OffloadError {
-            throw error
-        } catch DecodingError.keyNotFound(let key, let context) {
-            throw OffloadError(.invalid, "missing field '\(path(context.codingPath + [key]))'")
-        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-            if context.codingPath.isEmpty { throw OffloadError(.invalid, "the body must be a JSON object") }
-            throw OffloadError(.invalid, "field '\(path(context.codingPath))' has the wrong type")
-        } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
-            throw OffloadError(.invalid, "field '\(path(context.codingPath))' is invalid: \(context.debugDescription)")
-        } catch {
-            throw OffloadError(.malformed, "the body is not valid JSON")
-        }
-    }
-
-    /// `jobs[1].type`.
-    static func path(_ keys: [any CodingKey]) -> String {
-        keys.reduce(into: "") { path, key in
-            if let index = key.intValue {
-                path += "[\(index)]"
-            } else {
-                path += path.isEmpty ? key.stringValue : "." + key.stringValue
-            }
-        }
-    }
-}
-
-extension KeyedDecodingContainer<JSONFieldKey> {
-    /// A field the body does not define is refused, not ignored: a typo (`max_attempt`)
-    /// would otherwise pass silently as the default.
-    func refuseFields(notIn known: [String]) throws {
-        for key in allKeys where !known.contains(key.stringValue) {
-            let field = RequestDecoding.path(codingPath + [key])
-            throw OffloadError(.invalid, "unknown field '\(field)'; the fields are \(known.joined(separator: ", "))")
-        }
-    }
-}
-
-extension KeyedDecodingContainer {
-    /// An integer field. JSONDecoder reports a number that is no Int (2.5, 1e300) as invalid
-    /// JSON without naming a field; this names it.
-    func decodeWholeNumberIfPresent(forKey key: Key) throws -> Int? {
-        do {
-            return try decodeIfPresent(Int.self, forKey: key)
-        } catch let error as DecodingError {
-            throw error  // not a number, or null
-        } catch {
-            // JSONDecoder's own number error. No Double either: the JSON is wrong (RequestDecoding says so).
-            guard let number = try? decode(Double.self, forKey: key) else { throw error }
-            let field = RequestDecoding.path(codingPath + [key])
-            throw OffloadError(.invalid, number.rounded() == number ? "field '\(field)' is out of range" : "field '\(field)' must be a whole number")
-        }
     }
 }

@@ -41,12 +41,12 @@ struct JobRoutes<Context: RequestContext>: Sendable {
     @Sendable func submitBatch(_ request: Request, context: Context) async throws -> Response {
         // Ignored, it would let a retried batch enqueue everything again unnoticed.
         guard request.headers[.init("Idempotency-Key")!] == nil else {
-            throw OffloadError(.invalid, "Idempotency-Key does not apply to batches; submit jobs that need one with POST /v1/jobs")
+            throw OffloadError(invalid: "Idempotency-Key", "does not apply to batches; submit jobs that need one with POST /v1/jobs")
         }
         let body = try await collectBody(request)
         let batch = try RequestDecoding.decode(BatchSubmitRequest.self, from: body.readableBytesView)
         guard (1...Self.maxBatch).contains(batch.jobs.count) else {
-            throw OffloadError(.invalid, "jobs must hold 1 to \(Self.maxBatch) jobs")
+            throw OffloadError(invalid: "jobs", "must hold 1 to \(Self.maxBatch) jobs")
         }
         var results = [BatchItemResult?](repeating: nil, count: batch.jobs.count)
         var submissions: [JobSubmission] = []
@@ -78,7 +78,7 @@ struct JobRoutes<Context: RequestContext>: Sendable {
         let id = try context.parameters.require("id")
         let waitSeconds = try request.uri.queryParameters.get("wait").map { text throws(OffloadError) -> Int in
             guard let seconds = Int(text), (0...Self.maxWaitSeconds).contains(seconds) else {
-                throw OffloadError(.invalid, "wait must be a whole number of seconds from 0 to \(Self.maxWaitSeconds)")
+                throw OffloadError(invalid: "wait", "must be a whole number of seconds from 0 to \(Self.maxWaitSeconds)")
             }
             return seconds
         }
@@ -94,11 +94,12 @@ struct JobRoutes<Context: RequestContext>: Sendable {
         let queue = query.get("queue") ?? "default"
         let stateText = query.get("state") ?? "pending"
         guard let state = JobState(rawValue: stateText) else {
-            throw OffloadError(.invalid, "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw OffloadError(invalid: "state", "must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var limit = 50
         if let text = query.get("limit") {
-            guard let value = Int(text), (1...1000).contains(value) else { throw OffloadError(.invalid, "limit must be in 1...1000") }
+            // The range is the engine's rule; only a number that is no number is refused here.
+            guard let value = Int(text) else { throw OffloadError(invalid: "limit", "must be in \(Inspector.pageLimits)") }
             limit = value
         }
         return try JSONResponse.make(try await inspector.jobs(queue: queue, state: state, cursor: query.get("cursor"), limit: limit))
@@ -153,7 +154,7 @@ struct JobRoutes<Context: RequestContext>: Sendable {
                         } catch let error as OffloadError {
                             // The job was purged (not_found), or Redis stayed away: said as such,
                             // so a client does not take the `end` that follows for a finished job.
-                            let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
+                            let body = ErrorBody(error: APIError(error).detail)
                             sink.yield(.event(try ServerSentEvent.buffer(event: "error", json: body)))
                         }
                     }
@@ -191,12 +192,8 @@ struct JobRoutes<Context: RequestContext>: Sendable {
             })
     }
 
-    private func collectBody(_ request: Request) async throws(OffloadError) -> ByteBuffer {
-        do {
-            return try await request.body.collect(upTo: maxBodyBytes)
-        } catch {
-            throw OffloadError(.payloadTooLarge, "the body is larger than \(maxBodyBytes) bytes")
-        }
+    private func collectBody(_ request: Request) async throws(APIError) -> ByteBuffer {
+        try await RequestBody.collect(request, limit: maxBodyBytes)
     }
 }
 
@@ -245,7 +242,7 @@ struct BatchSubmitRequest: Decodable {
 struct BatchItemResult: Codable {
     var id: String?
     var state: JobState?
-    var error: ErrorBody.Detail?
+    var error: ErrorDetail?
 
     init(id: String, state: JobState) {
         self.id = id
@@ -253,7 +250,7 @@ struct BatchItemResult: Codable {
     }
 
     init(error: OffloadError) {
-        self.error = ErrorBody.Detail(code: error.code.rawValue, message: error.message)
+        self.error = APIError(error).detail
     }
 }
 

@@ -22,7 +22,7 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
         }
         routes.put("v1/queues/{name}/settings") { request, context in
             let name = try Self.queueName(context)
-            let body = try await Self.collect(request, limit: maxBodyBytes)
+            let body = try await RequestBody.collect(request, limit: maxBodyBytes)
             let settings = try RequestDecoding.decode(QueueSettingsBody.self, from: body.readableBytesView).settings
             try await inspector.setSettings(queue: name, settings)
             return try JSONResponse.make(settings)
@@ -30,7 +30,7 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
         routes.delete("v1/queues/{name}/jobs") { request, context in
             let name = try Self.queueName(context)
             guard let stateText = request.uri.queryParameters.get("state"), let state = JobState(rawValue: stateText) else {
-                throw OffloadError(.invalid, "state is required: one of scheduled, pending, completed, dead, cancelled")
+                throw OffloadError(invalid: "state", "is required: one of scheduled, pending, completed, dead, cancelled")
             }
             return try JSONResponse.make(PurgeResult(deleted: try await inspector.purge(queue: name, state: state)))
         }
@@ -40,7 +40,7 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
             switch request.uri.queryParameters.get("force") {
             case nil, "false": force = false
             case "true": force = true
-            case let other?: throw OffloadError(.invalid, "force must be true or false, not '\(other)'")
+            case let other?: throw OffloadError(invalid: "force", "must be true or false, not '\(other)'")
             }
             let deleted = try await inspector.removeQueue(name, force: force)
             return try JSONResponse.make(RemovedQueue(name: name, deleted: deleted))
@@ -50,20 +50,9 @@ struct QueueRoutes<Context: RequestContext>: Sendable {
         }
     }
 
+    /// The path's queue name; the engine checks it against the queue-name rule.
     static func queueName(_ context: Context) throws -> String {
-        let name = try context.parameters.require("name")
-        guard Validation.isQueueName(name) else {
-            throw OffloadError(.invalid, "queue names are 1-64 characters of letters, digits, '_' and '-'")
-        }
-        return name
-    }
-
-    static func collect(_ request: Request, limit: Int) async throws(OffloadError) -> ByteBuffer {
-        do {
-            return try await request.body.collect(upTo: limit)
-        } catch {
-            throw OffloadError(.payloadTooLarge, "the body is larger than \(limit) bytes")
-        }
+        try context.parameters.require("name")
     }
 }
 

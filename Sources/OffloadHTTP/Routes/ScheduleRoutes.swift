@@ -16,7 +16,7 @@ struct ScheduleRoutes<Context: RequestContext>: Sendable {
         }
         routes.put("v1/schedules/{name}") { request, context in
             let name = try Self.scheduleName(context)
-            let body = try await QueueRoutes<Context>.collect(request, limit: maxBodyBytes)
+            let body = try await RequestBody.collect(request, limit: maxBodyBytes)
             let request = try RequestDecoding.decode(ScheduleBody.self, from: body.readableBytesView)
             let schedule = try request.schedule(named: name)
             try await inspector.setSchedule(schedule, allowUnknownType: request.allowUnknownType ?? false)
@@ -29,12 +29,9 @@ struct ScheduleRoutes<Context: RequestContext>: Sendable {
         }
     }
 
+    /// The path's schedule name; the engine checks it against the name rule.
     static func scheduleName(_ context: Context) throws -> String {
-        let name = try context.parameters.require("name")
-        guard Validation.isScheduleName(name) else {
-            throw OffloadError(.invalid, "schedule names are 1-64 characters of letters, digits, '_' and '-'")
-        }
-        return name
+        try context.parameters.require("name")
     }
 }
 
@@ -69,7 +66,7 @@ struct ScheduleBody: Decodable {
     func schedule(named name: String) throws(OffloadError) -> JobSchedule {
         var payloadText = "{}"
         if let payload {
-            guard case .object = payload else { throw OffloadError(.invalid, "payload must be a JSON object") }
+            guard case .object = payload else { throw OffloadError(invalid: "payload", "must be a JSON object") }
             payloadText = payload.jsonText
         }
         return JobSchedule(

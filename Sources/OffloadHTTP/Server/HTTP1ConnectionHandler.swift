@@ -73,8 +73,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func refuse(_ error: HTTPParserError, context: ChannelHandlerContext) {
-        let (status, offloadError) = error.answer
-        let body = offloadError.jsonBody
+        let answer = error.apiError
+        let status = answer.status
+        let body = answer.jsonBody
         let headers = HTTPHeaders([
             ("Content-Type", "application/json"), ("Content-Length", String(body.readableBytes)), ("Connection", "close"),
         ])

@@ -3,7 +3,7 @@ import COffloadSystem
 import Foundation
 import Logging
 import Offload
-import OffloadRedis
+import OffloadCommandLine
 import ServiceLifecycle
 import UnixSignals
 
@@ -64,8 +64,7 @@ public struct OffloadWorkerCommand: ParsableCommand {
     @Option(name: .long, help: "Write a running job's progress to Redis at most once per this many milliseconds; the newest report wins (0: no pause between writes).")
     var progressMs = 100
 
-    @Option(name: .long, help: "Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379).")
-    var redisURL: String?
+    @OptionGroup var redis: RedisOptions
 
     @Option(name: .long, help: "Seconds running jobs get to finish after SIGTERM (a second signal stops at once).")
     var graceSeconds = 30
@@ -75,9 +74,6 @@ public struct OffloadWorkerCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Also serve the diagnostic job types test.* (noop, sleep, fail, crash, hang; for tests and demos).")
     var enableTestJobs = false
-
-    @Option(name: .long, help: "Key prefix in Redis.")
-    var keyPrefix = "offload"
 
     @Option(name: .long, help: "Worker processes to run under this supervisor.")
     var processes = 1
@@ -110,11 +106,11 @@ public struct OffloadWorkerCommand: ParsableCommand {
         guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
         guard BrokerSettings.leaseRange.contains(leaseMs) else { throw ValidationError("--lease-ms must be in \(BrokerSettings.leaseRange)") }
         do {
-            for queue in try QueueWeight.parseList(queues) where !Validation.isQueueName(queue.name) {
-                throw ValidationError("invalid queue name '\(queue.name)'")
-            }
+            for queue in try QueueWeight.parseList(queues) { try Validation.checkQueueName(queue.name, field: "--queues") }
         } catch let error as WorkerConfigurationError {
             throw ValidationError(error.description)
+        } catch let error as OffloadError {
+            throw ValidationError(error.message)
         }
     }
 
@@ -122,16 +118,18 @@ public struct OffloadWorkerCommand: ParsableCommand {
         OffloadLogging.bootstrap()
         let logger = Logger(label: "offload.worker")
 
-        let url = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? RedisConfiguration.defaultURL
-        let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: logger)
         var settings = BrokerSettings()
-        settings.keyPrefix = keyPrefix
         settings.defaultLeaseMilliseconds = leaseMs
-        let broker = Broker(redis: redis, settings: settings)
+        let broker: Broker
+        do {
+            broker = try redis.connectBroker(settings: settings, logger: logger)
+        } catch {
+            throw ValidationError(error.message)  // a bad --redis-url: usage, exit code 64
+        }
 
         if !child {
             try await runSupervisor(broker: broker, logger: logger)
-            await redis.shutdown()
+            await broker.shutdown()
             return
         }
         // A child dies with its supervisor, even when the supervisor is SIGKILLed.
@@ -163,7 +161,7 @@ public struct OffloadWorkerCommand: ParsableCommand {
                 services: [.init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: Self.stopSignals, logger: logger))
         try await group.run()
-        await redis.shutdown()
+        await broker.shutdown()
     }
 
     /// Each drains and stops gracefully. SIGHUP too: a closed terminal or an SSH session that
