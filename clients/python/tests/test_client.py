@@ -148,6 +148,7 @@ def test_batch_with_refused_items(run: Run, connect: Connect) -> None:
             assert batch.jobs == []
             assert batch.errors[0].code == "unknown_job_type"
             assert isinstance(batch.errors[1], InvalidRequest) and batch.errors[1].code == "invalid_argument"
+            assert batch.errors[1].field == "priority" and batch.errors[0].field is None
 
     run(scenario())
 
@@ -249,7 +250,7 @@ def test_unknown_job_type_is_the_422_error(run: Run, connect: Connect) -> None:
 
             with pytest.raises(InvalidRequest) as invalid:
                 await offload.submit("test.noop", priority=5000)
-            assert (invalid.value.status, invalid.value.code) == (422, "invalid_argument")
+            assert (invalid.value.status, invalid.value.code, invalid.value.field) == (422, "invalid_argument", "priority")
 
     run(scenario())
 

@@ -9,14 +9,16 @@ from typing import Any
 class OffloadError(Exception):
     """Base of every error the client raises.
 
-    An error the API answered with fills ``status`` (the HTTP status), ``code`` and ``message``
-    (from its body ``{"error": {"code", "message"}}``) and ``retry_after`` (seconds, from the
-    ``Retry-After`` header). Errors that are no HTTP answer leave what does not apply as ``None``.
+    An error the API answered with fills ``status`` (the HTTP status), ``code``, ``message`` and
+    ``field`` (from its body ``{"error": {"code", "message", "field"}}``; ``field`` names the
+    body field or parameter an ``invalid_argument`` is about, when there is one) and
+    ``retry_after`` (seconds, from the ``Retry-After`` header). Errors that are no HTTP answer leave what does not apply as ``None``.
     """
 
     message: str
     status: int | None
     code: str | None
+    field: str | None
     retry_after: float | None
     body: Any
 
@@ -26,6 +28,7 @@ class OffloadError(Exception):
         *,
         status: int | None = None,
         code: str | None = None,
+        field: str | None = None,
         retry_after: float | None = None,
         body: Any = None,
     ) -> None:
@@ -33,6 +36,7 @@ class OffloadError(Exception):
         self.message = message
         self.status = status
         self.code = code
+        self.field = field
         self.retry_after = retry_after
         self.body = body
 
@@ -175,12 +179,14 @@ def api_error(
 ) -> APIError:
     """The typed error for an error answer: by its code when the body has one, else by status."""
     code: str | None = None
+    field: str | None = None
     message = fallback_message
     detail = body.get("error") if isinstance(body, dict) else None
     if isinstance(detail, dict):
         code = detail.get("code") if isinstance(detail.get("code"), str) else None
+        field = detail.get("field") if isinstance(detail.get("field"), str) else None
         message = str(detail.get("message", message))
     cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status or 0)
     if cls is None:
         cls = ServerError if status is not None and status >= 500 else APIError
-    return cls(message, status=status, code=code, retry_after=retry_after, body=body)
+    return cls(message, status=status, code=code, field=field, retry_after=retry_after, body=body)
