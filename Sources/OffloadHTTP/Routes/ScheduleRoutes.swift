@@ -18,7 +18,7 @@ struct ScheduleRoutes<Context: RequestContext>: Sendable {
             let name = try Self.scheduleName(context)
             let body = try await RequestBody.collect(request, limit: maxBodyBytes)
             let request = try RequestDecoding.decode(ScheduleBody.self, from: body.readableBytesView)
-            let schedule = try request.schedule(named: name)
+            let schedule = request.schedule(named: name)
             try await inspector.setSchedule(schedule, allowUnknownType: request.allowUnknownType ?? false)
             return try JSONResponse.make(schedule)
         }
@@ -63,14 +63,10 @@ struct ScheduleBody: Decodable {
         allowUnknownType = try container.decodeIfPresent(Bool.self, forKey: JSONFieldKey("allow_unknown_type"))
     }
 
-    func schedule(named name: String) throws(OffloadError) -> JobSchedule {
-        var payloadText = "{}"
-        if let payload {
-            guard case .object = payload else { throw OffloadError(invalid: "payload", "must be a JSON object") }
-            payloadText = payload.jsonText
-        }
-        return JobSchedule(
-            name: name, cron: cron, everySeconds: everySeconds, type: type, payload: payloadText, queue: queue ?? "default",
+    /// The schedule as the body gives it; the engine checks it (`Inspector.setSchedule`).
+    func schedule(named name: String) -> JobSchedule {
+        JobSchedule(
+            name: name, cron: cron, everySeconds: everySeconds, type: type, payload: payload?.jsonText ?? "{}", queue: queue ?? "default",
             priority: priority ?? 0, maxAttempts: maxAttempts, timeoutSeconds: timeoutSeconds)
     }
 }
