@@ -12,18 +12,16 @@ extension OffloadCommand {
 
         func run() async throws {
             let queues = try await options.withInspector { inspector throws(OffloadError) in try await inspector.queues() }
-            if options.json {
-                print(Output.json(Report(queues: queues)))
-                return
-            }
-            let rows = queues.map { queue in
-                [
-                    queue.name, queue.paused ? "paused" : "running", String(queue.counts.pending), String(queue.counts.scheduled),
-                    String(queue.counts.active), String(queue.counts.completed), String(queue.counts.dead),
-                    Output.seconds(queue.oldestPendingAgeSeconds), String(queue.processedPerMinute), String(queue.failedPerMinute),
-                ]
-            }
-            print(Output.table(["QUEUE", "STATUS", "PENDING", "SCHEDULED", "ACTIVE", "COMPLETED", "DEAD", "OLDEST", "DONE/MIN", "FAILED/MIN"], rows))
+            options.show(
+                Report(queues: queues),
+                table: ["QUEUE", "STATUS", "PENDING", "SCHEDULED", "ACTIVE", "COMPLETED", "DEAD", "OLDEST", "DONE/MIN", "FAILED/MIN"],
+                queues.map { queue in
+                    [
+                        queue.name, queue.paused ? "paused" : "running", String(queue.counts.pending), String(queue.counts.scheduled),
+                        String(queue.counts.active), String(queue.counts.completed), String(queue.counts.dead),
+                        Output.seconds(queue.oldestPendingAgeSeconds), String(queue.processedPerMinute), String(queue.failedPerMinute),
+                    ]
+                })
         }
     }
 
@@ -68,18 +66,14 @@ extension OffloadCommand {
 
         func run() async throws {
             let workers = try await options.withInspector { inspector throws(OffloadError) in try await inspector.workers() }
-            if options.json {
-                print(Output.json(Report(workers: workers)))
-                return
-            }
-            let rows = workers.map { worker in
-                [
-                    Output.printable(worker.id), Output.printable(worker.host), String(worker.pid), worker.queues.joined(separator: ","),
-                    String(worker.concurrency),
-                    String(worker.processed), String(worker.failed), worker.currentJobs.joined(separator: " "),
-                ]
-            }
-            print(Output.table(["WORKER", "HOST", "PID", "QUEUES", "THREADS", "DONE", "FAILED", "RUNNING"], rows))
+            options.show(
+                Report(workers: workers), table: ["WORKER", "HOST", "PID", "QUEUES", "THREADS", "DONE", "FAILED", "RUNNING"],
+                workers.map { worker in
+                    [
+                        Output.printable(worker.id), Output.printable(worker.host), String(worker.pid), worker.queues.joined(separator: ","),
+                        String(worker.concurrency), String(worker.processed), String(worker.failed), worker.currentJobs.joined(separator: " "),
+                    ]
+                })
         }
     }
 }

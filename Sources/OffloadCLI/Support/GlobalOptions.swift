@@ -28,4 +28,9 @@ struct GlobalOptions: ParsableArguments {
             throw CLIFailure(error)
         }
     }
+
+    /// Prints `report` as JSON with `--json`, else a table of `rows` under `headers`.
+    func show(_ report: some Encodable, table headers: [String], _ rows: @autoclosure () -> [[String]]) {
+        print(json ? Output.json(report) : Output.table(headers, rows()))
+    }
 }
