@@ -30,7 +30,7 @@ import Testing
     @Test func theUserAllowsEveryCommandTheScriptsCall() {
         let allowed = Set(Self.setUser.filter { $0.hasPrefix("+") }.map { $0.dropFirst().lowercased() })
         var called = Set<String>()
-        for script in LuaScripts.all {
+        for script in QueueScripts.all {
             for line in script.source.split(separator: "\n") {
                 var rest = line[...]
                 while let start = rest.range(of: "redis.call(") {

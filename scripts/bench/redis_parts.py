@@ -1,5 +1,5 @@
 """Where Redis's time per job goes in a drain: the claim and complete scripts as Offload
-ships them (read from Sources/Offload/Scripts/LuaScripts.swift), run on a throwaway
+ships them (read from the .lua files under Sources/Offload/Scripts), run on a throwaway
 redis-server with nothing else on the cores, then again with one part taken out at a time.
 
     .venv-peers/bin/python scripts/bench/redis_parts.py [--jobs 100000] [--batch 256] [--runs 2]
@@ -21,16 +21,31 @@ from pathlib import Path
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = (ROOT / "Sources/Offload/Scripts/LuaScripts.swift").read_text()
+SCRIPTS = ROOT / "Sources/Offload/Scripts"
 TOKEN = "token-0123456789abcdef"
 
 
+def folder(name):
+    """`extend-leases` → `ExtendLeases`, the script's folder."""
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
 def lua(name):
-    """The Lua text of one script (or the prelude) in LuaScripts.swift."""
-    match = re.search(r'static let %s = (?:script\("[^"]+", )?#"""\n(.*?)\n\s*"""#' % re.escape(name), SOURCE, re.S)
-    if not match:
-        raise SystemExit(f"no script {name!r} in LuaScripts.swift")
-    return "\n".join(line[4:] if line.startswith("    ") else line for line in match.group(1).split("\n"))
+    """The Lua text of one script, e.g. `Sources/Offload/Scripts/Claim/claim.lua`."""
+    return (SCRIPTS / folder(name) / f"{name}.lua").read_text().rstrip("\n")
+
+
+def library(name):
+    """The shared Lua script `name` ships with: the pieces its Swift type lists (`using:`),
+    in the order `LuaLibrary` includes them (none of these scripts uses a piece that needs
+    another)."""
+    kebab = lambda case: re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), case)
+    order = [kebab(case) for case in re.findall(r"^    case (\w+)$", (SCRIPTS / "Library/LuaLibrary.swift").read_text(), re.M)]
+    swift = (SCRIPTS / folder(name) / f"{folder(name)}Script.swift").read_text()
+    used = {kebab(case) for case in re.findall(r"\.(\w+)", re.search(r"using: \[([^\]]*)\]", swift).group(1))}
+    if "give-back" in used or not used <= set(order):
+        raise SystemExit(f"{name}: library pieces {sorted(used)} are not what this bench composes")
+    return "\n".join((SCRIPTS / "Library" / f"{piece}.lua").read_text().rstrip("\n") for piece in order if piece in used)
 
 
 def without(name, *cuts):
@@ -152,10 +167,9 @@ class Server:
 
 def drain(r, claim_text, complete_text, jobs, batch):
     """Redis's µs per job in the claim and complete scripts, and per command they ran."""
-    prelude = lua("prelude")
-    enqueue = r.register_script(prelude + "\n" + lua("enqueue"))
-    claim = r.register_script(prelude + "\n" + claim_text)
-    complete = r.register_script(prelude + "\n" + complete_text)
+    enqueue = r.register_script(library("enqueue") + "\n" + lua("enqueue"))
+    claim = r.register_script(library("claim") + "\n" + claim_text)
+    complete = r.register_script(library("complete") + "\n" + complete_text)
     r.flushall()
     queue = "offload:{default}:"
     pending, scheduled, active, signal = (queue + k for k in ("pending", "scheduled", "active", "signal"))

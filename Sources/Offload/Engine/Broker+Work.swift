@@ -5,31 +5,10 @@ import OffloadRedis
 extension Broker {
     /// Promotes due scheduled jobs, then leases up to `limit` pending jobs of one queue.
     package func claim(queue: String, limit: Int, token: String, workerID: String) async throws(OffloadError) -> ClaimResult {
-        let keys = self.keys.queue(queue)
-        let reply = try await run(
-            LuaScripts.claim,
-            keys: [keys.pendingLevels, keys.scheduled, keys.active, keys.signal, keys.paused, keys.events],
-            arguments: [
-                .string(String(clock.nowMilliseconds())), .int(limit), .string(token), .string(workerID),
-                .int(settings.defaultLeaseMilliseconds), .string(keys.jobPrefix), .int(settings.eventsMaxLength),
-            ]
-        )
-        guard let fields = reply.array, let next = fields.first?.int, (fields.count - 1) % 7 == 0 else {
-            throw OffloadError(.internalError, "claim returned \(reply)")
-        }
-        var jobs: [ClaimedJob] = []
-        var index = 1
-        while index < fields.count {
-            jobs.append(
-                ClaimedJob(
-                    id: fields[index].string ?? "", queue: queue, type: fields[index + 1].string ?? "",
-                    payload: fields[index + 2].string ?? "{}", attempt: fields[index + 3].int ?? 1,
-                    maxAttempts: fields[index + 4].int ?? 1,
-                    timeoutSeconds: fields[index + 5].int.flatMap { $0 > 0 ? $0 : nil },
-                    leaseMilliseconds: fields[index + 6].int ?? settings.defaultLeaseMilliseconds, token: token))
-            index += 7
-        }
-        return ClaimResult(jobs: jobs, nextDueMilliseconds: next >= 0 ? Int64(next) : nil, paused: next == -2)
+        try await run(
+            ClaimScript(
+                queue: keys.queue(queue), now: clock.nowMilliseconds(), limit: limit, token: token, workerID: workerID,
+                settings: settings))
     }
 
     /// Blocks (on its own connection, never a thread) until a job is submitted to one of
@@ -57,50 +36,29 @@ extension Broker {
     /// Stores many results in one round trip (one script call per queue); per job, false
     /// when its lease was lost.
     package func complete(_ results: [(job: ClaimedJob, resultJSON: String)]) async throws(OffloadError) -> [Bool] {
-        let now = String(clock.nowMilliseconds())
+        let now = clock.nowMilliseconds()
         let byQueue = Dictionary(grouping: results.indices, by: { results[$0].job.queue })
+        var calls: [CompleteScript] = []
         var commands: [RedisCommand] = []
         for (queue, indices) in byQueue {
-            let keys = self.keys.queue(queue)
-            var arguments: [RedisArgument] = [
-                .string(now), .int(settings.defaultResultTTLSeconds), .int(settings.eventsMaxLength), .string(keys.statsPrefix),
-                .string(keys.jobPrefix),
-            ]
-            for index in indices {
-                let (job, resultJSON) = results[index]
-                arguments += [.string(job.id), .string(job.token), .string(resultJSON)]
-            }
-            commands.append(try await scriptCommand(LuaScripts.complete, keys: [keys.active, keys.completed, keys.events, keys.settings], arguments: arguments))
+            var call = CompleteScript(queue: keys.queue(queue), now: now, settings: settings)
+            for index in indices { call.add(results[index].job, resultJSON: results[index].resultJSON) }
+            commands.append(try await scriptCommand(call))
+            calls.append(call)
         }
         let replies = try await pipelineWithScripts(commands)
         var stored = [Bool](repeating: false, count: results.count)
-        for ((_, indices), reply) in zip(byQueue, replies) {
-            if case .error(let message) = reply { throw OffloadError(.internalError, "complete failed: \(message)") }
-            guard let flags = reply.array, flags.count == indices.count else {
-                throw OffloadError(.internalError, "complete returned \(reply)")
-            }
-            for (index, flag) in zip(indices, flags) { stored[index] = flag.int == 1 }
+        for ((_, indices), (call, reply)) in zip(byQueue, zip(calls, replies)) {
+            for (index, completed) in zip(indices, try decode(reply, of: call).completed) { stored[index] = completed }
         }
         return stored
     }
 
     package func fail(_ job: ClaimedJob, error: JobError, disposition: FailDisposition = .retry) async throws(OffloadError) -> FailOutcome {
-        let keys = self.keys.queue(job.queue)
-        let reply = try await run(
-            LuaScripts.fail,
-            keys: [keys.job(job.id), keys.active, keys.scheduled, keys.dead, keys.cancelled, keys.signal, keys.events, keys.settings],
-            arguments: [
-                .string(job.id), .string(job.token), .string(error.jsonText), .string(String(clock.nowMilliseconds())),
-                .int(retryDelayMilliseconds(attempt: job.attempt)), .string(disposition.rawValue),
-                .int(settings.deadMaxCount), .string(String(settings.deadMaxAgeMilliseconds)),
-                .int(settings.defaultResultTTLSeconds), .string(keys.jobPrefix), .int(settings.eventsMaxLength),
-                .string(keys.statsPrefix),
-            ]
-        )
-        guard let outcome = reply.string.flatMap(FailOutcome.init(rawValue:)) else {
-            throw OffloadError(.internalError, "fail returned \(reply)")
-        }
-        return outcome
+        try await run(
+            FailScript(
+                job: job, queue: keys.queue(job.queue), error: error, now: clock.nowMilliseconds(),
+                retryDelayMilliseconds: retryDelayMilliseconds(attempt: job.attempt), disposition: disposition, settings: settings))
     }
 
     /// Exponential backoff with full jitter: uniform in [0, min(cap, base · 2^(attempt-1))].
@@ -113,76 +71,40 @@ extension Broker {
     /// Heartbeat for the jobs one worker runs in one queue.
     package func extendLeases(queue: String, jobs: [ClaimedJob]) async throws(OffloadError) -> (lost: Set<String>, cancelRequested: Set<String>) {
         guard !jobs.isEmpty else { return ([], []) }
-        let keys = self.keys.queue(queue)
-        var arguments: [RedisArgument] = [.string(String(clock.nowMilliseconds())), .string(keys.jobPrefix)]
-        for job in jobs { arguments += [.string(job.id), .string(job.token), .int(job.leaseMilliseconds)] }
-        let reply = try await run(LuaScripts.extendLeases, keys: [keys.active], arguments: arguments)
-        guard let parts = reply.array, parts.count == 2 else { throw OffloadError(.internalError, "extend returned \(reply)") }
-        let lost = Set((parts[0].array ?? []).compactMap(\.string))
-        let cancel = Set((parts[1].array ?? []).compactMap(\.string))
-        return (lost, cancel)
+        let reply = try await run(ExtendLeasesScript(queue: keys.queue(queue), now: clock.nowMilliseconds(), jobs: jobs))
+        return (reply.lost, reply.cancelRequested)
     }
 
     /// Stores progress (clamped to 0–100); false when the lease was lost.
     package func reportProgress(_ job: ClaimedJob, percent: Int, message: String) async throws(OffloadError) -> Bool {
-        let keys = self.keys.queue(job.queue)
-        let reply = try await run(
-            LuaScripts.progress,
-            keys: [keys.job(job.id), keys.events],
-            arguments: [
-                .string(job.id), .string(job.token), .int(min(100, max(0, percent))), .string(message),
-                .int(settings.eventsMaxLength),
-            ]
-        )
-        return reply.int == 1
+        try await run(
+            ProgressScript(
+                job: job, queue: keys.queue(job.queue), percent: min(100, max(0, percent)), message: message, settings: settings)
+        ).stored
     }
 
     /// Returns jobs whose lease expired to pending (or dead when out of attempts, or
     /// cancelled when cancellation was requested).
     @discardableResult
     package func reapExpiredLeases(queue: String, limit: Int = 100) async throws(OffloadError) -> (requeued: Int, dead: Int) {
-        let keys = self.keys.queue(queue)
         let error = JobError(type: "lease_expired", message: "the worker running the job stopped heartbeating (crashed, killed or stalled)")
         let reply = try await run(
-            LuaScripts.reap,
-            keys: [keys.active, keys.pendingLevels, keys.dead, keys.signal, keys.events, keys.cancelled, keys.completed, keys.settings],
-            arguments: [
-                .string(String(clock.nowMilliseconds())), .string(keys.jobPrefix), .int(limit), .int(settings.deadMaxCount),
-                .string(String(settings.deadMaxAgeMilliseconds)), .int(settings.eventsMaxLength), .string(error.jsonText),
-                .string(keys.statsPrefix), .int(settings.defaultResultTTLSeconds),
-            ]
-        )
-        let counts = reply.array ?? []
-        return (counts.first?.int ?? 0, counts.dropFirst().first?.int ?? 0)
+            ReapScript(queue: keys.queue(queue), now: clock.nowMilliseconds(), limit: limit, error: error, settings: settings))
+        return (reply.requeued, reply.dead)
     }
 
     /// Hands a running job back to pending without counting the run (graceful shutdown);
     /// a job whose cancellation was requested ends cancelled instead.
     package func release(_ job: ClaimedJob) async throws(OffloadError) -> Bool {
-        let keys = self.keys.queue(job.queue)
-        let reply = try await run(
-            LuaScripts.release,
-            keys: [keys.job(job.id), keys.active, keys.pendingLevels, keys.signal, keys.events, keys.cancelled, keys.settings],
-            arguments: [
-                .string(job.id), .string(job.token), .int(settings.eventsMaxLength), .string(String(clock.nowMilliseconds())),
-                .int(settings.defaultResultTTLSeconds),
-            ]
-        )
-        return reply.int == 1
+        try await run(ReleaseScript(job: job, queue: keys.queue(job.queue), now: clock.nowMilliseconds(), settings: settings)).released
     }
 
     /// Gives back, uncounted, every job of `queue` still held by a worker process that is
     /// gone (see the `release-worker` script); returns how many.
     package func releaseJobs(ofWorker workerID: String, queue: String) async throws(OffloadError) -> Int {
-        let keys = self.keys.queue(queue)
-        let reply = try await run(
-            LuaScripts.releaseWorker,
-            keys: [keys.active, keys.pendingLevels, keys.signal, keys.events, keys.cancelled, keys.settings],
-            arguments: [
-                .string(workerID), .string(keys.jobPrefix), .int(settings.eventsMaxLength), .string(String(clock.nowMilliseconds())),
-                .int(settings.defaultResultTTLSeconds),
-            ])
-        return reply.int ?? 0
+        try await run(
+            ReleaseWorkerScript(workerID: workerID, queue: keys.queue(queue), now: clock.nowMilliseconds(), settings: settings)
+        ).released
     }
 
     /// Records this worker process in the registry; the entry expires unless refreshed.

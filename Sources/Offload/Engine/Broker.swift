@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// The queue engine: submits jobs and carries out every job state change through the
-/// Lua scripts in `LuaScripts`. Worker-side operations are in `Broker+Work.swift`;
+/// Lua scripts in `Scripts/` (`QueueScripts`). Worker-side operations are in `Broker+Work.swift`;
 /// reading and operating queues is the `Inspector`'s.
 package final class Broker: Sendable {
     package let redis: RedisClient
@@ -92,17 +92,18 @@ package final class Broker: Sendable {
             if let open = openCall[submission.queue], calls[open].positions.count < Self.maxJobsPerEnqueue {
                 call = open
             } else {
-                calls.append(EnqueueCall(queue: keys.queue(submission.queue), now: now, settings: settings))
+                calls.append(EnqueueCall(script: EnqueueScript(queue: keys.queue(submission.queue), now: now, settings: settings)))
                 call = calls.count - 1
                 openCall[submission.queue] = call
             }
             let id = idRandomness.withLockedValue { JobID.make(queue: submission.queue, milliseconds: now, using: &$0) }
-            calls[call].add(submission, id: id, position: position, now: now, settings: settings)
+            calls[call].script.add(submission, id: id)
+            calls[call].positions.append(position)
         }
         var commands: [RedisCommand] = []
         commands.reserveCapacity(calls.count + 1)
         for call in calls {
-            commands.append(try await scriptCommand(LuaScripts.enqueue, keys: call.keys, arguments: call.arguments))
+            commands.append(try await scriptCommand(call.script))
         }
         let newQueues = registeredQueues.withLockedValue { known in
             Set(submissions.map(\.queue).filter { now - (known[$0] ?? .min / 2) >= Self.queueRegistrationMilliseconds })
@@ -112,69 +113,77 @@ package final class Broker: Sendable {
         }
         let replies = try await pipelineWithScripts(commands)
         if !newQueues.isEmpty, replies.last?.int != nil { markRegistered(newQueues, at: now) }
+        let decoded = zip(calls, replies).map { call, reply in
+            Result { () throws(OffloadError) in try decode(reply, of: call.script) }
+        }
         // A queue whose keys were gone (removed by another process, or lost with Redis's
         // data) is listed again now, not when this process's registration next falls due.
-        let freshQueues = Set(zip(calls, replies).compactMap { call, reply -> String? in
-            guard let fields = reply.array, fields.count == 3 * call.positions.count + 1, fields.last?.int == 1 else { return nil }
-            return call.queue
+        let freshQueues = Set(zip(calls, decoded).compactMap { call, reply -> String? in
+            (try? reply.get())?.queueIsNew == true ? call.script.queue : nil
         }).subtracting(newQueues)
         if !freshQueues.isEmpty {
             _ = try? await send(["SADD", .string(keys.queues)] + freshQueues.sorted().map { .string($0) })
             markRegistered(freshQueues, at: now)
         }
         var outcomes = [Result<SubmittedJob, OffloadError>](repeating: .failure(OffloadError(.internalError, "no reply")), count: submissions.count)
-        for (call, reply) in zip(calls, replies) {
-            let fields = reply.array ?? []
-            for (index, position) in call.positions.enumerated() {
-                outcomes[position] = Result { () throws(OffloadError) in
-                    try Self.submitted(from: reply, fields: fields.dropFirst(3 * index).prefix(3), for: submissions[position])
+        for (call, reply) in zip(calls, decoded) {
+            switch reply {
+            case .success(let reply):
+                for (position, job) in zip(call.positions, reply.jobs) {
+                    outcomes[position] = Result { () throws(OffloadError) in try Self.submitted(job, for: submissions[position]) }
                 }
+            case .failure(let error):
+                for position in call.positions { outcomes[position] = .failure(error) }
             }
         }
         return outcomes
     }
 
-    /// One job's three entries of an `enqueue` reply.
-    private static func submitted(from reply: RESPValue, fields: ArraySlice<RESPValue>, for submission: JobSubmission) throws(OffloadError) -> SubmittedJob {
-        if case .error(let message) = reply { throw OffloadError(.internalError, "enqueue failed: \(message)") }
-        guard fields.count == 3, let status = fields.first?.string else {
-            throw OffloadError(.internalError, "enqueue returned \(reply)")
-        }
-        let second = fields[fields.startIndex + 1], third = fields[fields.startIndex + 2]
-        switch status {
-        case "created", "existing":
-            guard let id = second.string else { throw OffloadError(.internalError, "enqueue returned no id") }
-            return SubmittedJob(id: id, state: third.string.flatMap(JobState.init(rawValue:)) ?? .completed, created: status == "created")
-        case "full":
+    /// One job's outcome of an `enqueue` call.
+    private static func submitted(_ outcome: EnqueueScript.JobOutcome, for submission: JobSubmission) throws(OffloadError) -> SubmittedJob {
+        switch outcome {
+        case .submitted(let job):
+            return job
+        case .full(let depth, let maxDepth):
             throw OffloadError(
-                .queueFull, "queue '\(submission.queue)' holds \(second.int ?? 0) jobs, its max depth is \(third.int ?? 0)",
-                retryAfterSeconds: 1)
-        case "reused":
+                .queueFull, "queue '\(submission.queue)' holds \(depth) jobs, its max depth is \(maxDepth)", retryAfterSeconds: 1)
+        case .reused(let job):
             // As the IETF Idempotency-Key draft asks: a key stands for one request, so a retry
             // that is not the same request is a client error, not a second job or the first.
             throw OffloadError(
                 .invalid,
-                "the idempotency key '\(submission.idempotencyKey ?? "")' was used for job \(second.string ?? "?"), of another type or payload; use a new key for a new job")
-        default:
-            throw OffloadError(.internalError, "enqueue returned \(status)")
+                "the idempotency key '\(submission.idempotencyKey ?? "")' was used for job \(job), of another type or payload; use a new key for a new job")
         }
     }
 
     // MARK: Redis access, errors mapped once
 
-    func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(OffloadError) -> RESPValue {
+    /// Runs one script call and decodes its reply.
+    func run<Script: QueueScript>(_ call: Script) async throws(OffloadError) -> Script.Reply {
+        let reply: RESPValue
         do {
-            return try await redis.run(script, keys: keys, arguments: arguments)
+            reply = try await redis.run(Script.script, keys: call.keys, arguments: call.arguments)
+        } catch {
+            throw OffloadError(error)
+        }
+        return try decode(reply, of: call)
+    }
+
+    /// The `EVALSHA` command of one script call, for a pipeline (`pipelineWithScripts`).
+    func scriptCommand<Script: QueueScript>(_ call: Script) async throws(OffloadError) -> RedisCommand {
+        do {
+            return try await redis.scriptCommand(Script.script, keys: call.keys, arguments: call.arguments)
         } catch {
             throw OffloadError(error)
         }
     }
 
-    func scriptCommand(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(OffloadError) -> RedisCommand {
+    /// A script call's reply from a pipeline; one its script does not allow is an internal error.
+    func decode<Script: QueueScript>(_ reply: RESPValue, of call: Script) throws(OffloadError) -> Script.Reply {
         do {
-            return try await redis.scriptCommand(script, keys: keys, arguments: arguments)
+            return try call.reply(from: reply)
         } catch {
-            throw OffloadError(error)
+            throw OffloadError(.internalError, error.description)
         }
     }
 
@@ -232,47 +241,17 @@ package final class Broker: Sendable {
 
     func reload() async throws(OffloadError) {
         do {
-            try await redis.reloadScripts(LuaScripts.all)
+            try await redis.reloadScripts(QueueScripts.all)
         } catch {
             throw OffloadError(error)
         }
     }
 }
 
-/// The keys and arguments of one `enqueue` call: jobs of one queue (see the script).
+/// One `enqueue` call and where its jobs are in the submitted order.
 private struct EnqueueCall {
-    private(set) var positions: [Int] = []  // each job's place in the submitted order
-    private(set) var keys: [String]
-    private(set) var arguments: [RedisArgument]
-    private let queueKeys: QueueKeys
-    var queue: String { queueKeys.queue }
-
-    init(queue: QueueKeys, now: Int64, settings: BrokerSettings) {
-        self.queueKeys = queue
-        keys = [queue.pendingLevels, queue.scheduled, queue.signal, queue.events, queue.settings]
-        arguments = [.string(String(now)), .int(settings.eventsMaxLength), .int(settings.idempotencyTTLSeconds)]
-    }
-
-    mutating func add(_ submission: JobSubmission, id: String, position: Int, now: Int64, settings: BrokerSettings) {
-        positions.append(position)
-        var runAt: Int64 = 0
-        if let delay = submission.delaySeconds, delay > 0 { runAt = now + Int64(delay * 1000) }
-        if let at = submission.runAtMilliseconds { runAt = at }
-        var options: [RedisArgument] = []
-        if let timeout = submission.timeoutSeconds { options += ["tmo", .int(timeout)] }
-        if let ttl = submission.resultTTLSeconds { options += ["rttl", .int(ttl)] }
-        if let lease = submission.leaseMilliseconds { options += ["lease", .int(lease)] }
-        if let key = submission.idempotencyKey { options += ["idem", .string(key)] }
-        let job = queueKeys.job(id)
-        keys.append(job)
-        keys.append(submission.idempotencyKey.map { queueKeys.idempotency($0) } ?? job)
-        arguments += [
-            .string(id), .string(submission.type), .string(submission.payload), .string(String(runAt)),
-            .int(submission.priority), .int(submission.maxAttempts ?? settings.defaultMaxAttempts),
-            .int(options.count / 2),
-        ]
-        arguments += options
-    }
+    var script: EnqueueScript
+    var positions: [Int] = []
 }
 
 extension RESPValue {

@@ -47,15 +47,14 @@ public struct Inspector: Sendable {
             offset = 0
         }
         let queueKeys = keys.queue(queue)
-        let reply: RESPValue
+        let ids: [String]
         if let set = queueKeys.set(for: state) {
             var range: [RedisArgument] = ["ZRANGE", .string(set), .int(offset), .int(offset + limit - 1)]
             if state.isFinished { range.append("REV") }
-            reply = try await broker.send(range)
+            ids = (try await broker.send(range).array ?? []).compactMap(\.string)
         } else {
-            reply = try await broker.run(LuaScripts.pendingPage, keys: [queueKeys.pendingLevels], arguments: [.int(offset), .int(limit)])
+            ids = try await broker.run(PendingPageScript(queue: queueKeys, offset: offset, limit: limit)).ids
         }
-        let ids = (reply.array ?? []).compactMap(\.string)
         let replies = try await broker.pipeline(ids.map { RedisCommand("HGETALL", .string(queueKeys.job($0))) })
         // A finished job whose hash expired may linger in its set until the next trim.
         let jobs = zip(ids, replies).compactMap { id, reply in
@@ -68,21 +67,12 @@ public struct Inspector: Sendable {
     /// through its context (`.active`). `conflict` when it has already finished.
     public func cancel(_ id: String) async throws(OffloadError) -> JobState {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
-        let queueKeys = keys.queue(queue)
-        let reply = try await broker.run(
-            LuaScripts.cancel,
-            keys: [queueKeys.job(id), queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.cancelled, queueKeys.events, queueKeys.settings],
-            arguments: [
-                .string(id), .string(String(broker.clock.nowMilliseconds())), .int(broker.settings.defaultResultTTLSeconds),
-                .int(broker.settings.eventsMaxLength),
-            ]
-        )
-        switch reply.string {
-        case "now-cancelled": return .cancelled
-        case "cancelling": return .active
-        case "missing": throw OffloadError(.notFound, "no job '\(id)'")
-        case let state?: throw OffloadError(.conflict, "job '\(id)' is already \(state)")
-        case nil: throw OffloadError(.internalError, "cancel returned \(reply)")
+        let call = CancelScript(id: id, queue: keys.queue(queue), now: broker.clock.nowMilliseconds(), settings: broker.settings)
+        switch try await broker.run(call) {
+        case .cancelled: return .cancelled
+        case .cancelling: return .active
+        case .missing: throw OffloadError(.notFound, "no job '\(id)'")
+        case .finished(let state): throw OffloadError(.conflict, "job '\(id)' is already \(state)")
         }
     }
 
@@ -113,20 +103,11 @@ public struct Inspector: Sendable {
     /// Runs a dead or cancelled job again with fresh attempts.
     public func retry(_ id: String) async throws(OffloadError) {
         guard let queue = JobID.queue(of: id) else { throw OffloadError(.notFound, "no job '\(id.prefix(200))'") }
-        let queueKeys = keys.queue(queue)
-        let reply = try await broker.run(
-            LuaScripts.retry,
-            keys: [
-                queueKeys.job(id), queueKeys.dead, queueKeys.cancelled, queueKeys.pendingLevels, queueKeys.signal,
-                queueKeys.events,
-            ],
-            arguments: [.string(id), .int(broker.settings.eventsMaxLength)]
-        )
-        switch reply.string {
-        case "retried": return
-        case "missing": throw OffloadError(.notFound, "no job '\(id)'")
-        case let state?: throw OffloadError(.conflict, "job '\(id)' is \(state); only dead or cancelled jobs can be retried")
-        case nil: throw OffloadError(.internalError, "retry returned \(reply)")
+        switch try await broker.run(RetryScript(id: id, queue: keys.queue(queue), settings: broker.settings)) {
+        case .retried: return
+        case .missing: throw OffloadError(.notFound, "no job '\(id)'")
+        case .notRetryable(let state):
+            throw OffloadError(.conflict, "job '\(id)' is \(state); only dead or cancelled jobs can be retried")
         }
     }
 
@@ -175,27 +156,16 @@ public struct Inspector: Sendable {
     /// Counts per state and the oldest waiting job of each queue: one script call per
     /// queue, all in one pipeline.
     private func queueStates(_ names: [String]) async throws(OffloadError) -> [(counts: QueueCounts, oldestPending: String?)] {
+        let calls = names.map { QueueStateScript(queue: keys.queue($0)) }
         var commands: [RedisCommand] = []
-        for name in names {
-            let queueKeys = keys.queue(name)
-            commands.append(
-                try await broker.scriptCommand(
-                    LuaScripts.queueState,
-                    keys: [
-                        queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.active, queueKeys.completed, queueKeys.cancelled,
-                        queueKeys.dead,
-                    ], arguments: []))
-        }
+        for call in calls { commands.append(try await broker.scriptCommand(call)) }
         let replies = try await broker.pipelineWithScripts(commands)
-        return replies.map { reply in
-            let fields = reply.array ?? []
-            var counts = QueueCounts()
-            let order: [JobState] = [.pending, .scheduled, .active, .completed, .cancelled, .dead]
-            for (index, state) in order.enumerated() where index < fields.count {
-                counts[state] = fields[index].int ?? 0
-            }
-            return (counts, fields.count > 6 ? fields[6].string : nil)
+        var states: [(counts: QueueCounts, oldestPending: String?)] = []
+        for (call, reply) in zip(calls, replies) {
+            let state = try broker.decode(reply, of: call)
+            states.append((state.counts, state.oldestPending))
         }
+        return states
     }
 
     /// Processed and failed counts per minute over the last `minutes` minutes, oldest first;
@@ -289,10 +259,6 @@ public struct Inspector: Sendable {
     public func removeQueue(_ queue: String, force: Bool) async throws(OffloadError) -> Int {
         try await requireKnown(queue)
         let queueKeys = keys.queue(queue)
-        let queueStateKeys = [
-            queueKeys.pendingLevels, queueKeys.scheduled, queueKeys.active, queueKeys.completed, queueKeys.cancelled,
-            queueKeys.dead,
-        ]
         var deleted = 0
         if force {
             // Paused first: no worker claims a job while the others are deleted, so a queue
@@ -316,23 +282,22 @@ public struct Inspector: Sendable {
             // events stream gone and lists it again; one that comes before it makes the
             // removal refuse, and the queue goes back on the list.
             _ = try await broker.send("SREM", .string(keys.queues), .string(queue))
-            let reply: RESPValue
+            let reply: RemoveQueueScript.Reply
             do {
-                reply = try await broker.run(
-                    LuaScripts.removeQueue,
-                    keys: queueStateKeys + [queueKeys.signal, queueKeys.paused, queueKeys.settings, queueKeys.events, queueKeys.runTotals],
-                    arguments: [])
+                reply = try await broker.run(RemoveQueueScript(queue: queueKeys))
             } catch {
                 _ = try? await broker.send("SADD", .string(keys.queues), .string(queue))
                 throw error
             }
-            let left = (reply.array ?? []).map { $0.int ?? 0 }
-            if left.isEmpty {
+            guard case .notEmpty(let left) = reply else {
                 broker.forgetRegistration(of: queue)
                 return deleted
             }
             _ = try await broker.send("SADD", .string(keys.queues), .string(queue))
-            if !force { throw Self.notEmpty(queue, running: left.count > 2 ? left[2] : 0, jobs: left.reduce(0, +)) }
+            if !force {
+                let jobs = QueueStateScript.countedStates.reduce(0) { $0 + left[$1] }
+                throw Self.notEmpty(queue, running: left.active, jobs: jobs)
+            }
         }
         throw OffloadError(
             .conflict, "jobs keep arriving in queue '\(queue)' (\(deleted) deleted so far; the queue is paused); stop its producers first")
@@ -351,15 +316,12 @@ public struct Inspector: Sendable {
         try Validation.checkQueueName(queue)
         guard state != .active else { throw OffloadError(invalid: "state", "must not be active: running jobs cannot be purged; cancel them") }
         let queueKeys = keys.queue(queue)
+        let call = PurgeScript(queue: queueKeys, state: state, limit: 500, settings: broker.settings)
         var total = 0
         while true {
-            let set = queueKeys.set(for: state)
-            let deleted = try await broker.run(
-                LuaScripts.purge, keys: [set ?? queueKeys.pendingLevels, queueKeys.events],
-                arguments: [.string(queueKeys.jobPrefix), 500, set == nil ? "pending" : "set", .int(broker.settings.eventsMaxLength)]
-            ).int ?? 0
+            let deleted = try await broker.run(call).deleted
             total += deleted
-            if deleted < 500 { return total }
+            if deleted < call.limit { return total }
         }
     }
 

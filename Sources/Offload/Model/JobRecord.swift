@@ -74,7 +74,7 @@ public struct JobRecord: Sendable, Hashable, Codable {
         case cancelRequested = "cancel_requested"
     }
 
-    /// Builds the record from the job's hash fields (see `LuaScripts`).
+    /// Builds the record from the job's hash fields (see the scripts in `Scripts/`).
     init?(id: String, queue: String, fields: [String: RESPValue]) {
         guard let type = fields["type"]?.string, let state = fields["state"]?.string.flatMap(JobState.init(rawValue:)) else {
             return nil

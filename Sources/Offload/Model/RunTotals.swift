@@ -10,7 +10,7 @@ package struct RunTotals: Sendable, Hashable {
     /// not cumulative.
     package var buckets: [String: Int] = [:]
 
-    /// The bounds the scripts use, in ms, smallest first (see `recordRun` in LuaScripts).
+    /// The bounds the scripts use, in ms, smallest first (see `Scripts/Library/run-stats.lua`).
     package static let bucketBounds = ["5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000", "30000", "60000", "300000", "+Inf"]
 
     package init(queue: String, type: String) {
