@@ -54,7 +54,9 @@ api="http://127.0.0.1:$api_port"
 setsid redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir" \
   --daemonize no --loglevel warning >"$workdir/redis.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+# Each start waits up to a minute (a loaded machine is slow to start processes), then fails.
+for _ in $(seq 1 1200); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+redis-cli -p "$redis_port" ping >/dev/null || { echo "dashboard test: redis-server did not start" >&2; exit 1; }
 
 OFFLOAD_API_TOKEN="$token" setsid "$bin/offload-api" --port "$api_port" --redis-url "$redis_url" >"$workdir/api.log" 2>&1 &
 pids+=($!)
@@ -62,12 +64,12 @@ setsid "$bin/offload-worker" --redis-url "$redis_url" --enable-test-jobs --queue
   --concurrency 4 --grace-seconds 1 >"$workdir/worker.log" 2>&1 &
 pids+=($!)
 
-for _ in $(seq 1 200); do curl -fsS --max-time 2 "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 1 1200); do curl -fsS --max-time 2 "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+curl -fsS --max-time 2 "$api/healthz" >/dev/null || { echo "dashboard test: offload-api did not start" >&2; exit 1; }
 # The worker publishes its job types; the API rejects unknown types until then.
-for _ in $(seq 1 200); do
-  [ "$(redis-cli -p "$redis_port" hexists offload:job-types test.fail)" = "1" ] && break
-  sleep 0.05
-done
+published() { [ "$(redis-cli -p "$redis_port" hexists offload:job-types test.fail)" = "1" ]; }
+for _ in $(seq 1 1200); do published && break; sleep 0.05; done
+published || { echo "dashboard test: offload-worker did not publish its job types" >&2; exit 1; }
 
 call() { # METHOD PATH [JSON]
   curl -fsS -X "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' ${3:+--data "$3"} "$api$2"
@@ -82,15 +84,16 @@ wait_state() { # ID STATE
   return 1
 }
 
-# default: 30 jobs that complete (more than a page of the list), and two long sleeps that are active (with progress) during the test.
+# default: 30 jobs that complete (more than a page of the list), and two long sleeps that are active
+# (with progress) during the test: longer than the whole bounded run, however slow the machine.
 ids=()
 for n in 20000 50000 100000 150000 200000 300000 400000 500000; do
   ids+=("$(submit "{\"type\":\"count-primes\",\"payload\":{\"below\":$n}}")")
 done
 for _ in $(seq 1 22); do ids+=("$(submit '{"type":"test.noop"}')"); done
 for id in "${ids[@]}"; do wait_state "$id" completed; done
-submit '{"type":"test.sleep","payload":{"seconds":60}}' >/dev/null
-submit '{"type":"test.sleep","payload":{"seconds":60}}' >/dev/null
+submit '{"type":"test.sleep","payload":{"seconds":180}}' >/dev/null
+submit '{"type":"test.sleep","payload":{"seconds":180}}' >/dev/null
 
 # reports: delayed jobs (scheduled), one cancelled, and one dead job.
 for delay in 600 1800 3600; do submit "{\"type\":\"count-primes\",\"queue\":\"reports\",\"payload\":{\"below\":1000000},\"delay_seconds\":$delay}" >/dev/null; done

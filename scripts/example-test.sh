@@ -3,7 +3,7 @@
 # redis-server, offload-api, thumbnail-worker --processes 2 and thumbnail-app, on free loopback
 # ports, stopped on exit) and runs thumbnail-check against it: 200 typed jobs from Swift, one
 # through the app's own routes, one over Offload's HTTP API, and the dashboard mounted in the app.
-# Bounded: each start 30 s, the check 5 minutes.
+# Bounded: each start 60 s, the check 5 minutes.
 #
 # The example builds in the root package's scratch folder (.build), reusing the modules the root's
 # `swift build --build-tests` has just compiled. Measured on the 2-core test machine, root built:
@@ -52,31 +52,11 @@ stop_stack_showing_logs() {
 }
 trap stop_stack_showing_logs EXIT
 
-# wait_for WHAT PID SECONDS COMMAND...: runs COMMAND until it succeeds; fails naming WHAT once
-# SECONDS have passed or process PID has exited.
-wait_for() {
-  local what=$1 pid=$2 seconds=$3
-  local deadline=$((SECONDS + seconds))
-  shift 3
-  until "$@" >/dev/null 2>&1; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "example test: $what exited before it was ready" >&2
-      return 1
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "example test: $what not ready after $seconds s" >&2
-      return 1
-    fi
-    sleep 0.05
-  done
-}
 answers() { curl -fsS --max-time 2 "$1"; }
 publishes_thumbnail() { [ "$(redis-cli -p "$redis_port" hexists offload:job-types thumbnail)" = "1" ]; }
 
 start_redis
-wait_for redis-server "${pids[-1]}" 30 redis-cli -p "$redis_port" ping
 start_api
-wait_for offload-api "$api_pid" 30 answers "$api/healthz"
 
 # A short grace period: a job a failed check left running must not hold up the exit.
 "$example_bin/thumbnail-worker" --processes 2 --grace-seconds 5 --redis-url "$redis_url" >"$workdir/worker.log" 2>&1 &
@@ -88,7 +68,7 @@ app="http://127.0.0.1:$app_port"
 app_pid=$!
 pids+=($app_pid)
 # Until the worker publishes its job type, submits of it are refused as unknown.
-wait_for thumbnail-worker "$worker_pid" 30 publishes_thumbnail
-wait_for thumbnail-app "$app_pid" 30 answers "$app/offload/healthz"
+wait_for thumbnail-worker "$worker_pid" 60 publishes_thumbnail
+wait_for thumbnail-app "$app_pid" 60 answers "$app/offload/healthz"
 
 timeout 300 "$example_bin/thumbnail-check" --redis-url "$redis_url" --app-url "$app" --api-url "$api"

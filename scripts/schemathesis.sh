@@ -61,10 +61,12 @@ redis_port=$(scripts/free-port.sh)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir" \
   --daemonize no --loglevel warning >"$workdir/redis.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
+# Each start waits up to a minute (a loaded machine is slow to start processes), then fails.
+for _ in $(seq 1 1200); do
   redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
   sleep 0.05
 done
+redis-cli -p "$redis_port" ping >/dev/null || { echo "schemathesis: redis-server did not start" >&2; exit 1; }
 redis_url="redis://127.0.0.1:$redis_port"
 
 # The test token of the environment must not leak in: this run has no API token.
@@ -75,15 +77,18 @@ pids+=($!)
 pids+=($!)
 
 base="http://127.0.0.1:$api_port"
-for _ in $(seq 1 200); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+for _ in $(seq 1 1200); do
+  curl -fsS --max-time 2 "$base/readyz" >/dev/null 2>&1 && break
   sleep 0.05
 done
+curl -fsS --max-time 2 "$base/readyz" >/dev/null || { echo "schemathesis: offload-api did not start" >&2; exit 1; }
 # Submits of test.noop need a worker that has published its job types.
-for _ in $(seq 1 200); do
-  [ "$(redis-cli -p "$redis_port" hexists offload:job-types test.noop)" = 1 ] && break
+published() { [ "$(redis-cli -p "$redis_port" hexists offload:job-types test.noop)" = 1 ]; }
+for _ in $(seq 1 1200); do
+  published && break
   sleep 0.05
 done
+published || { echo "schemathesis: offload-worker did not publish its job types" >&2; exit 1; }
 
 # GET /v1/jobs/{id}?wait=N holds the request up to N (≤ 60) seconds while the job is not
 # finished, and generated jobs often never are (a paused queue, a queue no worker serves,
@@ -125,7 +130,7 @@ SCHEMATHESIS_HOOKS="$workdir/hooks.py" "$venv_bin/schemathesis" --config-file "$
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance \
   --max-examples "$max_examples" \
   --seed "$seed" \
-  --request-timeout 3 \
+  --request-timeout 10 \
   --generation-database none \
   --workers 1 \
   --no-color

@@ -19,10 +19,14 @@ tests="$OFFLOAD_BIN_DIR/offloadPackageTests.xctest"
 
 busy=()
 stop_busy() { [ ${#busy[@]} -eq 0 ] || kill "${busy[@]}" 2>/dev/null || true; busy=(); }
-trap 'stop_busy; stop_stack' EXIT INT TERM
+# stop_stack exits with the status it finds in $?: the script's, not stop_busy's.
+trap 'status=$?; stop_busy; (exit "$status"); stop_stack' EXIT INT TERM
 
 failed=0
 for run in $(seq 1 "$runs"); do
+  # Each run starts from an empty Redis, as `make test` does: the keys a run leaves (the
+  # end-to-end stacks' jobs) would otherwise pile up and slow every later run's clean-ups.
+  redis-cli -p "$redis_port" flushall >/dev/null
   for _ in $(seq 1 "$load"); do (while :; do :; done) & busy+=($!); done
   log="$TMPDIR/under-load-$run.log"
   status=0

@@ -62,7 +62,7 @@ import Testing
         let submitted = try await stack.post("/v1/jobs", json: ["type": "count-primes", "payload": ["below": 1000]])
         #expect(submitted.status == 202, "\(submitted.text)")
         let id = try #require(submitted.object["id"] as? String)
-        let done = try await stack.get("/v1/jobs/\(id)?wait=20")
+        let done = try await stack.request("GET", "/v1/jobs/\(id)?wait=60", timeout: .seconds(90))
         #expect(done.object["state"] as? String == "completed", "\(done.text)\n\(stack.logs)")
         #expect((done.object["result"] as? [String: Any])?["count"] as? Int == 168)
 
@@ -71,17 +71,17 @@ import Testing
         let batch = try await stack.post("/v1/jobs/batch", json: ["jobs": [["type": "test.noop"], ["type": "test.noop", "delay_seconds": 1]]])
         #expect(batch.status == 202, "\(batch.text)")
         for item in batch.object["jobs"] as? [[String: Any]] ?? [] {
-            let job = try await stack.waitForJob(try #require(item["id"] as? String), timeout: .seconds(20))
+            let job = try await stack.waitForJob(try #require(item["id"] as? String))
             #expect(job["state"] as? String == "completed")
         }
         let failing = try await stack.post("/v1/jobs", json: ["type": "test.fail", "max_attempts": 2, "payload": ["message": "boom"]])
         let failingID = try #require(failing.object["id"] as? String)
-        #expect(try await stack.waitForJob(failingID, timeout: .seconds(20))["state"] as? String == "dead")
+        #expect(try await stack.waitForJob(failingID)["state"] as? String == "dead")
         #expect(try await stack.request("POST", "/v1/jobs/\(failingID)/retry").status == 202)
         let slow = try #require(try await stack.post("/v1/jobs", json: ["type": "test.sleep", "payload": ["seconds": 10]]).object["id"] as? String)
         try await waitUntil("the slow job runs") { try await inspector.job(slow).state == .active }
         #expect(try await stack.request("DELETE", "/v1/jobs/\(slow)").status == 202)
-        #expect(try await stack.waitForJob(slow, timeout: .seconds(20))["state"] as? String == "cancelled")
+        #expect(try await stack.waitForJob(slow)["state"] as? String == "cancelled")
         let events = try await stack.request("GET", "/v1/jobs/\(id)/events")
         #expect(events.status == 200)
         #expect(try await stack.get("/v1/jobs?queue=default&state=completed").status == 200)

@@ -2,6 +2,10 @@ import Foundation
 import OffloadTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// docker-compose.yml and the Dockerfile against the binaries they run: every command
 /// names a built executable, every `--flag` is one that executable's `--help` lists (with
 /// a value where it takes one), Redis has AOF and a healthcheck, and the worker service
@@ -14,9 +18,9 @@ import Testing
     static var dockerfilePath: String { repositoryRoot.appendingPathComponent("Dockerfile").path }
     static let dockerCompose: String? = try? Executable.find("docker-compose")
 
-    @Test func composeFileMatchesTheBuiltBinaries() throws {
+    @Test func composeFileMatchesTheBuiltBinaries() async throws {
         let text = try String(contentsOfFile: Self.composePath, encoding: .utf8)
-        let problems = try ComposeChecker().problems(inComposeYAML: text)
+        let problems = try await ComposeChecker().problems(inComposeYAML: text)
         #expect(problems.isEmpty, "docker-compose.yml drifted:\n\(problems.joined(separator: "\n"))")
     }
 
@@ -44,17 +48,17 @@ import Testing
         Drift(name: "api port not published", original: "\"8080:8080\"", replacement: "\"8080:8081\"", expectedProblem: "--port"),
     ]
 
-    @Test(arguments: ComposeFileTests.drifts) func driftIsReported(_ drift: Drift) throws {
+    @Test(arguments: ComposeFileTests.drifts) func driftIsReported(_ drift: Drift) async throws {
         let text = try String(contentsOfFile: Self.composePath, encoding: .utf8)
         try #require(text.contains(drift.original), "docker-compose.yml no longer contains \(drift.original.debugDescription); update this drift case")
         let drifted = text.replacingOccurrences(of: drift.original, with: drift.replacement)
-        let problems = try ComposeChecker().problems(inComposeYAML: drifted)
+        let problems = try await ComposeChecker().problems(inComposeYAML: drifted)
         #expect(
             problems.contains { $0.contains(drift.expectedProblem) },
             "no problem mentioning \(drift.expectedProblem.debugDescription) in: \(problems)")
     }
 
-    @Test func dockerfileBuildsAndRunsTheRealBinaries() throws {
+    @Test func dockerfileBuildsAndRunsTheRealBinaries() async throws {
         let text = try String(contentsOfFile: Self.dockerfilePath, encoding: .utf8)
         let checker = ComposeChecker()
         for product in ComposeChecker.products {
@@ -69,16 +73,16 @@ import Testing
         let command = try #require(
             try JSONSerialization.jsonObject(with: Data(cmdLine.dropFirst(4).utf8)) as? [String], "CMD is not exec form")
         var problems: [String] = []
-        checker.checkCommand(service: "Dockerfile CMD", command, problems: &problems)
+        await checker.checkCommand(service: "Dockerfile CMD", command, problems: &problems)
         #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test(.enabled(if: ComposeFileTests.dockerCompose != nil, "docker-compose is not installed"))
-    func dockerComposeAcceptsTheFile() throws {
-        let result = try ComposeChecker.run(
+    func dockerComposeAcceptsTheFile() async throws {
+        let result = try await ComposeChecker.run(
             try #require(Self.dockerCompose), ["-f", Self.composePath, "config", "-q"],
             environment: ["OFFLOAD_API_TOKEN": ""])
-        #expect(result.status == 0, "docker-compose config -q failed:\n\(result.output)\n\(result.error)")
+        #expect(result.status == 0, "docker-compose config -q failed:\n\(result.output)")
     }
 }
 
@@ -97,8 +101,8 @@ final class ComposeChecker {
 
     // MARK: The checks
 
-    func problems(inComposeYAML yaml: String) throws -> [String] {
-        let document = try Self.parseYAML(yaml)
+    func problems(inComposeYAML yaml: String) async throws -> [String] {
+        let document = try await Self.parseYAML(yaml)
         var problems: [String] = []
         guard let services = document["services"] as? [String: Any], !services.isEmpty else {
             return ["no services"]
@@ -145,7 +149,7 @@ final class ComposeChecker {
                 continue
             }
             executables[executable, default: []].append(name)
-            checkCommand(service: name, command, problems: &problems)
+            await checkCommand(service: name, command, problems: &problems)
 
             let environment = service["environment"] as? [String: Any] ?? [:]
             let redisURL = (environment["REDIS_URL"] as? String).flatMap(URLComponents.init(string:))
@@ -193,7 +197,7 @@ final class ComposeChecker {
     }
 
     /// The executable is one of the built products and every option is in its --help.
-    func checkCommand(service: String, _ command: [String], problems: inout [String]) {
+    func checkCommand(service: String, _ command: [String], problems: inout [String]) async {
         guard let executable = command.first else { return }
         guard Self.products.contains(executable) else {
             problems.append("\(service): \(executable) is not one of the built executables \(Self.products)")
@@ -206,7 +210,7 @@ final class ComposeChecker {
         }
         let help: Help
         do {
-            help = try self.help(path)
+            help = try await self.help(path)
         } catch {
             problems.append("\(service): \(executable) --help failed: \(error)")
             return
@@ -241,10 +245,10 @@ final class ComposeChecker {
     }
 
     /// Options from the binary's own `--help`: `  --name <value>` lines and `-h, --help`.
-    func help(_ path: String) throws -> Help {
+    func help(_ path: String) async throws -> Help {
         if let cached = helpCache[path] { return cached }
-        let result = try Self.run(path, ["--help"])
-        guard result.status == 0 else { throw TestSupportError("exit \(result.status): \(result.output)\(result.error)") }
+        let result = try await Self.run(path, ["--help"])
+        guard result.status == 0 else { throw TestSupportError("exit \(result.status): \(result.output)") }
         var help = Help()
         let pattern = try NSRegularExpression(pattern: #"^\s+(?:-\w, )?--([a-z0-9][a-z0-9-]*)(?: <[^>]+>)?"#)
         for line in result.output.split(separator: "\n").map(String.init) {
@@ -280,54 +284,50 @@ final class ComposeChecker {
             deps = service.get("depends_on")
             if isinstance(deps, list):
                 service["depends_on"] = {d: {"condition": "service_started"} for d in deps}
-        json.dump(doc, sys.stdout, default=str)
+        with open(sys.argv[2], "w") as f:
+            json.dump(doc, f, default=str)
         """
 
     /// Debian's python3 (with python3-yaml) first, then whatever python3 is on PATH.
-    static func parseYAML(_ yaml: String) throws -> [String: Any] {
+    static func parseYAML(_ yaml: String) async throws -> [String: Any] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("offload-compose-\(UUID().uuidString).yml")
+        let parsed = file.appendingPathExtension("json")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
+        defer {
+            try? FileManager.default.removeItem(at: file)
+            try? FileManager.default.removeItem(at: parsed)
+        }
         var candidates = ["/usr/bin/python3"]
         if let onPath = try? Executable.find("python3"), onPath != candidates[0] { candidates.append(onPath) }
         var failures: [String] = []
         for python in candidates where FileManager.default.isExecutableFile(atPath: python) {
-            let result = try run(python, ["-c", parserScript, file.path])
+            let result = try await run(python, ["-c", parserScript, file.path, parsed.path])
             if result.status == 0 {
-                guard let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] else {
+                guard let object = try JSONSerialization.jsonObject(with: try Data(contentsOf: parsed)) as? [String: Any] else {
                     throw TestSupportError("the compose file is not a mapping")
                 }
                 return object
             }
-            failures.append("\(python): \(result.error)")
+            failures.append("\(python): \(result.output)")
         }
         throw TestSupportError("cannot parse YAML (needs python3 with yaml: apt-get install python3-yaml):\n\(failures.joined(separator: "\n"))")
     }
 
     // MARK: Helpers
 
-    /// Runs a short-lived program to completion; stderr goes through a file so neither pipe can fill up.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
-        -> (status: Int32, output: String, error: String)
+    /// Runs a short-lived program to completion without holding a thread while it runs (a
+    /// test that blocks one starves every other test of the process on a small machine):
+    /// its exit status and its output, stdout and stderr together.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws
+        -> (status: Int32, output: String)
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let stdout = Pipe()
-        let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("offload-run-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: stderrURL) }
-        let stderr = try FileHandle(forWritingTo: stderrURL)
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try stderr.close()
-        let error = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), error)
+        let process = try ChildProcess(executable, arguments, environment: environment)
+        defer { try? FileManager.default.removeItem(atPath: process.logPath) }
+        guard await process.waitForExit(timeout: .seconds(60)) else {
+            process.signal(SIGKILL)
+            throw TestSupportError("\(executable) \(arguments) did not finish in 60 s:\n\(process.output)")
+        }
+        return (process.exitCode ?? -1, process.output)
     }
 
     /// A YAML list of strings, a single string, or nothing.

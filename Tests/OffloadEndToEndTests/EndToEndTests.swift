@@ -70,10 +70,10 @@ import Testing
         #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202)
 
         _ = try await client.send("FLUSHALL")
-        try await waitUntil("submits accepted again", timeout: .seconds(15)) {
+        try await waitUntil("submits accepted again") {
             try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202
         }
-        try await waitUntil("the queue listed again", timeout: .seconds(15)) {
+        try await waitUntil("the queue listed again") {
             _ = try await stack.post("/v1/jobs", json: ["type": "test.noop"])
             return try await inspector.queues().contains { $0.name == "default" }
         }
@@ -129,14 +129,4 @@ extension OffloadStack {
         settings.keyPrefix = keyPrefix
         return settings
     }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw TestSupportError("timed out waiting until \(what)")
 }

@@ -31,7 +31,9 @@ import Glibc
         let started = ContinuousClock.now
         try await stack.startAPI()
         #expect(stack.apiPort != taken)
-        #expect(ContinuousClock.now - started < .seconds(20), "a silent listener must not hold the start up")
+        // Two starts of the API on a loaded machine fit; a health check held up by the
+        // listener for each of its 500 polls would not.
+        #expect(ContinuousClock.now - started < .seconds(45), "a silent listener must not hold the start up: \(ContinuousClock.now - started)")
         #expect(try await stack.get("/healthz").status == 200)
         await stack.stop()
     }

@@ -20,9 +20,10 @@ import Testing
         // No worker serves this queue: the job waits until the test cancels it.
         let (inspector, id, chunks, writing) = try await Self.followAWaitingJob(keepalive: .milliseconds(100))
 
-        // Without keepalives the stream would wait for the job for ever.
+        // Without keepalives the stream would wait for the job for ever: the deadline bounds
+        // that hang, far past the 100 ms keepalives a loaded machine writes late.
         let deadline = Task {
-            try await Task.sleep(for: .seconds(10))
+            try await Task.sleep(for: .seconds(30))
             _ = try await inspector.cancel(id)
         }
         defer { deadline.cancel() }

@@ -26,15 +26,12 @@ final class StaticFileServer {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     private func waitUntilListening() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw TestSupportError("http.server exited: \(process.output)") }
-            if (try? await HTTPFetch().run(.init(url: baseURL + "/", method: "HEAD", timeoutSeconds: 1), context: .standalone())) != nil {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("http.server answers on \(port)") {
+            guard process.isRunning else { return true }  // exited: said below
+            _ = try await HTTPFetch().run(.init(url: baseURL + "/", method: "HEAD", timeoutSeconds: 1), context: .standalone())
+            return true
         }
-        throw TestSupportError("http.server did not start: \(process.output)")
+        guard process.isRunning else { throw TestSupportError("http.server exited: \(process.output)") }
     }
 
     func stop() async {
@@ -46,7 +43,8 @@ final class StaticFileServer {
 }
 
 @Suite(.serialized) struct HTTPFetchTests {
-    func fetch(_ url: String, method: String? = nil, timeout: Int = 10) async throws -> HTTPFetch.Output {
+    /// The default timeout only bounds a hang: a loaded machine may serve slowly.
+    func fetch(_ url: String, method: String? = nil, timeout: Int = 30) async throws -> HTTPFetch.Output {
         try await HTTPFetch().run(.init(url: url, method: method, timeoutSeconds: timeout), context: .standalone())
     }
 

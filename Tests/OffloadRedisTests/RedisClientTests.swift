@@ -143,9 +143,15 @@ import Testing
         let client = try TestRedis.makeClient()
         let dedicated = client.makeDedicatedConnection()
         let key = TestRedis.uniquePrefix("list")
-        async let popped = dedicated.send(RedisCommand("BLPOP", .string(key), "5"), timeout: .seconds(10))
+        // Named, so the server's client list shows when its BLPOP is blocked.
+        _ = try await dedicated.send(RedisCommand("CLIENT", "SETNAME", .string(key)), timeout: .seconds(30))
+        // The server-side timeout only bounds a hang: the push below ends the wait.
+        async let popped = dedicated.send(RedisCommand("BLPOP", .string(key), "30"), timeout: .seconds(40))
+        try await waitUntil("BLPOP blocks on its own connection") {
+            let clients = try await client.send("CLIENT", "LIST").string ?? ""
+            return clients.split(separator: "\n").contains { $0.contains(" name=\(key) ") && $0.contains(" cmd=blpop") }
+        }
         // The pool is not held up while BLPOP waits.
-        try await Task.sleep(for: .milliseconds(100))
         #expect(try await client.send("PING") == .simpleString("PONG"))
         try await client.send("RPUSH", .string(key), "job")
         #expect(try await popped == .array([.bulkString(Array(key.utf8)), .bulkString(Array("job".utf8))]))

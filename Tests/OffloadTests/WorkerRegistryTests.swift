@@ -40,11 +40,7 @@ import Testing
             // Its last heartbeat, with a short TTL: Redis expires the entry on its own clock,
             // so the test waits for that, with room for a loaded machine.
             try await engine.broker.registerWorker(info("short-lived"), ttlSeconds: 1)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try await engine.inspector.workers().map(\.id) != ["steady"], ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(try await engine.inspector.workers().map(\.id) == ["steady"])
+            try await waitUntil("the silent worker is no longer listed") { try await engine.inspector.workers().map(\.id) == ["steady"] }
             // Listing also dropped the stale id from the registry set.
             let ids = try await engine.client.send("ZRANGE", .string(engine.keys.workers), "0", "-1")
             #expect(ids.array?.compactMap(\.string) == ["steady"])

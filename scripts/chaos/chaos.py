@@ -791,7 +791,7 @@ def scenario_zombie(bindir, short):
     zid = ids[0]
     r = st.client()
     pid = wid = None
-    deadline = time.time() + 15
+    deadline = time.time() + 60  # bounds a hang: a loaded machine may be slow to claim
     while time.time() < deadline and pid is None:
         # the claim script records the worker id (host:pid:suffix) on the job
         state, worker = (b2s(x) for x in r.call("HMGET", f"{PREFIX}:{{zombie}}:job:{zid}", "state", "worker"))
@@ -808,7 +808,7 @@ def scenario_zombie(bindir, short):
     # Background load while the zombie is frozen.
     bg = st.submit_batch(sleep_jobs(100 if short else 300, 0.01))
     winner = None
-    deadline = time.time() + 20
+    deadline = time.time() + 60
     while time.time() < deadline:
         state, worker = (b2s(x) for x in r.call("HMGET", f"{PREFIX}:{{zombie}}:job:{zid}", "state", "worker"))
         if state == "completed":
@@ -818,8 +818,15 @@ def scenario_zombie(bindir, short):
     frozen = time.time() - stopped_at
     os.kill(pid, signal.SIGCONT)
     fault_end = time.time()
-    res.recover = st.probe(time.time() + 30)
-    time.sleep(3)  # the zombie wakes, runs on, tries to store its outcome
+    res.recover = st.probe(time.time() + 60)
+
+    def discarded():
+        return [line for line in st.worker_logs().splitlines() if zid in line and "discarded" in line]
+
+    # The zombie wakes, runs on, tries to store its outcome and is refused: its log says so.
+    deadline = time.time() + 60
+    while time.time() < deadline and not discarded():
+        time.sleep(0.1)
     st.wait_drained(["zombie", "chaos"], 60)
     tail.finish()
     fields = account(st, res, ids + bg, tail)
@@ -832,7 +839,7 @@ def scenario_zombie(bindir, short):
         res.fail(f"the stored job changed after the zombie woke: {final} (winner {winner})")
     if tail.completed.get(zid, 0) != 1:
         res.fail(f"{tail.completed.get(zid, 0)} completed events for the zombie's job")
-    logs = [line for line in st.worker_logs().splitlines() if zid in line and "discarded" in line]
+    logs = discarded()
     if not logs:
         res.fail("no worker log line says the zombie's late outcome was discarded")
     else:

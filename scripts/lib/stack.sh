@@ -19,13 +19,47 @@ stop_stack() {
 }
 trap stop_stack EXIT INT TERM
 
+# wait_for WHAT PID SECONDS COMMAND...: runs COMMAND until it succeeds; fails naming WHAT once
+# SECONDS have passed or process PID has exited. The deadlines only bound a hang: a loaded
+# machine may take many seconds to start a process.
+wait_for() {
+  local what=$1 pid=$2 seconds=$3
+  local deadline=$((SECONDS + seconds))
+  shift 3
+  until "$@" >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$what exited before it was ready" >&2
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "$what not ready after $seconds s" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# True when the server answering on $redis_port is the process PID: not another one that
+# took the port between its choice and this server's start.
+redis_is() { [ "$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^process_id://p')" = "$1" ]; }
+
+# start_redis [REDIS OPTIONS]: on a free port; another one if that port was taken by the start.
 start_redis() {
-  redis_port=$(scripts/free-port.sh)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir" \
-    --daemonize no --loglevel warning "$@" >"$workdir/redis.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-  redis_url="redis://127.0.0.1:$redis_port"
+  local attempt pid
+  for attempt in 1 2 3; do
+    redis_port=$(scripts/free-port.sh)
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir" \
+      --daemonize no --loglevel warning "$@" >"$workdir/redis.log" 2>&1 &
+    pid=$!
+    pids+=($pid)
+    if wait_for redis-server "$pid" 60 redis_is "$pid"; then
+      redis_url="redis://127.0.0.1:$redis_port"
+      return 0
+    fi
+    grep -q "Address already in use" "$workdir/redis.log" || break
+  done
+  tail -n 20 "$workdir/redis.log" >&2
+  return 1
 }
 
 # start_api: its pid is in $api_pid, its URL in $api.
@@ -35,18 +69,17 @@ start_api() {
   api_pid=$!
   pids+=($api_pid)
   api="http://127.0.0.1:$api_port"
-  for _ in $(seq 1 200); do curl -sf --max-time 2 "$api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+  wait_for offload-api "$api_pid" 60 curl -sf --max-time 2 "$api/healthz" || { tail -n 20 "$workdir/api.log" >&2; return 1; }
 }
 
-# start_worker ARGS...: one supervisor; its pid is in $worker_pid.
+worker_published() { [ "$(redis-cli -p "$redis_port" hexists offload:job-types count-primes)" = "1" ]; }
+
+# start_worker ARGS...: one supervisor, ready once its job types are published; its pid is in $worker_pid.
 start_worker() {
   "$bin/offload-worker" --redis-url "$redis_url" --enable-test-jobs "$@" >>"$workdir/worker.log" 2>&1 &
   worker_pid=$!
   pids+=($worker_pid)
-  for _ in $(seq 1 200); do
-    [ "$(redis-cli -p "$redis_port" hexists offload:job-types count-primes)" = "1" ] && break
-    sleep 0.05
-  done
+  wait_for offload-worker "$worker_pid" 60 worker_published || { tail -n 20 "$workdir/worker.log" >&2; return 1; }
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
