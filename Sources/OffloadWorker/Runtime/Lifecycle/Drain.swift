@@ -34,8 +34,10 @@ struct Drain: Sendable {
             return
         }
         for item in running.newestFirst {
-            item.context.cancel(reason: CancelReason.shutdown)
+            // Handed back before the handler is told: told first, it could store its
+            // interruption as a failed attempt before the job is back.
             let released = (try? await broker.release(item.job)) ?? false
+            item.context.cancel(reason: CancelReason.shutdown)
             logger.warning("job did not finish within the grace period; handed back", metadata: ["job": "\(item.job.id)", "released": "\(released)"])
         }
     }
