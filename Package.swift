@@ -181,11 +181,13 @@ let package = Package(
             path: "Benchmarks/offload-bench",
             swiftSettings: swiftSettings
         ),
-        // Test support: a real redis-server per test run, spawned processes, an HTTP client.
+        // Test support: a real redis-server per test run, spawned processes, an HTTP client,
+        // a clock that moves only when told to.
         .target(
             name: "OffloadTestSupport",
             dependencies: [
                 "OffloadRedis",
+                "Offload",
                 "OffloadWorker",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -226,6 +228,16 @@ let package = Package(
             dependencies: [
                 "offload-worker", "Offload", "OffloadWorker", "OffloadTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The worker runtime's parts in this process, on a real Redis, with time moved by hand.
+        .testTarget(
+            name: "OffloadWorkerTests",
+            dependencies: [
+                "OffloadWorker", "Offload", "OffloadRedis", "OffloadTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

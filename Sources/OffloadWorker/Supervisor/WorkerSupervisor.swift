@@ -48,20 +48,12 @@ package final class WorkerSupervisor: Service, Sendable {
         self.logger = logger
     }
 
-    /// A job a child reported as started, as the supervisor knows it.
-    private struct TrackedJob {
-        let job: ClaimedJob
-        let startedAt: ContinuousClock.Instant
-        /// Its handler returned; only its outcome is still on the way to Redis.
-        var handlerReturned = false
-    }
-
     private final class Child {
         let handle: ChildProcessHandle
         /// From its `hello`: the id its claims write on jobs, and its queues.
         var workerID: String?
         var queues: [String] = []
-        var jobs: [String: TrackedJob] = [:]
+        var jobs = ChildJobs<ContinuousClock.Instant>()
         var retiring = false
         /// The job whose hard timeout made us kill this child.
         var killedForTimeout: String?
@@ -142,17 +134,10 @@ package final class WorkerSupervisor: Service, Sendable {
             case let .hello(workerID, queues):
                 child.workerID = workerID
                 child.queues = queues
-            case let .started(queue, id, token, attempt, maxAttempts, timeout, lease):
-                let job = ClaimedJob(
-                    id: id, queue: queue, type: "", payload: "", attempt: attempt, maxAttempts: maxAttempts,
-                    timeoutSeconds: timeout, leaseMilliseconds: lease, token: token)
-                child.jobs[id] = TrackedJob(job: job, startedAt: .now)
-            case .ran(let id):
-                child.jobs[id]?.handlerReturned = true
-            case .ended(let id):
-                child.jobs[id] = nil
             case .retiring:
                 child.retiring = true
+            case .started, .ran, .ended:
+                child.jobs.apply(report, at: .now)
             }
         }
     }
@@ -177,23 +162,20 @@ package final class WorkerSupervisor: Service, Sendable {
     /// A thread running CPU work cannot be stopped from inside its process, so a job past
     /// its hard timeout costs its whole child process.
     private func enforceHardTimeouts(_ child: Child) {
-        guard child.killedForTimeout == nil else { return }
-        for (id, tracked) in child.jobs where !tracked.handlerReturned {
-            guard let timeout = tracked.job.timeoutSeconds else { continue }
-            if ContinuousClock.now - tracked.startedAt > .seconds(timeout) + configuration.hardTimeoutMargin {
-                logger.warning("job exceeded its hard timeout; killing its worker process", metadata: ["job": "\(id)", "timeout_s": "\(timeout)", "pid": "\(child.handle.pid)"])
-                child.killedForTimeout = id
-                child.handle.signal(SIGKILL)
-                return
-            }
-        }
+        guard child.killedForTimeout == nil,
+            let overrun = child.jobs.overrunningHardTimeout(at: .now, margin: configuration.hardTimeoutMargin)
+        else { return }
+        let (id, timeout) = (overrun.job.id, overrun.job.timeoutSeconds ?? 0)
+        logger.warning("job exceeded its hard timeout; killing its worker process", metadata: ["job": "\(id)", "timeout_s": "\(timeout)", "pid": "\(child.handle.pid)"])
+        child.killedForTimeout = id
+        child.handle.signal(SIGKILL)
     }
 
     /// Records on each job the child still ran why it stopped: the timeout on the job that
     /// overran, the crash on the jobs of a crashed child; jobs that merely shared a killed
     /// child go back to pending without losing an attempt.
     private func settleJobs(of child: Child, status: Int32) async {
-        for (id, tracked) in child.jobs {
+        for (id, tracked) in child.jobs.byID {
             do {
                 if id == child.killedForTimeout {
                     let error = JobError(type: "timeout", message: "hard timeout of \(tracked.job.timeoutSeconds ?? 0) s exceeded; worker process killed")

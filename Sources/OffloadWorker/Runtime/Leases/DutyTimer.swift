@@ -1,5 +1,4 @@
 import NIOConcurrencyHelpers
-import NIOCore
 import Offload
 
 /// Puts the worker's watchdog to sleep until its next duty is due, and wakes it early only
@@ -12,15 +11,20 @@ final class DutyTimer: Sendable {
         var changes = 0
         var asleep = false
         /// While asleep: when it wakes on its own (nil: only when a duty comes).
-        var sleepingUntil: ContinuousClock.Instant?
+        var sleepingUntil: AnyClock.Instant?
         var rang = false
     }
 
     private let state = NIOLockedValueBox(State())
     private let waiters = Waiters()
+    private let clock: AnyClock
+
+    init(clock: AnyClock) {
+        self.clock = clock
+    }
 
     /// A duty due at `due` exists now.
-    func schedule(_ due: ContinuousClock.Instant) {
+    func schedule(_ due: AnyClock.Instant) {
         let wake = state.withLockedValue { state -> Bool in
             state.changes += 1
             guard state.asleep, !state.rang, state.sleepingUntil.map({ due < $0 }) ?? true else { return false }
@@ -33,9 +37,12 @@ final class DutyTimer: Sendable {
     /// Pass to `wait(until:seen:)` after looking at the duties.
     var changes: Int { state.withLockedValue { $0.changes } }
 
+    /// True while the watchdog sleeps and nothing has woken it yet.
+    var isAsleep: Bool { state.withLockedValue { $0.asleep && !$0.rang } }
+
     /// Returns at `due` (never, if nil), when an earlier duty is scheduled, when the task
     /// is cancelled, or at once if any duty was scheduled since `changes` read `seen`.
-    func wait(until due: ContinuousClock.Instant?, seen: Int) async {
+    func wait(until due: AnyClock.Instant?, seen: Int) async {
         let awake = state.withLockedValue { state -> Bool in
             guard state.changes == seen else { return true }
             state.asleep = true
@@ -45,7 +52,7 @@ final class DutyTimer: Sendable {
         }
         guard !awake else { return }
         let timer = due.map { due in
-            Delay.at(due) { [self] in
+            clock.run(at: due) { [self] in
                 state.withLockedValue { $0.rang = true }
                 waiters.resumeAll()
             }

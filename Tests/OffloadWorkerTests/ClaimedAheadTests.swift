@@ -1,4 +1,5 @@
 import Offload
+import OffloadTestSupport
 import Testing
 
 @testable import OffloadWorker
@@ -11,8 +12,12 @@ import Testing
             leaseMilliseconds: 30_000, token: "t")
     }
 
+    static func claimedAhead(window: Duration) -> ClaimedAhead {
+        ClaimedAhead(window: window, slots: 1, clock: AnyClock(TestClock()))
+    }
+
     @Test func shortJobsOfKnownTypesBatchUpToTheWindow() {
-        let ahead = ClaimedAhead(window: .milliseconds(5), slots: 1)
+        let ahead = Self.claimedAhead(window: .milliseconds(5))
         ahead.recordRun(type: "short", .microseconds(100))
         for id in 1...20 { ahead.hold(Self.job(id, "short")) }
         // 1 ms at 100 µs a job: the head and 9 more.
@@ -25,7 +30,7 @@ import Testing
     }
 
     @Test func aSlowOrUnknownTypeRunsAlone() {
-        let ahead = ClaimedAhead(window: .milliseconds(5), slots: 1)
+        let ahead = Self.claimedAhead(window: .milliseconds(5))
         ahead.recordRun(type: "short", .microseconds(10))
         ahead.recordRun(type: "slow", .milliseconds(3))
         for id in 1...5 { ahead.hold(Self.job(id, "short")) }
@@ -39,9 +44,25 @@ import Testing
     }
 
     @Test func withoutClaimingAheadNothingBatches() {
-        let ahead = ClaimedAhead(window: .zero, slots: 1)
+        let ahead = Self.claimedAhead(window: .zero)
         ahead.recordRun(type: "short", .microseconds(10))
         ahead.hold(Self.job(1, "short"))
         #expect(ahead.batch(after: Self.job(0, "short")).isEmpty)
+    }
+
+    /// Claimed-ahead jobs are for a steady flow: once the oldest waited too long for a
+    /// slot, all of them go back, for other workers to run.
+    @Test func heldJobsGoBackTogetherOnceTheOldestWaitedTooLong() {
+        let clock = TestClock()
+        let ahead = ClaimedAhead(window: .milliseconds(5), slots: 1, clock: AnyClock(clock))
+        ahead.hold(Self.job(1, "short"))
+        clock.advance(by: .milliseconds(150))
+        ahead.hold(Self.job(2, "short"))
+        #expect(ahead.oldestSince == AnyClock.Instant(offset: .zero))
+        clock.advance(by: .milliseconds(49))
+        #expect(ahead.takeAll(ifOldestWaited: .milliseconds(200)).isEmpty)
+        clock.advance(by: .milliseconds(1))
+        #expect(ahead.takeAll(ifOldestWaited: .milliseconds(200)).map(\.job.id) == ["q.1", "q.2"])
+        #expect(ahead.jobs.isEmpty && ahead.oldestSince == nil)
     }
 }

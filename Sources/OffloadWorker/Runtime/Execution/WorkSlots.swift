@@ -37,11 +37,9 @@ final class WorkSlots: Sendable {
         await released.wait { free > 0 || giveUp() }
     }
 
-    /// True once every slot is free; false if the time is up first.
-    func waitUntilIdle(timeout: Duration) async -> Bool {
-        await Delay.withTimeout(timeout) {
-            await self.released.wait { self.inUse == 0 }
-            return self.inUse == 0
-        } ?? false
+    /// Returns once every slot is free, or at once when the task is cancelled (the drain
+    /// bounds it with its grace period).
+    func waitUntilIdle() async {
+        await released.wait { self.inUse == 0 }
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 
 @testable import OffloadWorker
@@ -45,34 +44,19 @@ import Testing
     /// reads. The rest must follow as the pipe drains, not wait for a report that may never
     /// come: a held `ended` line would get a healthy child killed at that job's timeout.
     @Test func linesThePipeCouldNotTakeFollowWithoutAnotherReport() async throws {
-        var ends: [Int32] = [0, 0]
-        try #require(pipe(&ends) == 0)
-        let (readEnd, writeEnd) = (ends[0], ends[1])
-        defer { close(readEnd); close(writeEnd) }
-        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
-        let channel = WorkerReportChannel(fd: writeEnd)
-        let flusher = Task { await channel.flushBacklog() }
+        let pipe = try ReportPipe()
+        let flusher = Task { await pipe.channel.flushBacklog() }
         defer { flusher.cancel() }
 
         // About 120 KB with nobody reading: more than a pipe's 64 KB.
         let burst = (0..<3_000).map { WorkerReport.ended(id: "default.01JDZ8Q0000000\(10_000 + $0)0000000") }
-        for report in burst { channel.send(report) }
+        for report in burst { pipe.channel.send(report) }
 
-        // Read as the supervisor does; nothing more is sent.
-        var bytes: [UInt8] = []
+        // Read as the supervisor does; nothing more is sent. A few ms when the machine is idle.
         var received: [WorkerReport] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        let deadline = ContinuousClock.now + .seconds(30)  // a few ms when the machine is idle
-        while received.count < burst.count && ContinuousClock.now < deadline {
-            let count = read(readEnd, &buffer, buffer.count)
-            if count > 0 {
-                bytes += buffer[0..<count]
-                let (reports, consumed) = WorkerReport.parse(bytes)
-                received += reports
-                bytes.removeFirst(consumed)
-            } else {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+        try? await eventually("every line arrives") {
+            received += pipe.read()
+            return received.count >= burst.count
         }
         let allInOrder = received == burst
         #expect(allInOrder, "\(received.count) of \(burst.count) lines arrived")

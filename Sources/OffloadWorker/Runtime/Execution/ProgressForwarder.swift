@@ -1,5 +1,4 @@
 import NIOConcurrencyHelpers
-import NIOCore
 import Offload
 
 /// Sends a running job's progress reports to Redis in order, and before its completion, at
@@ -29,12 +28,14 @@ final class ProgressForwarder: Sendable {
     private let broker: Broker
     private let job: ClaimedJob
     private let interval: Duration
+    private let clock: AnyClock
     private let state = NIOLockedValueBox(State())
 
-    init(broker: Broker, job: ClaimedJob, interval: Duration) {
+    init(broker: Broker, job: ClaimedJob, interval: Duration, clock: AnyClock) {
         self.broker = broker
         self.job = job
         self.interval = interval
+        self.clock = clock
     }
 
     func report(percent: Int, message: String) {
@@ -79,19 +80,19 @@ final class ProgressForwarder: Sendable {
                 return state.newest
             }
             guard let next else { return }  // finishing, nothing left to send
-            let nextWrite = ContinuousClock.now + interval
+            let nextWrite = clock.now + interval
             _ = try? await broker.reportProgress(job, percent: next.percent, message: next.message)
             await waitForPaceEnd(nextWrite)
         }
     }
 
     /// Until `deadline`, or finish().
-    private func waitForPaceEnd(_ deadline: ContinuousClock.Instant) async {
+    private func waitForPaceEnd(_ deadline: AnyClock.Instant) async {
         let pace = state.withLockedValue { state in
             state.pace += 1
             return state.pace
         }
-        let timer = Delay.at(deadline) {
+        let timer = clock.run(at: deadline) {
             let waiting = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
                 state.paceEnded = pace
                 guard case .forPaceEnd(let continuation, pace)? = state.waiting else { return nil }

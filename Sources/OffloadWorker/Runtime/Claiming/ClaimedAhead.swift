@@ -10,7 +10,7 @@ import Offload
 final class ClaimedAhead: Sendable {
     struct Held {
         let job: ClaimedJob
-        let since: ContinuousClock.Instant
+        let since: AnyClock.Instant
         var cancelRequested = false
     }
 
@@ -26,8 +26,10 @@ final class ClaimedAhead: Sendable {
     private let windowNanoseconds: Double
     private let slots: Int
     private let maxAhead: Int
+    private let clock: AnyClock
 
-    init(window: Duration, slots: Int, maxAhead: Int = 256) {
+    init(window: Duration, slots: Int, clock: AnyClock, maxAhead: Int = 256) {
+        self.clock = clock
         windowNanoseconds = Double(window.components.seconds) * 1e9 + Double(window.components.attoseconds) / 1e9
         self.slots = slots
         self.maxAhead = maxAhead
@@ -74,7 +76,8 @@ final class ClaimedAhead: Sendable {
     }
 
     func hold(_ job: ClaimedJob) {
-        state.withLockedValue { $0.held.append(Held(job: job, since: .now)) }
+        let now = clock.now
+        state.withLockedValue { $0.held.append(Held(job: job, since: now)) }
     }
 
     /// The oldest held job, taken out.
@@ -85,7 +88,7 @@ final class ClaimedAhead: Sendable {
     var jobs: [ClaimedJob] { state.withLockedValue { $0.held.map(\.job) } }
 
     /// Since when the oldest held job has waited.
-    var oldestSince: ContinuousClock.Instant? { state.withLockedValue { $0.held.first?.since } }
+    var oldestSince: AnyClock.Instant? { state.withLockedValue { $0.held.first?.since } }
 
     /// What a heartbeat learned: lost leases are dropped, cancellations remembered.
     func apply(lost: Set<String>, cancel: Set<String>) {
@@ -100,10 +103,18 @@ final class ClaimedAhead: Sendable {
 
     /// Everything held, when the oldest has waited `maxWait` (or always, with `.zero`).
     func takeAll(ifOldestWaited maxWait: Duration = .zero) -> [Held] {
-        state.withLockedValue { state in
-            guard let oldest = state.held.first, ContinuousClock.now - oldest.since >= maxWait else { return [] }
+        let now = clock.now
+        return state.withLockedValue { state in
+            guard let oldest = state.held.first, now - oldest.since >= maxWait else { return [] }
             defer { state.held.removeAll() }
             return state.held
         }
+    }
+
+    /// Gives jobs claimed ahead back to the front of their queue, uncounted. Each release
+    /// goes in front of the one before, so the last claimed goes first: the queue keeps its
+    /// order.
+    func handBack(_ jobs: [Held], to broker: Broker) async {
+        for held in jobs.reversed() { _ = try? await broker.release(held.job) }
     }
 }
