@@ -104,7 +104,6 @@ let package = Package(
                 "OffloadRedis",
                 "OffloadCommandLine",
                 "COffloadSystem",
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -191,6 +190,7 @@ let package = Package(
                 "OffloadWorker",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -226,9 +226,8 @@ let package = Package(
         .testTarget(
             name: "OffloadJobsTests",
             dependencies: [
-                "offload-worker", "Offload", "OffloadWorker", "OffloadTestSupport",
+                "offload-worker", "OffloadWorker", "OffloadTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
