@@ -47,14 +47,14 @@ import Testing
     @Test func apiAndWorkerRunWithTheMinimalACLUser() async throws {
         let redis = try RedisServerProcess()
         try await redis.start()
-        let admin = try RedisClient(url: redis.url)
+        let admin = try RedisClient.forTests(url: redis.url)
         _ = try await admin.send(RedisCommand(Self.setUser.map { RedisArgument.string($0) }))
 
         let userURL = "redis://offload:\(Self.password)@127.0.0.1:\(redis.port)"
         let stack = try OffloadStack(redisURL: userURL, keyPrefix: "offload")
         try await stack.startAPI()
         try stack.startWorker(["--processes", "1", "--concurrency", "2", "--lease-ms", "3000"])
-        let user = try RedisClient(url: userURL)
+        let user = try RedisClient.forTests(url: userURL)
         let inspector = Inspector(broker: Broker(redis: user, settings: stack.settings))
         try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.noop") }
 

@@ -21,7 +21,7 @@ import Glibc
         let stack = try OffloadStack(redisURL: redisURL)
         try await stack.startAPI(environment: apiEnvironment)
         try stack.startWorker(workerArguments)
-        let inspector = Inspector(broker: Broker(redis: try RedisClient(url: redisURL), settings: stack.settings))
+        let inspector = Inspector(broker: Broker(redis: try RedisClient.forTests(url: redisURL), settings: stack.settings))
         try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.sleep") }
         return (stack, inspector)
     }

@@ -171,7 +171,7 @@ import Testing
         try await redis.start()
         let stack = try OffloadStack(redisURL: redis.url)
         try stack.startWorker(["--concurrency", "1"])
-        let inspector = Inspector(broker: Broker(redis: try RedisClient(url: redis.url), settings: stack.settings))
+        let inspector = Inspector(broker: Broker(redis: try RedisClient.forTests(url: redis.url), settings: stack.settings))
         try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.sleep") }
         let waiting = Task {
             try await Self.offload(["submit", "test.sleep", "--redis-url", redis.url, "--key-prefix", stack.keyPrefix, "--payload", #"{"seconds": 60}"#, "--wait"])

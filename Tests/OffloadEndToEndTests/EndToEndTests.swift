@@ -31,7 +31,7 @@ import Testing
         let stack = try OffloadStack(redisURL: redis.url)
         try await stack.startAPI()
         try stack.startWorker(["--processes", "2", "--concurrency", "1"])
-        let inspector = Inspector(broker: Broker(redis: try RedisClient(url: redis.url), settings: stack.settings))
+        let inspector = Inspector(broker: Broker(redis: try RedisClient.forTests(url: redis.url), settings: stack.settings))
         try await waitUntil("two worker processes registered") { try await inspector.workers().count == 2 }
 
         let limits = (0..<100).map { index in index == 0 ? 100_000 : 1_000 + index * 997 }
@@ -64,7 +64,7 @@ import Testing
         let stack = try OffloadStack(redisURL: redis.url)
         try await stack.startAPI()
         try stack.startWorker(["--concurrency", "1"])
-        let client = try RedisClient(url: redis.url)
+        let client = try RedisClient.forTests(url: redis.url)
         let inspector = Inspector(broker: Broker(redis: client, settings: stack.settings))
         try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.noop") }
         #expect(try await stack.post("/v1/jobs", json: ["type": "test.noop"]).status == 202)

@@ -45,12 +45,12 @@ import Glibc
         defer { close(listener) }
         try await server.start()
         #expect(server.port != taken)
-        let client = try RedisClient(url: server.url)
+        let client = try RedisClient.forTests(url: server.url)
         #expect(try await client.send("PING") == .simpleString("PONG"))
         await client.shutdown()
         // A restart keeps the port its clients know.
         try await server.restart()
-        let again = try RedisClient(url: server.url)
+        let again = try RedisClient.forTests(url: server.url)
         #expect(try await again.send("PING") == .simpleString("PONG"))
         await again.shutdown()
         await server.stop()

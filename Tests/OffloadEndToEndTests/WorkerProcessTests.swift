@@ -18,7 +18,7 @@ import Glibc
 
         init(redisURL: String = TestRedis.url) async throws {
             stack = try OffloadStack(redisURL: redisURL)
-            broker = Broker(redis: try RedisClient(url: redisURL), settings: stack.settings)
+            broker = Broker(redis: try RedisClient.forTests(url: redisURL), settings: stack.settings)
             inspector = Inspector(broker: broker)
         }
 

@@ -58,7 +58,7 @@ import Testing
     @Test func scriptsRunAndReloadAfterFlush() async throws {
         let server = try RedisServerProcess()
         try await server.start()
-        let client = try RedisClient(url: server.url)
+        let client = try RedisClient.forTests(url: server.url)
         let script = RedisScript(name: "add", source: "return tonumber(ARGV[1]) + tonumber(ARGV[2])")
         #expect(try await client.run(script, keys: [], arguments: [2, 3]) == .integer(5))
         _ = try await client.send("SCRIPT", "FLUSH")
@@ -70,7 +70,7 @@ import Testing
     @Test func reconnectsAfterServerRestart() async throws {
         let server = try RedisServerProcess()
         try await server.start()
-        let client = try RedisClient(url: server.url)
+        let client = try RedisClient.forTests(url: server.url)
         #expect(try await client.send("SET", "before", "1") == .simpleString("OK"))
         try await server.restart()
         // The next command after the restart succeeds on a fresh connection.
@@ -121,19 +121,19 @@ import Testing
     @Test func authAndSelectFromURL() async throws {
         let server = try RedisServerProcess(arguments: ["--requirepass", "s3cret"])
         try await server.start()
-        let noAuth = try RedisClient(url: server.url)
+        let noAuth = try RedisClient.forTests(url: server.url)
         await #expect(throws: RedisError.self) { try await noAuth.send("PING") }
         await noAuth.shutdown()
 
-        let client = try RedisClient(url: "redis://:s3cret@127.0.0.1:\(server.port)/3")
+        let client = try RedisClient.forTests(url: "redis://:s3cret@127.0.0.1:\(server.port)/3")
         try await client.send("SET", "where", "db3")
-        let reference = try RedisClient(url: "redis://default:s3cret@127.0.0.1:\(server.port)/3")
+        let reference = try RedisClient.forTests(url: "redis://default:s3cret@127.0.0.1:\(server.port)/3")
         #expect(try await reference.send("GET", "where").string == "db3")
-        let otherDatabase = try RedisClient(url: "redis://:s3cret@127.0.0.1:\(server.port)/0")
+        let otherDatabase = try RedisClient.forTests(url: "redis://:s3cret@127.0.0.1:\(server.port)/0")
         #expect(try await otherDatabase.send("GET", "where") == .null)
 
         _ = try await client.send("ACL", "SETUSER", "app", "on", ">apppass", "~*", "+@all")
-        let aclUser = try RedisClient(url: "redis://app:apppass@127.0.0.1:\(server.port)")
+        let aclUser = try RedisClient.forTests(url: "redis://app:apppass@127.0.0.1:\(server.port)")
         #expect(try await aclUser.send("ACL", "WHOAMI").string == "app")
         for client in [client, reference, otherDatabase, aclUser] { await client.shutdown() }
         await server.stop()

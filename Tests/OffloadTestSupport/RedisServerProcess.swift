@@ -65,7 +65,7 @@ package final class RedisServerProcess: @unchecked Sendable {
 
     /// True once this process says it is ready and answers; false if it exits first.
     private func waitUntilReady(_ process: ChildProcess) async throws -> Bool {
-        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        let client = try RedisClient.forTests(url: url)
         defer { Task { await client.shutdown() } }
         for _ in 0..<500 {
             guard process.isRunning else { return false }
@@ -102,11 +102,23 @@ package enum TestRedis {
     }
 
     package static func makeClient() throws -> RedisClient {
-        try RedisClient(url: url)
+        try RedisClient.forTests(url: url)
     }
 
     package static func uniquePrefix(_ name: String = "test") -> String {
         "\(name)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}
+
+extension RedisClient {
+    /// A client for a test: its timeouts bound a hang, not a slow machine. The defaults
+    /// (2 s to connect, 5 s a command) are a server's; a suite beside a compiler and busy
+    /// loops can wait longer than that for a loopback connect without anything being wrong.
+    package static func forTests(url: String) throws(RedisError) -> RedisClient {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.connectTimeout = .seconds(30)
+        configuration.commandTimeout = .seconds(30)
+        return RedisClient(configuration: configuration)
     }
 }
 

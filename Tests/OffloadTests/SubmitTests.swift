@@ -268,7 +268,7 @@ import Testing
     }
 
     @Test func concurrentSubmitsAllFailWhenRedisIsDown() async throws {
-        let client = try RedisClient(url: "redis://127.0.0.1:1")
+        let client = try RedisClient.forTests(url: "redis://127.0.0.1:1")
         let broker = Broker(redis: client)
         let outcomes = await withTaskGroup(of: OffloadError.Code?.self) { group in
             for _ in 0..<20 {

@@ -27,7 +27,7 @@ struct TestEngine: Sendable {
         var settings = BrokerSettings()
         settings.keyPrefix = TestRedis.uniquePrefix("t")
         configure(&settings)
-        let client = try RedisClient(url: url)
+        let client = try RedisClient.forTests(url: url)
         let clock = ManualClock()
         let broker = Broker(redis: client, settings: settings, clock: clock)
         let engine = TestEngine(client: client, broker: broker, inspector: Inspector(broker: broker), clock: clock, url: url)
@@ -47,7 +47,7 @@ struct TestEngine: Sendable {
 
     /// Another broker on the same keys and clock, with its own connections (a second process).
     func sibling() throws -> (Broker, RedisClient) {
-        let client = try RedisClient(url: url)
+        let client = try RedisClient.forTests(url: url)
         return (Broker(redis: client, settings: settings, clock: clock), client)
     }
 

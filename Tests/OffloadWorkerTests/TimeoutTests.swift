@@ -61,9 +61,11 @@ import Testing
             readReports()
             return child.byID[id]?.handlerReturned ?? true
         }
+        // Stored before time moves on: a minute later its lease would have run out, and the
+        // reaper would take back a job whose result is still on its way.
+        #expect(try await worker.waitForState(.completed, of: id).attempts == 1)
         worker.time.advance(by: .seconds(60))
         #expect(overrun() == nil)
-        #expect(try await worker.waitForState(.completed, of: id).attempts == 1)
         try await eventually("the supervisor hears the job ended") {
             readReports()
             return child.byID[id] == nil

@@ -26,7 +26,7 @@ final class RuntimeHarness: Sendable {
     private let running = NIOLockedValueBox<Task<Void, any Error>?>(nil)
 
     init(withSupervisorPipe: Bool = false, _ configure: (inout WorkerConfiguration) -> Void = { _ in }) throws {
-        redis = try RedisClient(url: TestRedis.url)
+        redis = try RedisClient.forTests(url: TestRedis.url)
         var settings = BrokerSettings()
         settings.keyPrefix = TestRedis.uniquePrefix("worker")
         broker = Broker(redis: redis, settings: settings, clock: time.wall)
