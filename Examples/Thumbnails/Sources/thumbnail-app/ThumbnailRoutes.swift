@@ -74,7 +74,7 @@ struct ThumbnailRoutes<Context: RequestContext> {
         let status: HTTPResponse.Status
         switch error.code {
         case .notFound: status = .notFound
-        case .invalid, .malformed: status = .unprocessableContent
+        case .invalid: status = .unprocessableContent
         // No worker has published the type yet, the queue is full or Redis is down: all
         // pass, so the caller should try again later.
         case .unavailable, .unknownJobType, .queueFull: status = .serviceUnavailable
