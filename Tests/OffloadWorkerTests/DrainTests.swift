@@ -1,4 +1,5 @@
 import Offload
+import OffloadTestSupport
 import Testing
 
 @testable import OffloadWorker
@@ -32,7 +33,7 @@ import Testing
         try await worker.waitUntilStopped()
         let handedBack = try await worker.job(overrunning)
         #expect(handedBack.state == .pending && handedBack.attempts == 0, "\(handedBack.state) \(handedBack.attempts)")
-        try await eventually("the handler is told to stop") { worker.held.stopReason(overrunning) != nil }
+        try await waitUntil("the handler is told to stop") { worker.held.stopReason(overrunning) != nil }
         #expect(worker.held.stopReason(overrunning) == CancelReason.shutdown)
         let notStarted = try await worker.job(waiting)
         #expect(notStarted.state == .pending && notStarted.attempts == 0)

@@ -24,7 +24,7 @@ import Testing
             await timer.wait(until: due, seen: seen)
             woke.withLockedValue { $0 = true }
         }
-        try await eventually("the timer falls asleep") { timer.isAsleep }
+        try await waitUntil("the timer falls asleep") { timer.isAsleep }
         if let due { try await clock.waitForSleepers("its wake-up is set") { $0 == [TestClock.Instant(offset: due.offset)] } }
         return (task, woke)
     }

@@ -1,4 +1,5 @@
 import Offload
+import OffloadTestSupport
 import Testing
 
 @testable import OffloadWorker
@@ -21,7 +22,7 @@ import Testing
         // Twice the lease in all; the reaper looks every second meanwhile.
         for renewal in 1...6 {
             let expected = worker.time.wall.nowMilliseconds() + 1_500
-            try await eventually("renewal \(renewal)") { try await worker.leaseDeadline(id) == expected }
+            try await waitUntil("renewal \(renewal)") { try await worker.leaseDeadline(id) == expected }
             try await worker.time.waitForSleeper(at: .milliseconds(500 * (renewal + 1)), "the watchdog waits for the next third")
             worker.time.advance(by: .milliseconds(500))
         }
@@ -67,7 +68,7 @@ import Testing
         worker.time.advance(by: .milliseconds(999))
         #expect(worker.held.stopReason(id) == nil, "the handler hears of it with the heartbeat, not before")
         worker.time.advance(by: .milliseconds(1))
-        try await eventually("the handler stops") { worker.held.stopReason(id) != nil }
+        try await waitUntil("the handler stops") { worker.held.stopReason(id) != nil }
         #expect(worker.held.stopReason(id) == CancelReason.cancelled)
         let record = try await worker.waitForState(.cancelled, of: id)
         #expect(record.attempts == 1)

@@ -57,7 +57,7 @@ import Testing
 
         // Here the handler is let go instead: once it returned, its timeout no longer runs.
         worker.held.release(id)
-        try await eventually("the supervisor hears the handler returned") {
+        try await waitUntil("the supervisor hears the handler returned") {
             readReports()
             return child.byID[id]?.handlerReturned ?? true
         }
@@ -66,7 +66,7 @@ import Testing
         #expect(try await worker.waitForState(.completed, of: id).attempts == 1)
         worker.time.advance(by: .seconds(60))
         #expect(overrun() == nil)
-        try await eventually("the supervisor hears the job ended") {
+        try await waitUntil("the supervisor hears the job ended") {
             readReports()
             return child.byID[id] == nil
         }

@@ -1,3 +1,4 @@
+import OffloadTestSupport
 import Testing
 
 @testable import OffloadWorker
@@ -54,7 +55,7 @@ import Testing
 
         // Read as the supervisor does; nothing more is sent. A few ms when the machine is idle.
         var received: [WorkerReport] = []
-        try? await eventually("every line arrives") {
+        try? await waitUntil("every line arrives") {
             received += pipe.read()
             return received.count >= burst.count
         }

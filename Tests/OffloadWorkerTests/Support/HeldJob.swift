@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Offload
+import OffloadTestSupport
 import OffloadWorker
 import Testing
 
@@ -29,7 +30,7 @@ final class HeldJobs: Sendable {
     func releaseAll() { state.withLockedValue { $0.allReleased = true } }
 
     func waitUntilStarted(_ id: String) async throws {
-        try await eventually("the handler of \(id) starts") { hasStarted(id) }
+        try await waitUntil("the handler of \(id) starts") { hasStarted(id) }
     }
 }
 

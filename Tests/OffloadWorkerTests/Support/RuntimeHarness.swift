@@ -70,7 +70,7 @@ final class RuntimeHarness: Sendable {
             done.withLockedValue { $0 = true }
         }
         defer { waiter.cancel() }
-        try await eventually("the worker stops", timeout: timeout) { done.withLockedValue { $0 } }
+        try await waitUntil("the worker stops", timeout: timeout) { done.withLockedValue { $0 } }
     }
 
     /// Lets every handler finish, stops the runtime and closes the connection.
@@ -93,7 +93,7 @@ final class RuntimeHarness: Sendable {
     }
 
     func waitForState(_ state: JobState, of id: String) async throws -> JobRecord {
-        try await eventually("\(id) is \(state.rawValue)") { try await job(id).state == state }
+        try await waitUntil("\(id) is \(state.rawValue)") { try await job(id).state == state }
         return try await job(id)
     }
 
