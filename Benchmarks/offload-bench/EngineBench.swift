@@ -105,7 +105,7 @@ struct EngineBench: AsyncParsableCommand {
         let broker = Broker(redis: submitterRedis)
         let stats = CommandStats(redis: submitterRedis)
         var commandsReport = CommandsReport()
-        try await submitterRedis.reloadScripts(QueueScripts.all)
+        try await submitterRedis.loadScripts(QueueScripts.all)
 
         if commands {
             // Warm-up outside the counts: scripts loaded, queue registered.
@@ -265,7 +265,7 @@ struct EngineBench: AsyncParsableCommand {
         guard (try await redis.send("DBSIZE")).int == 0 else {
             throw ValidationError("the memory mode needs an empty Redis (a fresh redis-server)")
         }
-        try await redis.reloadScripts(QueueScripts.all)
+        try await redis.loadScripts(QueueScripts.all)
         let usedBefore = try await usedMemory(redis)
         let submission = JobSubmission(type: BenchNoopJob.name, payload: payload, queue: queue)
         var remaining = memoryJobs

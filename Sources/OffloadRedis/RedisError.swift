@@ -15,6 +15,8 @@ package enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidURL(String)
     /// The reply had a shape the caller did not expect.
     case unexpectedReply(String)
+    /// A command whose keys hash to different cluster slots, refused before it was sent.
+    case crossSlot(String)
 
     /// True when Redis could not be reached or stopped answering: worth a retry later.
     package var isUnavailable: Bool {
@@ -36,6 +38,7 @@ package enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .protocolError(let reason): return "Redis protocol error: \(reason)"
         case .invalidURL(let reason): return "invalid Redis URL: \(reason)"
         case .unexpectedReply(let reason): return "unexpected Redis reply: \(reason)"
+        case .crossSlot(let reason): return "cross-slot command refused: \(reason)"
         }
     }
 }

@@ -11,17 +11,12 @@ extension Broker {
                 settings: settings))
     }
 
-    /// Blocks (on its own connection, never a thread) until a job is submitted to one of
-    /// the queues or `timeout` passes. Returns true when woken by a submit.
-    package func waitForWork(on connection: RedisDedicatedConnection, queues: [String], timeout: Duration) async throws(OffloadError) -> Bool {
-        // BLPOP takes seconds with decimals; 0 would mean "forever".
-        let seconds = max(0.01, Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
-        var arguments: [RedisArgument] = ["BLPOP"]
-        arguments += queues.map { .string(keys.queue($0).signal) }
-        arguments.append(.string(String(format: "%.3f", seconds)))
+    /// Blocks (on connections of its own, never a thread) until a job is submitted to one
+    /// of the queues or `timeout` passes. Returns true when woken by a submit. On a cluster
+    /// the queues' wake-up lists may be on several nodes; the waiter blocks on each.
+    package func waitForWork(on waiter: RedisListWaiter, queues: [String], timeout: Duration) async throws(OffloadError) -> Bool {
         do {
-            let reply = try await connection.send(RedisCommand(arguments), timeout: timeout + .seconds(5))
-            return !reply.isNull
+            return try await waiter.popFirst(of: queues.map { keys.queue($0).signal }, timeout: timeout) != nil
         } catch {
             throw OffloadError(error)
         }
@@ -43,10 +38,10 @@ extension Broker {
         for (queue, indices) in byQueue {
             var call = CompleteScript(queue: keys.queue(queue), now: now, settings: settings)
             for index in indices { call.add(results[index].job, resultJSON: results[index].resultJSON) }
-            commands.append(try await scriptCommand(call))
+            commands.append(scriptCommand(call))
             calls.append(call)
         }
-        let replies = try await pipelineWithScripts(commands)
+        let replies = try await pipeline(commands)
         var stored = [Bool](repeating: false, count: results.count)
         for ((_, indices), (call, reply)) in zip(byQueue, zip(calls, replies)) {
             for (index, completed) in zip(indices, try decode(reply, of: call).completed) { stored[index] = completed }

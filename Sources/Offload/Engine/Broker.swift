@@ -103,7 +103,7 @@ package final class Broker: Sendable {
         var commands: [RedisCommand] = []
         commands.reserveCapacity(calls.count + 1)
         for call in calls {
-            commands.append(try await scriptCommand(call.script))
+            commands.append(scriptCommand(call.script))
         }
         let newQueues = registeredQueues.withLockedValue { known in
             Set(submissions.map(\.queue).filter { now - (known[$0] ?? .min / 2) >= Self.queueRegistrationMilliseconds })
@@ -111,7 +111,7 @@ package final class Broker: Sendable {
         if !newQueues.isEmpty {
             commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
         }
-        let replies = try await pipelineWithScripts(commands)
+        let replies = try await pipeline(commands)
         if !newQueues.isEmpty, replies.last?.int != nil { markRegistered(newQueues, at: now) }
         let decoded = zip(calls, replies).map { call, reply in
             Result { () throws(OffloadError) in try decode(reply, of: call.script) }
@@ -169,13 +169,10 @@ package final class Broker: Sendable {
         return try decode(reply, of: call)
     }
 
-    /// The `EVALSHA` command of one script call, for a pipeline (`pipelineWithScripts`).
-    func scriptCommand<Script: QueueScript>(_ call: Script) async throws(OffloadError) -> RedisCommand {
-        do {
-            return try await redis.scriptCommand(Script.script, keys: call.keys, arguments: call.arguments)
-        } catch {
-            throw OffloadError(error)
-        }
+    /// The `EVALSHA` command of one script call, for a pipeline. The client reloads a
+    /// script the server lost (`NOSCRIPT`) and sends the call again.
+    func scriptCommand<Script: QueueScript>(_ call: Script) -> RedisCommand {
+        redis.scriptCommand(Script.script, keys: call.keys, arguments: call.arguments)
     }
 
     /// A script call's reply from a pipeline; one its script does not allow is an internal error.
@@ -215,16 +212,6 @@ package final class Broker: Sendable {
         }
     }
 
-    /// A pipeline holding script calls (`scriptCommand`). When Redis lost its scripts
-    /// (restart, SCRIPT FLUSH) none of them ran, so they are loaded and the pipeline is
-    /// sent again; its other commands must be safe to repeat.
-    func pipelineWithScripts(_ commands: [RedisCommand]) async throws(OffloadError) -> [RESPValue] {
-        let replies = try await pipeline(commands)
-        guard replies.contains(where: { $0.isNoScript }) else { return replies }
-        try await reload()
-        return try await pipeline(commands)
-    }
-
     @discardableResult
     func send(_ arguments: RedisArgument...) async throws(OffloadError) -> RESPValue {
         try await send(arguments)
@@ -239,26 +226,12 @@ package final class Broker: Sendable {
         }
     }
 
-    func reload() async throws(OffloadError) {
-        do {
-            try await redis.reloadScripts(QueueScripts.all)
-        } catch {
-            throw OffloadError(error)
-        }
-    }
 }
 
 /// One `enqueue` call and where its jobs are in the submitted order.
 private struct EnqueueCall {
     var script: EnqueueScript
     var positions: [Int] = []
-}
-
-extension RESPValue {
-    var isNoScript: Bool {
-        if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
-        return false
-    }
 }
 
 /// The system's random bytes (`arc4random_buf`: one `getrandom` call on Linux), read 256

@@ -158,8 +158,8 @@ public struct Inspector: Sendable {
     private func queueStates(_ names: [String]) async throws(OffloadError) -> [(counts: QueueCounts, oldestPending: String?)] {
         let calls = names.map { QueueStateScript(queue: keys.queue($0)) }
         var commands: [RedisCommand] = []
-        for call in calls { commands.append(try await broker.scriptCommand(call)) }
-        let replies = try await broker.pipelineWithScripts(commands)
+        for call in calls { commands.append(broker.scriptCommand(call)) }
+        let replies = try await broker.pipeline(commands)
         var states: [(counts: QueueCounts, oldestPending: String?)] = []
         for (call, reply) in zip(calls, replies) {
             let state = try broker.decode(reply, of: call)

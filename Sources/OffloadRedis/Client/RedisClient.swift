@@ -1,17 +1,16 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The Redis client every Offload process uses: a small pool of pipelined connections
-/// on SwiftNIO, reconnecting on demand, plus dedicated connections for blocking commands.
+/// The Redis client every Offload process uses: pipelined connections on SwiftNIO,
+/// reopened on demand, plus dedicated connections for blocking commands. One API over a
+/// single server, a Redis Cluster and a Sentinel-managed primary (``RedisTopology``).
 package final class RedisClient: Sendable {
     package let configuration: RedisConfiguration
     let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
-    private let slots: [RedisConnectionSlot]
-    private let nextSlot = NIOLockedValueBox(0)
-    private let scriptHashes = NIOLockedValueBox([String: String]())
+    private let router: any RedisRouter
+    private let scripts = ScriptRegistry()
 
     package init(
         configuration: RedisConfiguration,
@@ -21,8 +20,14 @@ package final class RedisClient: Sendable {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.slots = (0..<max(1, configuration.poolSize)).map { _ in
-            RedisConnectionSlot(configuration: configuration, eventLoop: eventLoopGroup.next(), logger: logger)
+        switch configuration.topology {
+        case .standalone:
+            router = StandaloneRouter(configuration: configuration, scripts: scripts, eventLoopGroup: eventLoopGroup, logger: logger)
+        case .cluster:
+            router = ClusterRouter(configuration: configuration, scripts: scripts, eventLoopGroup: eventLoopGroup, logger: logger)
+        case .sentinel(let masterName):
+            router = SentinelRouter(
+                configuration: configuration, masterName: masterName, scripts: scripts, eventLoopGroup: eventLoopGroup, logger: logger)
         }
     }
 
@@ -30,18 +35,10 @@ package final class RedisClient: Sendable {
         self.init(configuration: try RedisConfiguration(url: url), logger: logger)
     }
 
-    private func pooledConnection() async throws(RedisError) -> RedisConnection {
-        let index = nextSlot.withLockedValue { next in
-            defer { next = (next + 1) % slots.count }
-            return next
-        }
-        return try await slots[index].connection()
-    }
-
     /// Sends one command on a pooled connection; error replies throw ``RedisError/server(_:)``.
     @discardableResult
     package func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
-        try await withRetryOnStaleConnection { connection throws(RedisError) in try await connection.send(command) }
+        try await router.send(command)
     }
 
     @discardableResult
@@ -49,91 +46,66 @@ package final class RedisClient: Sendable {
         try await send(RedisCommand(arguments))
     }
 
-    /// Sends commands in one write on one connection; replies (errors included) in order.
+    /// Sends commands together and returns their replies (errors included) in order. On
+    /// one server they go in one write on one connection; on a cluster, one write per
+    /// node, each command to its slot's primary (a command's own keys must share a slot).
     package func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RESPValue] {
-        try await withRetryOnStaleConnection { connection throws(RedisError) in try await connection.pipeline(commands) }
+        try await router.pipeline(commands, replicaWait: nil).replies
     }
 
-    /// A connection that was open when taken may have died since (Redis restarted and
-    /// the close was not yet seen). Such a command was never sent; try it once more on a
-    /// fresh connection.
-    private func withRetryOnStaleConnection<T>(
-        _ body: (RedisConnection) async throws(RedisError) -> T
-    ) async throws(RedisError) -> T {
-        let connection = try await pooledConnection()
-        do {
-            return try await body(connection)
-        } catch .unavailable where !connection.isActive {
-            return try await body(try await pooledConnection())
-        }
+    /// ``pipeline(_:)`` followed, on each server it writes to, by `WAIT` on the same
+    /// connection: `replicasConfirmed` is the fewest replicas any of them confirmed.
+    package func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait) async throws(RedisError) -> RoutedReplies {
+        try await router.pipeline(commands, replicaWait: replicaWait)
     }
 
-    /// Runs a script with `EVALSHA`, loading it first if this client has not yet, and
-    /// again when Redis has forgotten it (`NOSCRIPT`).
+    /// Runs a script with `EVALSHA`; a server that does not have it (`NOSCRIPT`) is sent
+    /// its source and the call again.
     @discardableResult
     package func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(RedisError) -> RESPValue {
-        let reply = try await pipeline([try await scriptCommand(script, keys: keys, arguments: arguments)])[0]
-        if case .error(let message) = reply {
-            guard message.hasPrefix("NOSCRIPT") else { throw .server(message) }
-            _ = try await load(script)
-            return try await send(try await scriptCommand(script, keys: keys, arguments: arguments))
-        }
-        return reply
+        try await send(scriptCommand(script, keys: keys, arguments: arguments))
     }
 
-    /// The `EVALSHA` command for a script, for callers that pipeline several script
-    /// calls in one round trip. Replies of `NOSCRIPT` there call for ``reloadScripts(_:)``.
-    package func scriptCommand(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(RedisError) -> RedisCommand {
-        let sha = try await scriptHash(script)
-        var argv: [RedisArgument] = ["EVALSHA", .string(sha), .int(keys.count)]
+    /// The `EVALSHA` command for a script, for callers that pipeline several script calls
+    /// in one round trip. `NOSCRIPT` is handled by the client, in pipelines too.
+    package func scriptCommand(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) -> RedisCommand {
+        var argv: [RedisArgument] = ["EVALSHA", .string(scripts.hash(of: script)), .int(keys.count)]
         argv.reserveCapacity(3 + keys.count + arguments.count)
         for key in keys { argv.append(.string(key)) }
         argv.append(contentsOf: arguments)
         return RedisCommand(argv)
     }
 
-    package func reloadScripts(_ scripts: [RedisScript]) async throws(RedisError) {
-        for script in scripts { _ = try await load(script) }
+    /// Loads scripts on every primary ahead of their first call, which otherwise costs one
+    /// `NOSCRIPT` round trip per script and server.
+    package func loadScripts(_ scripts: [RedisScript]) async throws(RedisError) {
+        for script in scripts { _ = self.scripts.hash(of: script) }
+        try await router.broadcast(scripts.map { RedisCommand("SCRIPT", "LOAD", .string($0.source)) })
     }
 
-    private func scriptHash(_ script: RedisScript) async throws(RedisError) -> String {
-        if let sha = scriptHashes.withLockedValue({ $0[script.name] }) { return sha }
-        return try await load(script)
-    }
-
-    private func load(_ script: RedisScript) async throws(RedisError) -> String {
-        guard let sha = try await send("SCRIPT", "LOAD", .string(script.source)).string else {
-            throw .unexpectedReply("SCRIPT LOAD of \(script.name) returned no hash")
-        }
-        scriptHashes.withLockedValue { $0[script.name] = sha }
-        return sha
-    }
-
-    /// A connection of its own, for blocking commands (`BLPOP`, `BZPOPMIN`, ...) that
-    /// would otherwise hold up every command pipelined behind them.
+    /// A connection of its own, for blocking commands (`BLPOP`, `XREAD BLOCK`, ...) that
+    /// would otherwise hold up every command pipelined behind them. It follows its
+    /// command's server: a cluster slot's primary, the sentinels' current primary.
     package func makeDedicatedConnection() -> RedisDedicatedConnection {
-        RedisDedicatedConnection(
-            slot: RedisConnectionSlot(configuration: configuration, eventLoop: eventLoopGroup.next(), logger: logger)
-        )
+        RedisDedicatedConnection(router: router, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+
+    /// Waits on several lists at once, however the deployment spreads them (``RedisListWaiter``).
+    package func makeListWaiter() -> RedisListWaiter {
+        RedisListWaiter(client: self)
+    }
+
+    /// The server that holds `key`: the cluster node that owns its slot, or the server.
+    package func node(forKey key: String) async throws(RedisError) -> RedisEndpoint {
+        try await router.node(forKey: key)
+    }
+
+    /// Every primary of the deployment (one, except on a cluster).
+    package func primaries() async throws(RedisError) -> [RedisEndpoint] {
+        try await router.primaries()
     }
 
     package func shutdown() async {
-        for slot in slots { await slot.shutdown() }
-    }
-}
-
-/// A connection outside the pool that reopens itself like a pooled one.
-package final class RedisDedicatedConnection: Sendable {
-    private let slot: RedisConnectionSlot
-
-    init(slot: RedisConnectionSlot) { self.slot = slot }
-
-    /// `timeout` should exceed the command's own blocking time.
-    package func send(_ command: RedisCommand, timeout: Duration) async throws(RedisError) -> RESPValue {
-        try await slot.connection().send(command, timeout: timeout)
-    }
-
-    package func shutdown() async {
-        await slot.shutdown()
+        await router.shutdown()
     }
 }

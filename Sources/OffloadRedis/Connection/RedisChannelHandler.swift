@@ -30,6 +30,12 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private let reader = RESPReader()
     private var waiters = Deque<Waiter>()
+    /// Receives replies no command asked for: the messages of a subscribed connection.
+    private let onPush: (@Sendable (RESPValue) -> Void)?
+
+    init(onPush: (@Sendable (RESPValue) -> Void)? = nil) {
+        self.onPush = onPush
+    }
     private var timeoutCheck: Scheduled<Void>?
     private var closedError: RedisError?
 
@@ -53,7 +59,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             try reader.feed(buffer)
             while let reply = try reader.next() {
                 guard !waiters.isEmpty else {
-                    throw RedisError.protocolError("reply without a pending command")
+                    guard let onPush else { throw RedisError.protocolError("reply without a pending command") }
+                    onPush(reply)
+                    continue
                 }
                 waiters[waiters.startIndex].replies.append(reply)
                 waiters[waiters.startIndex].remaining -= 1

@@ -32,10 +32,12 @@ package final class RedisConnection: Sendable {
     package var isActive: Bool { channel.isActive }
 
     /// Opens a socket, then authenticates and selects the database if the configuration asks.
+    /// `onPush` receives what the server sends unasked (after `SUBSCRIBE`).
     package static func connect(
         configuration: RedisConfiguration,
         eventLoop: any EventLoop,
-        logger: Logger
+        logger: Logger,
+        onPush: (@Sendable (RESPValue) -> Void)? = nil
     ) async throws(RedisError) -> RedisConnection {
         let tlsContext: NIOSSLContext?
         if configuration.useTLS {
@@ -57,14 +59,14 @@ package final class RedisConnection: Sendable {
                         let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: host.first?.isLetter == true ? host : nil)
                         try channel.pipeline.syncOperations.addHandler(tls)
                     }
-                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(onPush: onPush))
                 }
             }
         let channel: any Channel
         do {
             channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
         } catch {
-            throw .unavailable("cannot connect to \(configuration.displayAddress): \(error)")
+            throw .unavailable("cannot connect to \(configuration.nodeAddress): \(error)")
         }
         let connection = RedisConnection(channel: channel, commandTimeout: TimeAmount(configuration.commandTimeout))
         do {
@@ -72,11 +74,11 @@ package final class RedisConnection: Sendable {
         } catch {
             await connection.close()
             switch error {
-            case .server(let message): throw .unavailable("handshake with \(configuration.displayAddress) refused: \(message)")
+            case .server(let message): throw .unavailable("handshake with \(configuration.nodeAddress) refused: \(message)")
             default: throw error
             }
         }
-        logger.debug("redis connected", metadata: ["redis": "\(configuration.displayAddress)"])
+        logger.debug("redis connected", metadata: ["redis": "\(configuration.nodeAddress)"])
         return connection
     }
 
@@ -92,9 +94,18 @@ package final class RedisConnection: Sendable {
         if configuration.database != 0 {
             commands.append(RedisCommand("SELECT", .int(configuration.database)))
         }
+        if configuration.requirePrimaryRole {
+            commands.append(RedisCommand("ROLE"))
+        }
         guard !commands.isEmpty else { return }
-        for reply in try await pipeline(commands) {
+        let replies = try await pipeline(commands)
+        for reply in replies {
             if case .error(let message) = reply { throw .server(message) }
+        }
+        // A server that was the primary when the sentinels were asked may have been
+        // demoted since; writes to it would fail with READONLY, or worse, be lost.
+        if configuration.requirePrimaryRole, let role = replies.last?.array?.first?.string, role != "master" {
+            throw .unavailable("\(configuration.nodeAddress) is a \(role), not the primary")
         }
     }
 

@@ -16,8 +16,8 @@ final class ClaimLoop: Sendable {
     private let stop: StopRequest
     private let clock: AnyClock
     private let logger: Logger
-    /// For the blocking wait for work, which needs a connection of its own.
-    private let wakeConnection: RedisDedicatedConnection
+    /// For the blocking wait for work, which needs connections of its own.
+    private let wakeConnection: RedisListWaiter
 
     init(
         broker: Broker, configuration: WorkerConfiguration, executor: JobExecutor, claimedAhead: ClaimedAhead, duties: DutyTimer,
@@ -31,7 +31,7 @@ final class ClaimLoop: Sendable {
         self.stop = stop
         self.clock = clock
         self.logger = logger
-        let wakeConnection = broker.redis.makeDedicatedConnection()
+        let wakeConnection = broker.redis.makeListWaiter()
         self.wakeConnection = wakeConnection
         // With every slot busy, the grace period must not wait for a slot to free: the stop
         // request makes the loop look (`release(0)`) and ends a blocking wait for work.

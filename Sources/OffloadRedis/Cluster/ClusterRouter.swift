@@ -1,0 +1,299 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A Redis Cluster (`redis+cluster://`): a pool per primary, each command sent to the
+/// primary that owns its key's slot, a pipeline split by node and put back in order.
+///
+/// The slot map comes from `CLUSTER SHARDS` (`CLUSTER SLOTS` on servers without it),
+/// asked of the seeds and every node seen. `MOVED` patches the map and schedules a
+/// re-read; `ASK` sends `ASKING` and the command to the target once. Passing states and
+/// refused connections are retried with a back-off for `failoverRetryWindow`. A command
+/// in flight when its connection drops has an unknown effect: that error reaches the
+/// caller, never a silent second run.
+final class ClusterRouter: RedisRouter {
+    private let configuration: RedisConfiguration
+    private let scripts: ScriptRegistry
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let pools = NIOLockedValueBox([RedisEndpoint: RedisNodePool]())
+    private let map = NIOLockedValueBox<ClusterTopology?>(nil)
+    /// The one refresh under way; callers that need the map meanwhile await it.
+    private let refreshing = SharedLookup<ClusterTopology>()
+    /// Nodes seen in any map, asked for the topology after the seeds.
+    private let knownNodes: NIOLockedValueBox<[RedisEndpoint]>
+
+    init(configuration: RedisConfiguration, scripts: ScriptRegistry, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.scripts = scripts
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.knownNodes = NIOLockedValueBox(configuration.seeds)
+    }
+
+    // MARK: Sending
+
+    func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
+        let slot = try CommandKeys.slot(of: command)
+        // The common case in one hop: the map is known and the slot has not moved.
+        if let topology = map.withLockedValue({ $0 }), let endpoint = Self.target(slot, in: topology) {
+            do throws(RedisError) {
+                let reply = try await pool(endpoint).pipeline([command])[0]
+                if ClusterRedirect(reply) == nil, scripts.loadCommand(after: reply, to: command) == nil {
+                    if case .error(let message) = reply { throw RedisError.server(message) }
+                    return reply
+                }
+            } catch .unavailable {
+                // Never sent: the general path below re-reads the map and tries again.
+            }
+        }
+        let reply = try await pipeline([command], replicaWait: nil).replies[0]
+        if case .error(let message) = reply { throw .server(message) }
+        return reply
+    }
+
+    /// Where one command of a pipeline goes on its next try.
+    private enum Route {
+        case bySlot
+        case moved(RedisEndpoint)
+        case asking(RedisEndpoint)
+    }
+
+    func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait?) async throws(RedisError) -> RoutedReplies {
+        let slots = try commands.map { command throws(RedisError) in try CommandKeys.slot(of: command) }
+        var replies = [RESPValue?](repeating: nil, count: commands.count)
+        var routes = [Int: Route](uniqueKeysWithValues: commands.indices.map { ($0, Route.bySlot) })
+        var confirmed: Int?
+        var backoff = RetryBackoff(window: configuration.failoverRetryWindow)
+        var lastProblem = "the cluster did not settle"
+        while !routes.isEmpty {
+            let topology = try await currentTopology()
+            var groups: [RedisEndpoint: [(index: Int, asking: Bool)]] = [:]
+            var unrouted = false
+            for (index, route) in routes.sorted(by: { $0.key < $1.key }) {
+                switch route {
+                case .moved(let endpoint): groups[endpoint, default: []].append((index, false))
+                case .asking(let endpoint): groups[endpoint, default: []].append((index, true))
+                case .bySlot:
+                    if let endpoint = Self.target(slots[index], in: topology) {
+                        groups[endpoint, default: []].append((index, false))
+                    } else {
+                        unrouted = true  // no primary serves the slot (yet)
+                        lastProblem = "slot \(slots[index]!) has no primary"
+                    }
+                }
+            }
+            let sent = await send(groups, commands: commands, replicaWait: replicaWait)
+            var waitAndRefresh = unrouted
+            for (endpoint, outcome) in sent {
+                let members = groups[endpoint]!
+                switch outcome {
+                case .failure(let error) where error == RedisError.notSent || Self.isConnectFailure(error):
+                    // Nothing was sent: the node is down or gone; re-read the map and retry.
+                    for member in members { routes[member.index] = .bySlot }
+                    waitAndRefresh = true
+                    lastProblem = "\(endpoint): \(error)"
+                case .failure(let error):
+                    throw error
+                case .success(let result):
+                    if let count = result.confirmed { confirmed = min(confirmed ?? count, count) }
+                    for (member, reply) in zip(members, result.replies) {
+                        switch ClusterRedirect(reply) {
+                        case .moved(let slot, let target)?:
+                            routes[member.index] = .moved(target)
+                            map.withLockedValue { $0?.move(slot, to: target) }
+                            refreshInBackground()
+                        case .ask(_, let target)?:
+                            routes[member.index] = .asking(target)
+                        case .retryLater?:
+                            // Wait either way; the map is re-read after the pause too,
+                            // which a TRYAGAIN mid-migration also benefits from.
+                            routes[member.index] = .bySlot
+                            waitAndRefresh = true
+                            lastProblem = reply.errorMessage ?? lastProblem
+                        case nil:
+                            replies[member.index] = reply
+                            routes[member.index] = nil
+                        }
+                    }
+                }
+            }
+            guard !routes.isEmpty else { break }
+            if waitAndRefresh {
+                guard !backoff.expired else { throw .unavailable("cluster unavailable: \(lastProblem)") }
+                await backoff.pause()
+                _ = try? await refresh()
+            } else if backoff.attempt > 16 {
+                throw .unavailable("cluster redirects did not end: \(lastProblem)")
+            }
+        }
+        return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed ?? replicaWait!.replicas)
+    }
+
+    private struct NodeReplies: Sendable {
+        var replies: [RESPValue]
+        var confirmed: Int?
+    }
+
+    /// One pipeline per node, all at once. An `ASKING` goes right before each command
+    /// that was asked to; its `OK` is dropped from the replies.
+    private func send(
+        _ groups: [RedisEndpoint: [(index: Int, asking: Bool)]], commands: [RedisCommand], replicaWait: ReplicaWait?
+    ) async -> [RedisEndpoint: Result<NodeReplies, RedisError>] {
+        await withTaskGroup(of: (RedisEndpoint, Result<NodeReplies, RedisError>).self) { group in
+            for (endpoint, members) in groups {
+                let pool = pool(endpoint)
+                let scripts = self.scripts
+                group.addTask {
+                    var batch: [RedisCommand] = []
+                    for member in members {
+                        if member.asking { batch.append(RedisCommand("ASKING")) }
+                        batch.append(commands[member.index])
+                    }
+                    do throws(RedisError) {
+                        let sent = try await scripts.pipeline(batch, on: pool, trailer: replicaWait?.command)
+                        var replies: [RESPValue] = []
+                        var position = 0
+                        for member in members {
+                            if member.asking { position += 1 }
+                            replies.append(sent.replies[position])
+                            position += 1
+                        }
+                        return (endpoint, .success(NodeReplies(replies: replies, confirmed: sent.trailer?.int)))
+                    } catch {
+                        return (endpoint, .failure(error))
+                    }
+                }
+            }
+            var results: [RedisEndpoint: Result<NodeReplies, RedisError>] = [:]
+            for await (endpoint, result) in group { results[endpoint] = result }
+            return results
+        }
+    }
+
+    private static func isConnectFailure(_ error: RedisError) -> Bool {
+        if case .unavailable = error { return true }
+        return false
+    }
+
+    /// The slot's primary, or any primary for a keyless command.
+    private static func target(_ slot: HashSlot?, in topology: ClusterTopology) -> RedisEndpoint? {
+        guard let slot else { return topology.primaries.first }
+        return topology.primary(for: slot)
+    }
+
+    private func pool(_ endpoint: RedisEndpoint) -> RedisNodePool {
+        pools.withLockedValue { pools in
+            if let pool = pools[endpoint] { return pool }
+            let pool = RedisNodePool(configuration: configuration.node(endpoint), eventLoopGroup: eventLoopGroup, logger: logger)
+            pools[endpoint] = pool
+            return pool
+        }
+    }
+
+    // MARK: Topology
+
+    private func currentTopology() async throws(RedisError) -> ClusterTopology {
+        if let topology = map.withLockedValue({ $0 }) { return topology }
+        return try await refresh()
+    }
+
+    private func refreshInBackground() {
+        Task { _ = try? await self.refresh() }
+    }
+
+    /// Re-reads the slot map; concurrent callers share one refresh.
+    @discardableResult
+    func refresh() async throws(RedisError) -> ClusterTopology {
+        try await refreshing.value { await self.readTopology() }
+    }
+
+    /// Asks the seeds, then every node seen, until one answers with a map that covers slots.
+    private func readTopology() async -> Result<ClusterTopology, RedisError> {
+        var candidates = knownNodes.withLockedValue { $0 }
+        if let mapped = map.withLockedValue({ $0 }) {
+            for shard in mapped.shards { candidates.append(contentsOf: [shard.primary] + shard.replicas) }
+        }
+        var seen = Set<RedisEndpoint>()
+        var problems: [String] = []
+        for endpoint in candidates where seen.insert(endpoint).inserted {
+            do {
+                let topology = try await Self.readTopology(from: pool(endpoint), at: endpoint, tls: configuration.useTLS)
+                guard !topology.shards.isEmpty else {
+                    problems.append("\(endpoint): no slots assigned")
+                    continue
+                }
+                map.withLockedValue { $0 = topology }
+                knownNodes.withLockedValue { known in
+                    for shard in topology.shards {
+                        for node in [shard.primary] + shard.replicas where !known.contains(node) { known.append(node) }
+                    }
+                }
+                return .success(topology)
+            } catch {
+                problems.append("\(endpoint): \(error)")
+            }
+        }
+        return .failure(.unavailable("no cluster node gave its slot map (\(problems.joined(separator: "; ")))"))
+    }
+
+    private static func readTopology(from pool: RedisNodePool, at endpoint: RedisEndpoint, tls: Bool) async throws(RedisError) -> ClusterTopology {
+        do {
+            let reply = try await pool.send(RedisCommand("CLUSTER", "SHARDS"))
+            return try ClusterTopology.parse(shardsReply: reply, seed: endpoint, tls: tls)
+        } catch .server(let message) where message.lowercased().contains("unknown subcommand") {
+            let reply = try await pool.send(RedisCommand("CLUSTER", "SLOTS"))
+            return try ClusterTopology.parse(slotsReply: reply, seed: endpoint)
+        }
+    }
+
+    // MARK: Dedicated connections and inspection
+
+    func endpoint(for command: RedisCommand) async throws(RedisError) -> RedisEndpoint {
+        let slot = try CommandKeys.slot(of: command)
+        if let endpoint = Self.target(slot, in: try await currentTopology()) { return endpoint }
+        guard let endpoint = Self.target(slot, in: try await refresh()) else {
+            throw .unavailable("cluster unavailable: slot \(slot.map(String.init(describing:)) ?? "-") has no primary")
+        }
+        return endpoint
+    }
+
+    func reportStale(after reply: RedisError) async {
+        if case .server(let message) = reply, case .moved(let slot, let target)? = ClusterRedirect(message) {
+            map.withLockedValue { $0?.move(slot, to: target) }
+        }
+        _ = try? await refresh()
+    }
+
+    func node(forKey key: String) async throws(RedisError) -> RedisEndpoint {
+        try await endpoint(for: RedisCommand("GET", .string(key)))
+    }
+
+    func primaries() async throws(RedisError) -> [RedisEndpoint] {
+        try await currentTopology().primaries
+    }
+
+    func broadcast(_ commands: [RedisCommand]) async throws(RedisError) {
+        for endpoint in try await currentTopology().primaries {
+            try await pool(endpoint).pipeline(commands).throwingFirstError()
+        }
+    }
+
+    func shutdown() async {
+        let all = pools.withLockedValue { Array($0.values) }
+        for pool in all { await pool.shutdown() }
+    }
+}
+
+extension RESPValue {
+    var errorMessage: String? {
+        if case .error(let message) = self { return message }
+        return nil
+    }
+}
+
+extension [RESPValue] {
+    func throwingFirstError() throws(RedisError) {
+        if let message = lazy.compactMap(\.errorMessage).first { throw .server(message) }
+    }
+}

@@ -1,0 +1,227 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A primary found through sentinels (`redis+sentinel://…/MASTER_NAME`) and followed
+/// across failovers.
+///
+/// The sentinels are asked in turn (`SENTINEL get-master-addr-by-name`); every new
+/// connection to the primary checks `ROLE`. The pool is dropped and the primary found
+/// again when a sentinel announces `+switch-master` (one connection stays subscribed),
+/// when a command meets `READONLY` (a demoted primary), or when the primary cannot be
+/// reached; commands that did not run are retried with a back-off for
+/// `failoverRetryWindow`. The list of sentinels grows with `SENTINEL sentinels`.
+final class SentinelRouter: RedisRouter {
+    private let configuration: RedisConfiguration
+    private let masterName: String
+    private let scripts: ScriptRegistry
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let sentinels: NIOLockedValueBox<[RedisEndpoint]>
+    private let primary = NIOLockedValueBox<RedisNodePool?>(nil)
+    private let resolving = SharedLookup<RedisNodePool>()
+    private let watcher = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let watchConnection = NIOLockedValueBox<RedisConnection?>(nil)
+    private let isShutDown = NIOLockedValueBox(false)
+
+    init(
+        configuration: RedisConfiguration, masterName: String, scripts: ScriptRegistry, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) {
+        var primaryConfiguration = configuration
+        primaryConfiguration.requirePrimaryRole = true
+        self.configuration = primaryConfiguration
+        self.masterName = masterName
+        self.scripts = scripts
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.sentinels = NIOLockedValueBox(configuration.seeds)
+    }
+
+    // MARK: Sending
+
+    func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
+        let reply = try await pipeline([command], replicaWait: nil).replies[0]
+        if case .error(let message) = reply { throw .server(message) }
+        return reply
+    }
+
+    func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait?) async throws(RedisError) -> RoutedReplies {
+        var replies = [RESPValue?](repeating: nil, count: commands.count)
+        var remaining = Array(commands.indices)
+        var confirmed: Int?
+        var backoff = RetryBackoff(window: configuration.failoverRetryWindow)
+        var problem = "no primary"
+        while true {
+            do {
+                let pool = try await currentPrimary()
+                let sent = try await scripts.pipeline(remaining.map { commands[$0] }, on: pool, trailer: replicaWait?.command)
+                if let count = sent.trailer?.int { confirmed = min(confirmed ?? count, count) }
+                var demoted = false
+                var again: [Int] = []
+                for (index, reply) in zip(remaining, sent.replies) {
+                    // Only a write to a demoted primary says READONLY, and it did not run.
+                    if let message = reply.errorMessage, message.hasPrefix("READONLY") {
+                        again.append(index)
+                        demoted = true
+                        problem = "\(pool.endpoint): \(message)"
+                    } else {
+                        replies[index] = reply
+                    }
+                }
+                remaining = again
+                if remaining.isEmpty { break }
+                if demoted { forget(pool) }
+            } catch .unavailable(let reason) {
+                problem = reason
+                if let pool = primary.withLockedValue({ $0 }) { forget(pool) }
+            }
+            guard !backoff.expired, !isShutDown.withLockedValue({ $0 }) else {
+                throw .unavailable("sentinel primary '\(masterName)' unavailable: \(problem)")
+            }
+            await backoff.pause()
+        }
+        return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed ?? 0)
+    }
+
+    // MARK: Finding the primary
+
+    private func currentPrimary() async throws(RedisError) -> RedisNodePool {
+        if let pool = primary.withLockedValue({ $0 }) { return pool }
+        return try await resolving.value { await self.resolve() }
+    }
+
+    /// Drops a pool that no longer leads to the primary; the next command resolves again.
+    private func forget(_ pool: RedisNodePool) {
+        let dropped = primary.withLockedValue { current -> Bool in
+            guard current === pool else { return false }
+            current = nil
+            return true
+        }
+        if dropped { Task { await pool.shutdown() } }
+    }
+
+    /// Asks each sentinel in turn; the first that names a primary we can reach wins.
+    private func resolve() async -> Result<RedisNodePool, RedisError> {
+        var problems: [String] = []
+        for sentinel in sentinels.withLockedValue({ $0 }) {
+            do {
+                let endpoint = try await askForPrimary(sentinel)
+                let pool = RedisNodePool(configuration: configuration.node(endpoint), eventLoopGroup: eventLoopGroup, logger: logger)
+                // The first connection checks ROLE: a sentinel can name a demoted primary
+                // for a moment after a failover.
+                _ = try await pool.send(RedisCommand("PING"))
+                let replaced = primary.withLockedValue { current -> RedisNodePool? in
+                    defer { current = pool }
+                    return current
+                }
+                if let replaced { Task { await replaced.shutdown() } }
+                startWatching()
+                logger.debug("sentinel primary", metadata: ["master": "\(masterName)", "primary": "\(endpoint)"])
+                return .success(pool)
+            } catch {
+                problems.append("\(sentinel): \(error)")
+            }
+        }
+        return .failure(.unavailable("no sentinel named a reachable primary for '\(masterName)' (\(problems.joined(separator: "; ")))"))
+    }
+
+    private func sentinelConnection(_ sentinel: RedisEndpoint, onPush: (@Sendable (RESPValue) -> Void)? = nil) async throws(RedisError) -> RedisConnection {
+        // Sentinels keep no data: no credentials, no database, no role check.
+        var sentinelConfiguration = configuration.node(sentinel)
+        sentinelConfiguration.username = nil
+        sentinelConfiguration.password = nil
+        sentinelConfiguration.database = 0
+        sentinelConfiguration.requirePrimaryRole = false
+        return try await RedisConnection.connect(
+            configuration: sentinelConfiguration, eventLoop: eventLoopGroup.next(), logger: logger, onPush: onPush)
+    }
+
+    private func askForPrimary(_ sentinel: RedisEndpoint) async throws(RedisError) -> RedisEndpoint {
+        let connection = try await sentinelConnection(sentinel)
+        defer { Task { await connection.close() } }
+        let replies = try await connection.pipeline([
+            RedisCommand("SENTINEL", "get-master-addr-by-name", .string(masterName)),
+            RedisCommand("SENTINEL", "sentinels", .string(masterName)),
+        ])
+        guard let address = replies[0].array, address.count == 2, let host = address[0].string, let port = address[1].int else {
+            throw .unavailable("sentinel \(sentinel) knows no master '\(masterName)'")
+        }
+        if let others = replies[1].array {
+            let found = others.compactMap { entry -> RedisEndpoint? in
+                guard let fields = entry.fieldMap, let ip = fields["ip"]?.string, let port = fields["port"]?.int else { return nil }
+                return RedisEndpoint(host: ip, port: port)
+            }
+            sentinels.withLockedValue { known in
+                // The one that answered first next time; newly found ones at the end.
+                known.removeAll { $0 == sentinel }
+                known.insert(sentinel, at: 0)
+                for endpoint in found where !known.contains(endpoint) { known.append(endpoint) }
+            }
+        }
+        return RedisEndpoint(host: host, port: port)
+    }
+
+    // MARK: Following failovers
+
+    /// One subscribed connection to a sentinel, moved to the next when it drops.
+    private func startWatching() {
+        watcher.withLockedValue { watcher in
+            guard watcher == nil else { return }
+            watcher = Task { await self.watch() }
+        }
+    }
+
+    private func watch() async {
+        while !Task.isCancelled, !isShutDown.withLockedValue({ $0 }) {
+            for sentinel in sentinels.withLockedValue({ $0 }) {
+                guard !Task.isCancelled else { return }
+                do {
+                    let connection = try await sentinelConnection(sentinel) { [weak self] push in self?.handle(push) }
+                    watchConnection.withLockedValue { $0 = connection }
+                    _ = try await connection.send(RedisCommand("SUBSCRIBE", "+switch-master"))
+                    // Waits here until the connection drops.
+                    try? await connection.channel.closeFuture.get()
+                } catch {
+                    logger.debug("sentinel subscription failed", metadata: ["sentinel": "\(sentinel)", "error": "\(error)"])
+                }
+                if isShutDown.withLockedValue({ $0 }) { return }
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// `message +switch-master "<name> <old-ip> <old-port> <new-ip> <new-port>"`.
+    private func handle(_ push: RESPValue) {
+        guard let parts = push.array, parts.count == 3, parts[0].string == "message", parts[1].string == "+switch-master",
+            let text = parts[2].string
+        else { return }
+        let words = text.split(separator: " ")
+        guard words.count == 5, words[0] == masterName else { return }
+        logger.info("sentinel switched primary", metadata: ["master": "\(masterName)", "to": "\(words[3]):\(words[4])"])
+        if let pool = primary.withLockedValue({ $0 }) { forget(pool) }
+    }
+
+    // MARK: Dedicated connections and inspection
+
+    func endpoint(for command: RedisCommand) async throws(RedisError) -> RedisEndpoint {
+        try await currentPrimary().endpoint
+    }
+
+    func reportStale(after reply: RedisError) async {
+        if let pool = primary.withLockedValue({ $0 }) { forget(pool) }
+    }
+
+    func node(forKey key: String) async throws(RedisError) -> RedisEndpoint { try await currentPrimary().endpoint }
+    func primaries() async throws(RedisError) -> [RedisEndpoint] { [try await currentPrimary().endpoint] }
+
+    func broadcast(_ commands: [RedisCommand]) async throws(RedisError) {
+        try await currentPrimary().pipeline(commands).throwingFirstError()
+    }
+
+    func shutdown() async {
+        isShutDown.withLockedValue { $0 = true }
+        watcher.withLockedValue { $0 }?.cancel()
+        await watchConnection.withLockedValue { $0 }?.close()
+        await primary.withLockedValue { $0 }?.shutdown()
+    }
+}
