@@ -59,6 +59,15 @@ package final class RedisServerProcess: @unchecked Sendable {
         try await start()
     }
 
+    /// SIGKILL, as a crash or a pulled plug: no save, no goodbye to clients or replicas.
+    package func kill() async {
+        process?.signal(SIGKILL)
+        await process?.waitForExit()
+        process = nil
+    }
+
+    package var isRunning: Bool { process?.isRunning ?? false }
+
     /// Sends SIGSTOP / SIGCONT: the server keeps its sockets but stops answering.
     package func pause() { process?.signal(SIGSTOP) }
     package func resume() { process?.signal(SIGCONT) }

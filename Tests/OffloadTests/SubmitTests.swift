@@ -178,7 +178,7 @@ import Testing
 
     @Test func aBatchWakesOneWaitingWorkerPerJob() async throws {
         try await TestEngine.with { engine in
-            let connections = (0..<3).map { _ in engine.client.makeDedicatedConnection() }
+            let connections = (0..<3).map { _ in engine.client.makeListWaiter() }
             // Three idle workers; whether they block before or after the batch lands, each
             // takes its own wake-up token. With fewer tokens than jobs, some would sleep
             // through their whole wait while jobs are pending.

@@ -1,0 +1,67 @@
+import Foundation
+import OffloadTestSupport
+import Testing
+
+@testable import OffloadRedis
+
+/// The client against a real primary, two replicas and three sentinels.
+@Suite struct SentinelClientTests {
+    @Test func findsThePrimaryThroughTheSentinels() async throws {
+        let deployment = try RedisSentinelProcesses()
+        try await deployment.start()
+        // The first sentinel named is down: the client asks the next.
+        await deployment.sentinels[0].stop()
+        let client = try RedisClient.forFailoverTests(url: deployment.url)
+        try await client.send("SET", "greeting", "hello")
+        let primary = try #require(try await deployment.currentPrimary())
+        #expect(try await client.primaries().map(\.port) == [primary.port])
+        let direct = try RedisClient.forTests(url: primary.url)
+        #expect(try await direct.send("GET", "greeting").string == "hello")
+        await direct.shutdown()
+        await client.shutdown()
+        await deployment.stop()
+    }
+
+    @Test func followsAFailoverTheSentinelsAnnounce() async throws {
+        let deployment = try RedisSentinelProcesses()
+        try await deployment.start()
+        let client = try RedisClient.forFailoverTests(url: deployment.url)
+        #expect(try await client.send("INCR", "n").int == 1)
+        let before = try #require(try await deployment.currentPrimary())
+        let waiter = client.makeDedicatedConnection()
+        _ = try await client.send("WAIT", "2", "5000")
+        try await deployment.failover()
+        try await waitUntil("the sentinels name a new primary") { try await deployment.currentPrimary()?.port != before.port }
+        // +switch-master (or READONLY from the demoted primary) moves the pool; the
+        // counter is the one the new primary replicated.
+        try await waitUntil("the client writes to the new primary") {
+            _ = try await client.send("INCR", "n")
+            return try await client.primaries().first?.port != before.port
+        }
+        let after = try #require(try await deployment.currentPrimary())
+        let direct = try RedisClient.forTests(url: after.url)
+        #expect(try await direct.send("GET", "n").int ?? 0 >= 2)
+        await direct.shutdown()
+        // A dedicated connection moves to the new primary too.
+        _ = try await waiter.send(RedisCommand("BLPOP", "nothing", "0.1"), timeout: .seconds(30))
+        #expect(try await waiter.send(RedisCommand("ROLE"), timeout: .seconds(30)).array?.first?.string == "master")
+        await waiter.shutdown()
+        await client.shutdown()
+        await deployment.stop()
+    }
+
+    @Test func writesWaitOutAKilledPrimary() async throws {
+        let deployment = try RedisSentinelProcesses(downAfter: .seconds(1))
+        try await deployment.start()
+        let client = try RedisClient.forFailoverTests(url: deployment.url)
+        #expect(try await client.send("INCR", "n").int == 1)
+        _ = try await client.send("WAIT", "2", "5000")
+        let victim = try #require(try await deployment.currentPrimary())
+        await victim.kill()
+        // Refused connections until the sentinels agree and promote a replica: one call.
+        #expect(try await client.send("INCR", "n").int == 2)
+        #expect(try await client.primaries().first?.port != victim.port)
+        await client.shutdown()
+        await deployment.stop()
+    }
+}
