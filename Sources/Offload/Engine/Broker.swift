@@ -184,6 +184,16 @@ package final class Broker: Sendable {
         }
     }
 
+    /// On a cluster, the primary that holds `queue` (its slot, by the `{queue}` tag).
+    func node(of queue: String) async throws(OffloadError) -> String? {
+        guard redis.configuration.topology == .cluster else { return nil }
+        do {
+            return try await redis.node(forKey: keys.queue(queue).pendingLevels).description
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+
     func pipeline(_ commands: [RedisCommand]) async throws(OffloadError) -> [RESPValue] {
         do {
             return try await redis.pipeline(commands)
