@@ -23,6 +23,8 @@ struct OffloadAPICommand: AsyncParsableCommand {
 
     @OptionGroup var redis: RedisOptions
 
+    @OptionGroup var replication: ReplicationOptions
+
     func run() async throws {
         OffloadLogging.bootstrap()
         let registry = PrometheusCollectorRegistry()
@@ -33,6 +35,9 @@ struct OffloadAPICommand: AsyncParsableCommand {
         configuration.port = port
         configuration.redisURL = redis.resolvedRedisURL
         configuration.keyPrefix = redis.keyPrefix
+        let replicas = try replication.resolved()
+        configuration.minReplicas = replicas.replicas
+        configuration.minReplicasTimeout = .milliseconds(replicas.timeoutMilliseconds)
         configuration.http.apiToken = environment["OFFLOAD_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if let bytes = environment["OFFLOAD_MAX_BODY_BYTES"].flatMap(Int.init), bytes > 0 { configuration.http.maxBodyBytes = bytes }
         do {

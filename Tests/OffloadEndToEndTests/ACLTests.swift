@@ -13,13 +13,15 @@ import Testing
     /// Keep in sync with RELIABILITY.md ("Minimal Redis ACL user").
     static let setUser: [String] = [
         "ACL", "SETUSER", "offload", "reset", "on", ">\(password)", "~offload:*", "resetchannels", "-@all",
-        // connection set-up and health
-        "+ping", "+select",
+        // connection set-up and health; ROLE on a primary found through sentinels
+        "+ping", "+select", "+role",
+        // Redis Cluster routing, and --min-replicas
+        "+cluster|shards", "+cluster|slots", "+asking", "+wait",
         // scripts (every state change), loaded again on NOSCRIPT
         "+evalsha", "+script|load",
         // plain commands sent from Swift (registry, inspector, operations, event following)
         "+blpop", "+sadd", "+smembers", "+sismember", "+srem", "+ltrim", "+zrange", "+zcard", "+zadd", "+zrem", "+hgetall", "+hget", "+hmget", "+hset",
-        "+hdel", "+hkeys", "+exists", "+set", "+get", "+mget", "+del", "+lpush", "+xread", "+xrevrange",
+        "+hdel", "+hkeys", "+exists", "+set", "+get", "+del", "+lpush", "+xread", "+xrevrange",
         // called only inside the Lua scripts
         "+llen", "+rpush", "+lpop", "+lrem", "+lindex", "+lrange", "+expire", "+hincrby", "+zrangebyscore",
         "+zremrangebyscore", "+zremrangebyrank", "+xadd",

@@ -21,7 +21,7 @@ import OffloadHTTP
     static func app(configuration: OffloadHTTPConfiguration = OffloadHTTPConfiguration(), appAuth: Bool = false) throws
         -> (some ApplicationProtocol, OffloadClient)
     {
-        let offload = try OffloadClient(redisURL: TestRedis.url, keyPrefix: TestRedis.uniquePrefix("mount"))
+        let offload = try OffloadClient.forTests(keyPrefix: TestRedis.uniquePrefix("mount"))
         let router = Router(options: .autoGenerateHeadEndpoints)
         router.get("hello") { _, _ in "the app's own route" }
         if appAuth { router.add(middleware: AppAuth()) }

@@ -24,7 +24,7 @@ import Testing
     @Test func everyRegisteredRouteIsDocumented() throws {
         let document = try Self.documentFromSources()
         let operations = try Self.operations(in: document)
-        let client = try OffloadClient(redisURL: TestRedis.url)
+        let client = try OffloadClient.forTests()
         let routes: RouteTable<BasicRequestContext> = buildRoutes(client: client, configuration: OffloadHTTPConfiguration(), prefix: "")
         let registered = routes.allowedMethods.registered
         #expect(registered.contains { $0.path == "/v1/schedules/{name}" }, "\(registered.map(\.path))")

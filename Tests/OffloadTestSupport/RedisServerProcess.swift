@@ -1,4 +1,5 @@
 import Foundation
+import Offload
 import OffloadRedis
 
 /// A real `redis-server` on a free loopback port, owned by one test, for tests that
@@ -76,7 +77,9 @@ package final class RedisServerProcess: @unchecked Sendable {
     private func waitUntilReady(_ process: ChildProcess) async throws -> Bool {
         let client = try RedisClient.forTests(url: url)
         defer { Task { await client.shutdown() } }
-        for _ in 0..<500 {
+        // Generous: a busy machine, or a cluster node loading its AOF, takes seconds.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             guard process.isRunning else { return false }
             // Its own log line, so the answer is not from another server on the port.
             if process.output.contains("Ready to accept connections") {
@@ -178,5 +181,15 @@ package enum Executable {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         throw TestSupportError("\(name) is not installed")
+    }
+}
+
+extension OffloadClient {
+    /// A client on test timeouts (``RedisClient/forTests(url:)``), for tests that mount
+    /// the routes in an app of their own.
+    package static func forTests(url: String = TestRedis.url, keyPrefix: String = "offload") throws(RedisError) -> OffloadClient {
+        var settings = BrokerSettings()
+        settings.keyPrefix = keyPrefix
+        return OffloadClient(broker: Broker(redis: try RedisClient.forTests(url: url), settings: settings))
     }
 }

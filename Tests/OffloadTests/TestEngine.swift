@@ -125,10 +125,13 @@ struct TestEngine: Sendable {
 
     /// Job hashes stored under one queue, found by their key prefix.
     func storedJobCount(queue: String = "q") async throws -> Int {
+        // SCAN walks one server: on a cluster, the node that holds the queue's slot.
+        let node = try RedisClient.forTests(url: "redis://\(try await client.node(forKey: keys.queue(queue).jobPrefix))")
+        defer { Task { await node.shutdown() } }
         var cursor = "0"
         var count = 0
         repeat {
-            let reply = try await client.send("SCAN", .string(cursor), "MATCH", .string(keys.queue(queue).jobPrefix + "*"), "COUNT", 1000)
+            let reply = try await node.send("SCAN", .string(cursor), "MATCH", .string(keys.queue(queue).jobPrefix + "*"), "COUNT", 1000)
             let parts = reply.array ?? []
             cursor = parts.first?.string ?? "0"
             count += parts.dropFirst().first?.array?.count ?? 0

@@ -27,12 +27,16 @@ public struct JobOptions: Sendable, Hashable {
     /// workers. By default such a submit is refused with `unknown_job_type`, as the HTTP
     /// API answers 422.
     public var allowUnknownType: Bool
+    /// Accept the submit only once this many Redis replicas confirm they have it (`WAIT`),
+    /// so a failover right after cannot lose it; otherwise `unavailable` (the job may exist
+    /// anyway: retry with an `idempotencyKey`). Nil: the client's `minReplicas`.
+    public var minReplicas: Int?
 
     /// Options of one submit; every argument left out takes the API's default.
     public init(
         queue: String = "default", priority: Int = 0, delay: Duration? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
         timeout: Duration? = nil, resultTTL: Duration? = nil, lease: Duration? = nil, idempotencyKey: String? = nil,
-        allowUnknownType: Bool = false
+        allowUnknownType: Bool = false, minReplicas: Int? = nil
     ) {
         self.queue = queue
         self.priority = priority
@@ -44,6 +48,7 @@ public struct JobOptions: Sendable, Hashable {
         self.lease = lease
         self.idempotencyKey = idempotencyKey
         self.allowUnknownType = allowUnknownType
+        self.minReplicas = minReplicas
     }
 
     /// The engine's submission of `type` with `payload` (JSON object text).
@@ -53,7 +58,7 @@ public struct JobOptions: Sendable, Hashable {
             runAtMilliseconds: runAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }, maxAttempts: maxAttempts,
             timeoutSeconds: timeout.map(Self.wholeSeconds), resultTTLSeconds: resultTTL.map(Self.wholeSeconds),
             leaseMilliseconds: lease.map { Int((Self.seconds($0) * 1000).rounded(.up)) }, idempotencyKey: idempotencyKey,
-            allowUnknownType: allowUnknownType)
+            allowUnknownType: allowUnknownType, minReplicas: minReplicas)
     }
 
     static func seconds(_ duration: Duration) -> Double {

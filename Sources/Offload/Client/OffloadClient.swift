@@ -20,15 +20,21 @@ public final class OffloadClient: Service, Sendable {
     public let inspector: Inspector
     private let watcher: JobEventWatcher
 
-    /// A client of the Offload installation at `redisURL` (`redis://[user:password@]host:port/db`
-    /// or `rediss://` for TLS). Connects on first use; a bad URL throws `invalid_argument`,
-    /// an unreachable Redis makes each call throw `redis_unavailable`.
-    /// `keyPrefix` must match the workers' and the API's (`--key-prefix`).
+    /// A client of the Offload installation at `redisURL`: `redis://[user:password@]host:port/db`,
+    /// `redis+cluster://host:port[,host:port…]` for a Redis Cluster, or
+    /// `redis+sentinel://host:port[,host:port…]/MASTER_NAME[/db]` for a Sentinel-managed
+    /// primary (`rediss…` for TLS). Connects on first use; a bad URL throws
+    /// `invalid_argument`, an unreachable Redis makes each call throw `redis_unavailable`.
+    /// `keyPrefix` must match the workers' and the API's (`--key-prefix`). With
+    /// `minReplicas` > 0 every submit waits until that many replicas confirm it
+    /// (``JobOptions/minReplicas`` overrides it per submit).
     public convenience init(
-        redisURL: String, keyPrefix: String = "offload", logger: Logger = Logger(label: "offload.client")
+        redisURL: String, keyPrefix: String = "offload", minReplicas: Int = 0, logger: Logger = Logger(label: "offload.client")
     ) throws(OffloadError) {
+        try Validation.check(minReplicas, in: BrokerSettings.minReplicasRange, field: "min_replicas")
         var settings = BrokerSettings()
         settings.keyPrefix = keyPrefix
+        settings.minReplicas = minReplicas
         self.init(broker: try Broker.connect(redisURL: redisURL, settings: settings, logger: logger))
     }
 

@@ -41,7 +41,14 @@ extension Broker {
             commands.append(scriptCommand(call))
             calls.append(call)
         }
-        let replies = try await pipeline(commands)
+        let (replies, confirmed) = try await pipeline(commands, confirmedBy: settings.minReplicas)
+        if confirmed < settings.minReplicas {
+            // Stored on the primary but not yet safe from a failover: the caller retries
+            // under the same leases (`complete` is idempotent for the run that stored it).
+            throw unconfirmed(
+                "the results of \(results.count) jobs were written, but", confirmed: confirmed, required: settings.minReplicas,
+                then: "they are stored again until confirmed")
+        }
         var stored = [Bool](repeating: false, count: results.count)
         for ((_, indices), (call, reply)) in zip(byQueue, zip(calls, replies)) {
             for (index, completed) in zip(indices, try decode(reply, of: call).completed) { stored[index] = completed }

@@ -111,7 +111,8 @@ package final class Broker: Sendable {
         if !newQueues.isEmpty {
             commands.append(RedisCommand(["SADD", .string(keys.queues)] + newQueues.sorted().map { .string($0) }))
         }
-        let replies = try await pipeline(commands)
+        let required = submissions.map { $0.minReplicas ?? settings.minReplicas }
+        let (replies, confirmed) = try await pipeline(commands, confirmedBy: required.max() ?? 0)
         if !newQueues.isEmpty, replies.last?.int != nil { markRegistered(newQueues, at: now) }
         let decoded = zip(calls, replies).map { call, reply in
             Result { () throws(OffloadError) in try decode(reply, of: call.script) }
@@ -130,7 +131,15 @@ package final class Broker: Sendable {
             switch reply {
             case .success(let reply):
                 for (position, job) in zip(call.positions, reply.jobs) {
-                    outcomes[position] = Result { () throws(OffloadError) in try Self.submitted(job, for: submissions[position]) }
+                    outcomes[position] = Result { () throws(OffloadError) in
+                        let submitted = try Self.submitted(job, for: submissions[position])
+                        if confirmed < required[position] {
+                            throw unconfirmed(
+                                "job \(submitted.id) was written, but", confirmed: confirmed, required: required[position],
+                                then: "it is not accepted: submit it again with the same idempotency key")
+                        }
+                        return submitted
+                    }
                 }
             case .failure(let error):
                 for position in call.positions { outcomes[position] = .failure(error) }
@@ -182,6 +191,40 @@ package final class Broker: Sendable {
         } catch {
             throw OffloadError(.internalError, error.description)
         }
+    }
+
+    /// On a cluster, the primary that holds `queue` (its slot, by the `{queue}` tag).
+    func node(of queue: String) async throws(OffloadError) -> String? {
+        guard redis.configuration.topology == .cluster else { return nil }
+        do {
+            return try await redis.node(forKey: keys.queue(queue).pendingLevels).description
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+
+    /// A pipeline of writes followed by `WAIT` on each server written to (when `replicas`
+    /// > 0): `confirmed` is the fewest replicas any of them confirmed (`Int.max` when no
+    /// confirmation was asked for).
+    func pipeline(_ commands: [RedisCommand], confirmedBy replicas: Int) async throws(OffloadError) -> (replies: [RESPValue], confirmed: Int) {
+        guard replicas > 0 else { return (try await pipeline(commands), Int.max) }
+        do {
+            let wait = ReplicaWait(replicas: replicas, timeout: .milliseconds(settings.minReplicasTimeoutMilliseconds))
+            let routed = try await redis.pipeline(commands, replicaWait: wait)
+            return (routed.replies, routed.replicasConfirmed ?? 0)
+        } catch {
+            throw OffloadError(error)
+        }
+    }
+
+    /// The 503 of a write that fewer replicas than required confirmed in time.
+    func unconfirmed(_ what: String, confirmed: Int, required: Int, then consequence: String) -> OffloadError {
+        OffloadError(
+            .unavailable,
+            "\(what) only \(confirmed) of the \(required) Redis replicas required confirmed it within "
+                + "\(settings.minReplicasTimeoutMilliseconds) ms (a replica is down or behind, or the primary just failed over and has "
+                + "no replica yet); \(consequence)",
+            retryAfterSeconds: 1)
     }
 
     func pipeline(_ commands: [RedisCommand]) async throws(OffloadError) -> [RESPValue] {

@@ -14,6 +14,15 @@ package struct BrokerSettings: Sendable, Hashable {
     package var deadMaxAgeMilliseconds: Int64 = 30 * 86_400_000
     /// Approximate length each queue's event stream is trimmed to.
     package var eventsMaxLength = 10_000
+    /// Replication a write needs before it counts (`--min-replicas`): a submit is accepted,
+    /// and a worker's result stored, only once `WAIT` confirms this many replicas have it.
+    /// 0: the primary's answer is enough (replication stays asynchronous).
+    package var minReplicas = 0
+    /// How long one `WAIT` may take before the write counts as unconfirmed.
+    package var minReplicasTimeoutMilliseconds = 500
+
+    package static let minReplicasRange = 0...64
+    package static let minReplicasTimeoutRange = 1...60_000
 
     package static let leaseRange = JobSubmission.leaseRange
 

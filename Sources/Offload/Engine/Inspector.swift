@@ -140,6 +140,8 @@ public struct Inspector: Sendable {
             commands.append(Self.readSettings(queueKeys))
         }
         let replies = try await broker.pipeline(commands)
+        var nodes: [String?] = []
+        for name in names { nodes.append(try await broker.node(of: name)) }
         return zip(names, states).enumerated().map { index, entry in
             let (name, state) = entry
             let stats = replies[index * 3 + 1].array ?? []
@@ -149,7 +151,7 @@ public struct Inspector: Sendable {
                 name: name, counts: state.counts, paused: replies[index * 3].int == 1,
                 oldestPendingAgeSeconds: Double(ageMs) / 1000,
                 processedPerMinute: stats.first?.int ?? 0, failedPerMinute: stats.dropFirst().first?.int ?? 0,
-                settings: Self.settings(from: replies[index * 3 + 2]))
+                settings: Self.settings(from: replies[index * 3 + 2]), node: nodes[index])
         }
     }
 
@@ -357,10 +359,11 @@ public struct Inspector: Sendable {
     public func workers() async throws(OffloadError) -> [WorkerInfo] {
         let ids = (try await broker.send("ZRANGE", .string(keys.workers), "0", "-1").array ?? []).compactMap(\.string)
         guard !ids.isEmpty else { return [] }
-        let replies = try await broker.send(["MGET"] + ids.map { .string(keys.worker($0)) })
+        // One GET each, not MGET: on a cluster the workers' keys are in different slots.
+        let replies = try await broker.pipeline(ids.map { RedisCommand("GET", .string(keys.worker($0))) })
         var live: [WorkerInfo] = []
         var gone: [RedisArgument] = []
-        for (id, reply) in zip(ids, replies.array ?? []) {
+        for (id, reply) in zip(ids, replies) {
             if let json = reply.string, let info = try? OffloadJSON.decoder().decode(WorkerInfo.self, from: Data(json.utf8)) {
                 live.append(info)
             } else {

@@ -22,12 +22,15 @@ package struct JobSubmission: Sendable, Hashable {
     package var idempotencyKey: String?
     /// Enqueue even when no worker serves `type` yet (an app deployed before its workers).
     package var allowUnknownType: Bool
+    /// Replicas that must confirm the enqueue before it is accepted; nil: the broker's
+    /// `minReplicas`.
+    package var minReplicas: Int?
 
     package init(
         type: String, payload: String = "{}", queue: String = "default", priority: Int = 0,
         delaySeconds: Double? = nil, runAtMilliseconds: Int64? = nil, maxAttempts: Int? = nil,
         timeoutSeconds: Int? = nil, resultTTLSeconds: Int? = nil, leaseMilliseconds: Int? = nil,
-        idempotencyKey: String? = nil, allowUnknownType: Bool = false
+        idempotencyKey: String? = nil, allowUnknownType: Bool = false, minReplicas: Int? = nil
     ) {
         self.type = type
         self.payload = payload
@@ -41,6 +44,7 @@ package struct JobSubmission: Sendable, Hashable {
         self.leaseMilliseconds = leaseMilliseconds
         self.idempotencyKey = idempotencyKey
         self.allowUnknownType = allowUnknownType
+        self.minReplicas = minReplicas
     }
 
     package static let priorityRange = -1000...1000
@@ -66,6 +70,7 @@ package struct JobSubmission: Sendable, Hashable {
         if let idempotencyKey, !(1...256).contains(idempotencyKey.utf8.count) {
             throw OffloadError(invalid: "idempotency_key", "must be 1-256 bytes")
         }
+        if let minReplicas { try Validation.check(minReplicas, in: BrokerSettings.minReplicasRange, field: "min_replicas") }
     }
 }
 

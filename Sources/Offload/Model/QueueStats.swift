@@ -49,9 +49,12 @@ public struct QueueInfo: Sendable, Hashable, Encodable {
     public var failedPerMinute: Int
     /// Only what the operator set; the JSON leaves out the settings that are defaults.
     public var settings: QueueSettings
+    /// On a Redis Cluster, the primary (`host:port`) that holds the queue's slot; nil
+    /// (and left out of the JSON) on a single Redis.
+    public var node: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, counts, paused
+        case name, counts, paused, node
         case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
         case processedPerMinute = "processed_per_minute"
         case failedPerMinute = "failed_per_minute"
@@ -59,7 +62,7 @@ public struct QueueInfo: Sendable, Hashable, Encodable {
 
     public init(
         name: String, counts: QueueCounts, paused: Bool, oldestPendingAgeSeconds: Double, processedPerMinute: Int,
-        failedPerMinute: Int, settings: QueueSettings
+        failedPerMinute: Int, settings: QueueSettings, node: String? = nil
     ) {
         self.name = name
         self.counts = counts
@@ -68,6 +71,7 @@ public struct QueueInfo: Sendable, Hashable, Encodable {
         self.processedPerMinute = processedPerMinute
         self.failedPerMinute = failedPerMinute
         self.settings = settings
+        self.node = node
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -78,6 +82,7 @@ public struct QueueInfo: Sendable, Hashable, Encodable {
         try container.encode(oldestPendingAgeSeconds, forKey: .oldestPendingAgeSeconds)
         try container.encode(processedPerMinute, forKey: .processedPerMinute)
         try container.encode(failedPerMinute, forKey: .failedPerMinute)
+        try container.encodeIfPresent(node, forKey: .node)
         try settings.encode(to: encoder, leavingOutDefaults: true)
     }
 }

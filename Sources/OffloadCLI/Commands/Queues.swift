@@ -12,15 +12,18 @@ extension OffloadCommand {
 
         func run() async throws {
             let queues = try await options.withInspector { inspector throws(OffloadError) in try await inspector.queues() }
+            // On a cluster, the node each queue lives on.
+            let onCluster = queues.contains { $0.node != nil }
             options.show(
                 Report(queues: queues),
-                table: ["QUEUE", "STATUS", "PENDING", "SCHEDULED", "ACTIVE", "COMPLETED", "DEAD", "OLDEST", "DONE/MIN", "FAILED/MIN"],
+                table: ["QUEUE", "STATUS", "PENDING", "SCHEDULED", "ACTIVE", "COMPLETED", "DEAD", "OLDEST", "DONE/MIN", "FAILED/MIN"]
+                    + (onCluster ? ["NODE"] : []),
                 queues.map { queue in
                     [
                         queue.name, queue.paused ? "paused" : "running", String(queue.counts.pending), String(queue.counts.scheduled),
                         String(queue.counts.active), String(queue.counts.completed), String(queue.counts.dead),
                         Output.seconds(queue.oldestPendingAgeSeconds), String(queue.processedPerMinute), String(queue.failedPerMinute),
-                    ]
+                    ] + (onCluster ? [queue.node ?? ""] : [])
                 })
         }
     }

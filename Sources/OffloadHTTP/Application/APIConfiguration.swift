@@ -27,6 +27,10 @@ public struct APIConfiguration: Sendable {
     /// The Redis to use and the key prefix shared with the workers.
     public var redisURL = "redis://127.0.0.1:6379"
     public var keyPrefix = "offload"
+    /// Replicas that must confirm a submit before it is answered 202 (`--min-replicas`),
+    /// and how long to wait for them; 0: the primary's answer is enough.
+    public var minReplicas = 0
+    public var minReplicasTimeout: Duration = .milliseconds(500)
     /// The routes' own settings.
     public var http = OffloadHTTPConfiguration()
 

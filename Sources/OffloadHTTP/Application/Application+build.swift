@@ -13,7 +13,13 @@ public func buildApplication(
     metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     logger: Logger = Logger(label: "offload.api")
 ) throws(OffloadError) -> some ApplicationProtocol {
-    let client = try OffloadClient(redisURL: configuration.redisURL, keyPrefix: configuration.keyPrefix, logger: logger)
+    var settings = BrokerSettings()
+    settings.keyPrefix = configuration.keyPrefix
+    try Validation.check(configuration.minReplicas, in: BrokerSettings.minReplicasRange, field: "min_replicas")
+    settings.minReplicas = configuration.minReplicas
+    settings.minReplicasTimeoutMilliseconds = Int(configuration.minReplicasTimeout.components.seconds * 1000)
+        + Int(configuration.minReplicasTimeout.components.attoseconds / 1_000_000_000_000_000)
+    let client = OffloadClient(broker: try Broker.connect(redisURL: configuration.redisURL, settings: settings, logger: logger))
     let router = buildRouter(client: client, configuration: configuration.http, metricsRegistry: metricsRegistry)
     return Application(
         router: router,

@@ -7,7 +7,8 @@ enum ClusterRedirect: Equatable {
     /// and the command there, once, without changing the map.
     case ask(HashSlot, RedisEndpoint)
     /// A passing state (`TRYAGAIN` during a migration, `CLUSTERDOWN`, `LOADING`,
-    /// `MASTERDOWN`, `READONLY` from a demoted primary): wait, re-read the map, retry.
+    /// `MASTERDOWN`, `READONLY` from a demoted primary, `UNBLOCKED` for a blocked command
+    /// whose server was demoted): wait, re-read the map, retry.
     case retryLater
 
     init?(_ message: String) {
@@ -19,7 +20,7 @@ enum ClusterRedirect: Equatable {
                 return nil
             }
             self = kind == "MOVED" ? .moved(HashSlot(slot), endpoint) : .ask(HashSlot(slot), endpoint)
-        case "TRYAGAIN", "LOADING", "CLUSTERDOWN", "READONLY", "MASTERDOWN": self = .retryLater
+        case "TRYAGAIN", "LOADING", "CLUSTERDOWN", "READONLY", "MASTERDOWN", "UNBLOCKED": self = .retryLater
         default: return nil
         }
     }

@@ -52,8 +52,10 @@ final class SentinelRouter: RedisRouter {
         var backoff = RetryBackoff(window: configuration.failoverRetryWindow)
         var problem = "no primary"
         while true {
+            var used: RedisNodePool?
             do {
                 let pool = try await currentPrimary()
+                used = pool
                 let sent = try await scripts.pipeline(remaining.map { commands[$0] }, on: pool, trailer: replicaWait?.command)
                 if let count = sent.trailer?.int { confirmed = min(confirmed ?? count, count) }
                 var demoted = false
@@ -72,8 +74,9 @@ final class SentinelRouter: RedisRouter {
                 if remaining.isEmpty { break }
                 if demoted { forget(pool) }
             } catch .unavailable(let reason) {
+                // Only the pool that failed: another caller may have found the new one already.
                 problem = reason
-                if let pool = primary.withLockedValue({ $0 }) { forget(pool) }
+                if let used { forget(used) }
             }
             guard !backoff.expired, !isShutDown.withLockedValue({ $0 }) else {
                 throw .unavailable("sentinel primary '\(masterName)' unavailable: \(problem)")
@@ -91,13 +94,23 @@ final class SentinelRouter: RedisRouter {
     }
 
     /// Drops a pool that no longer leads to the primary; the next command resolves again.
+    /// Its connections close once the commands in flight on them have had their time:
+    /// closing at once would turn their replies into "connection closed", effect unknown.
     private func forget(_ pool: RedisNodePool) {
         let dropped = primary.withLockedValue { current -> Bool in
             guard current === pool else { return false }
             current = nil
             return true
         }
-        if dropped { Task { await pool.shutdown() } }
+        if dropped { retire(pool) }
+    }
+
+    private func retire(_ pool: RedisNodePool) {
+        let grace = configuration.commandTimeout
+        Task {
+            try? await Task.sleep(for: grace)
+            await pool.shutdown()
+        }
     }
 
     /// Asks each sentinel in turn; the first that names a primary we can reach wins.
@@ -114,7 +127,7 @@ final class SentinelRouter: RedisRouter {
                     defer { current = pool }
                     return current
                 }
-                if let replaced { Task { await replaced.shutdown() } }
+                if let replaced { retire(replaced) }
                 startWatching()
                 logger.debug("sentinel primary", metadata: ["master": "\(masterName)", "primary": "\(endpoint)"])
                 return .success(pool)

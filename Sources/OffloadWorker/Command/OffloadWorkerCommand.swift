@@ -66,6 +66,8 @@ public struct OffloadWorkerCommand: ParsableCommand {
 
     @OptionGroup var redis: RedisOptions
 
+    @OptionGroup var replication: ReplicationOptions
+
     @Option(name: .long, help: "Seconds running jobs get to finish after SIGTERM (a second signal stops at once).")
     var graceSeconds = 30
 
@@ -120,6 +122,7 @@ public struct OffloadWorkerCommand: ParsableCommand {
 
         var settings = BrokerSettings()
         settings.defaultLeaseMilliseconds = leaseMs
+        try replication.apply(to: &settings)
         let broker: Broker
         do {
             broker = try redis.connectBroker(settings: settings, logger: logger)

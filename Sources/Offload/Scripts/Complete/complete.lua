@@ -5,8 +5,9 @@
 -- ARGV[1] -> now (ms)   ARGV[2] -> default result TTL (s)   ARGV[3] -> events max length
 -- ARGV[4] -> stats key prefix   ARGV[5] -> job key prefix
 -- ARGV[6..] -> triples: job id, lease token, result JSON
--- Output: per job, in order: 1 completed | 0 the lease was lost (expired and reclaimed,
---   or cancelled)
+-- Output: per job, in order: 1 completed (now, or before by this same run: a worker
+--   stores again a result whose replication was not confirmed) | 0 the lease was lost
+--   (expired and reclaimed, or cancelled)
 local now = tonumber(ARGV[1])
 local resultTTL = retention(KEYS[4], ARGV[2])
 local out = {}
@@ -18,12 +19,14 @@ for i = 6, #ARGV, 3 do
   local id = ARGV[i]
   local key = ARGV[5] .. id
   local f = redis.call("HMGET", key, "state", "token", "rttl", "type", "stime", "cancel")
-  if f[1] ~= "active" or f[2] ~= ARGV[i + 1] then
+  if f[1] == "completed" and f[2] == ARGV[i + 1] then
+    -- Stored before by this run (its token stays on the completed job): nothing to do.
+    out[#out + 1] = 1
+  elseif f[1] ~= "active" or f[2] ~= ARGV[i + 1] then
     out[#out + 1] = 0
   else
     local ttl = tonumber(f[3]) or resultTTL
-    -- The token is blanked rather than deleted: one command less per job.
-    redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1], "token", "")
+    redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1])
     if f[6] then redis.call("HDEL", key, "cancel") end
     ended[#ended + 1] = id
     kept[#kept + 1], kept[#kept + 2] = keptUntil(now + ttl * 1000), id

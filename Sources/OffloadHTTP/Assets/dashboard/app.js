@@ -523,7 +523,9 @@
       return h('tr', { 'data-queue': q.name },
         h('td', null, h('div', { class: 'qcell' }, h('a', { class: 'queue-name', href: '#/jobs?queue=' + enc(q.name) + '&state=pending' }, q.name),
           q.paused ? h('span', { class: 'badge paused queue-paused' }, 'Paused') : null,
-          q.max_depth ? h('span', { class: 'badge plain', title: 'Submits past this depth get 429' }, 'max ' + fmtInt(q.max_depth)) : null)),
+          q.max_depth ? h('span', { class: 'badge plain', title: 'Submits past this depth get 429' }, 'max ' + fmtInt(q.max_depth)) : null,
+          // On a Redis Cluster: the primary that holds the queue.
+          q.node ? h('span', { class: 'badge plain queue-node', title: 'Redis Cluster node holding this queue' }, q.node) : null)),
         STATES.map(function (st) { return countCell(q.name, st, q.counts[st] || 0); }),
         h('td', { class: 'num', 'data-field': 'oldest' }, q.counts.pending > 0 ? fmtDuration(q.oldest_pending_age_seconds) : h('span', { class: 'zero' }, '—')),
         h('td', { class: 'num', 'data-field': 'rate', title: 'Jobs processed / runs failed in the last full minute' },
