@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web dashboard in headless Chromium: starts its own redis-server, offload-api (with a
 # bearer token, so the sign-in prompt is exercised) and an offload-worker --enable-test-jobs,
-# creates data through the API, then runs Tests/dashboard/test_dashboard.py with Selenium.
+# creates data through the API, and a second offload-api on a 3-primary Redis Cluster (for the
+# queues' node badges), then runs Tests/dashboard/test_dashboard.py with Selenium.
 # It stops everything it started, and the run is bounded (about a minute; hard limit 2).
 # The screenshot goes to a temporary folder; `make dashboard-screenshot` writes the one in docs/.
 # Needs the Debian packages chromium, chromium-driver and python3-venv (see the Makefile).
@@ -123,9 +124,41 @@ for back in $(seq 1 14); do
   redis-cli -p "$redis_port" expire "offload:{reports}:stats:$minute" 7200 >/dev/null
 done
 
+# A second API on a 3-primary Redis Cluster, for the queues' node badges. Cluster nodes need
+# their port + 10000 free too (the cluster bus).
+cluster_ports=()
+while [ "${#cluster_ports[@]}" -lt 3 ]; do
+  port=$(scripts/free-port.sh)
+  if [ "$port" -lt 55000 ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; then cluster_ports+=("$port"); fi
+done
+cluster_seeds=()
+for port in "${cluster_ports[@]}"; do
+  mkdir -p "$workdir/cluster-$port"
+  setsid redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir/cluster-$port" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --daemonize no --loglevel warning >"$workdir/cluster-$port.log" 2>&1 &
+  pids+=($!)
+  cluster_seeds+=("127.0.0.1:$port")
+done
+for port in "${cluster_ports[@]}"; do
+  for _ in $(seq 1 1200); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+done
+redis-cli --cluster create "${cluster_seeds[@]}" --cluster-replicas 0 --cluster-yes >"$workdir/cluster-create.log" 2>&1
+for _ in $(seq 1 1200); do redis-cli -p "${cluster_ports[0]}" cluster info | grep -q cluster_state:ok && break; sleep 0.05; done
+cluster_api_port=$(scripts/free-port.sh)
+cluster_api="http://127.0.0.1:$cluster_api_port"
+setsid "$bin/offload-api" --port "$cluster_api_port" --redis-url "redis+cluster://$(IFS=,; echo "${cluster_seeds[*]}")" \
+  >"$workdir/cluster-api.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 1200); do curl -fsS --max-time 2 "$cluster_api/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+for queue in images mail reports billing exports; do
+  curl -fsS -H 'Content-Type: application/json' --data "{\"type\":\"later\",\"queue\":\"$queue\",\"allow_unknown_type\":true}" \
+    "$cluster_api/v1/jobs" >/dev/null
+done
+
 remaining=$((deadline - SECONDS))
 [ "$remaining" -gt 10 ] || { echo "dashboard test: no time left after setup" >&2; exit 1; }
 DASHBOARD_URL="$api" DASHBOARD_TOKEN="$token" DASHBOARD_REDIS_PORT="$redis_port" DASHBOARD_RETRY_JOB="$dead1" \
+  DASHBOARD_CLUSTER_URL="$cluster_api" \
   DASHBOARD_SCREENSHOT="${DASHBOARD_SCREENSHOT:-$workdir/dashboard.png}" \
   setsid timeout "$remaining" .venv/bin/python Tests/dashboard/test_dashboard.py -v &
 pids+=($!)  # its own process group: the trap also stops chromedriver and Chromium

@@ -25,5 +25,10 @@ scripts/schemathesis.sh    # the API against its OpenAPI document: Schemathesis,
 scripts/python-client-test.sh  # the Python client and the FastAPI example against a real API and workers
 scripts/example-test.sh    # Examples/Thumbnails, a project built on the library products, end to end
 
+# The engine, the API, the worker processes and the CLI once more on a real Redis Cluster:
+# everything must work there unchanged (the Redis client's own tests run once, below).
+start_redis_cluster 3
+OFFLOAD_TEST_REDIS_URL="$redis_cluster_url" swift test --skip-build --skip OffloadRedisTests --skip OffloadJobsTests "$@"
+
 # Last, so its summary closes the run.
 swift test --skip-build "$@"

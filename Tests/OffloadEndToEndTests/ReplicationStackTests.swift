@@ -31,6 +31,38 @@ import Testing
         await primary.stop()
     }
 
+    @Test func aWorkerHoldsAResultUntilAReplicaConfirmsItThenCountsItOnce() async throws {
+        let primary = try RedisServerProcess()
+        try await primary.start()
+        let replica = try RedisServerProcess(arguments: ["--replicaof", "127.0.0.1", "\(primary.port)"])
+        try await replica.start()
+        let stack = try OffloadStack(redisURL: primary.url)
+        let broker = Broker(redis: try RedisClient.forTests(url: primary.url), settings: stack.settings)
+        let inspector = Inspector(broker: broker)
+        try stack.startWorker(["--processes", "1", "--concurrency", "1", "--min-replicas", "1", "--min-replicas-timeout-ms", "100"])
+        try await waitUntil("job types published") { try await inspector.jobTypes().contains("test.noop") }
+
+        replica.pause()
+        let id = try await broker.submit(JobSubmission(type: "test.noop")).id
+        // Written on the primary, but not confirmed: the worker still holds it as its own.
+        try await waitUntil("the job is stored but still held by the worker", timeout: .seconds(60)) {
+            let stored = try await inspector.job(id).state == .completed
+            let held = try await inspector.workers().contains { $0.currentJobs.contains(id) }
+            return stored && held
+        }
+        replica.resume()
+        try await waitUntil("the worker lets the job go once the replica confirms it", timeout: .seconds(60)) {
+            let workers = try await inspector.workers()
+            return !workers.isEmpty && workers.allSatisfy { !$0.currentJobs.contains(id) && $0.processed == 1 }
+        }
+        #expect(try await inspector.job(id).state == .completed)
+        #expect(try await inspector.runTotals().first { $0.queue == "default" }?.processed == 1, "stored again, counted once")
+        await stack.stop()
+        await broker.shutdown()
+        await replica.stop()
+        await primary.stop()
+    }
+
     @Test func aMinReplicasOutOfRangeIsAUsageError() async throws {
         for executable in ["offload-api", "offload-worker"] {
             let process = try ChildProcess(OffloadBinaries.path(executable), ["--min-replicas=99", "--redis-url", TestRedis.url])

@@ -27,6 +27,8 @@ TOKEN = os.environ["DASHBOARD_TOKEN"]
 REDIS_PORT = os.environ["DASHBOARD_REDIS_PORT"]
 RETRY_JOB = os.environ["DASHBOARD_RETRY_JOB"]
 SCREENSHOT = os.environ.get("DASHBOARD_SCREENSHOT", "docs/images/dashboard.png")
+#: A second API, without a token, on a Redis Cluster: its queues show their node.
+CLUSTER_URL = os.environ["DASHBOARD_CLUSTER_URL"]
 # Optional: a directory for screenshots of the other views (to look at them while working on the page).
 SHOTS_DIR = os.environ.get("DASHBOARD_SHOTS_DIR")
 STATES = ["scheduled", "pending", "active", "completed", "dead", "cancelled"]
@@ -401,6 +403,28 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(api("GET", "/v1/schedules")["schedules"], [])
         self.assertEqual(self.browser_errors(), [])
 
+
+
+    # -- 10. On a Redis Cluster each queue shows its node ----------------------------------
+
+    def test_10_on_a_cluster_each_queue_shows_the_node_that_holds_it(self):
+        with urllib.request.urlopen(CLUSTER_URL + "/v1/queues", timeout=10) as response:
+            nodes = {q["name"]: q["node"] for q in json.loads(response.read())["queues"]}
+        self.assertEqual(len(nodes), 5, nodes)
+        self.assertGreater(len(set(nodes.values())), 1, "five queues spread over the primaries")
+        self.driver.get(CLUSTER_URL + "/")
+
+        def badges():
+            shown = self.driver.execute_script("""
+                var out = {};
+                document.querySelectorAll('#queues-table tbody tr[data-queue]').forEach(function (row) {
+                  var badge = row.querySelector('.queue-node');
+                  out[row.getAttribute('data-queue')] = badge ? badge.textContent : null;
+                });
+                return out;""")
+            self.assertEqual(shown, nodes)
+        eventually(badges, message="a node badge per queue, as the API says")
+        self.assertEqual(self.browser_errors(), [])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -62,6 +62,33 @@ start_redis() {
   return 1
 }
 
+# start_redis_cluster [PRIMARIES]: a Redis Cluster of PRIMARIES (default 3) nodes without
+# replicas, joined by redis-cli --cluster create; its URL (every node a seed) in
+# $redis_cluster_url. Each node's cluster bus listens on its port + 10000, which must be
+# free (and below 65536) too.
+start_redis_cluster() {
+  local count=${1:-3} port pid seeds=()
+  while [ "${#seeds[@]}" -lt "$count" ]; do
+    port=$(scripts/free-port.sh)
+    [ "$port" -lt 55000 ] || continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null && continue
+    mkdir -p "$workdir/cluster-$port"
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir/cluster-$port" \
+      --cluster-enabled yes --cluster-config-file nodes.conf --daemonize no --loglevel warning \
+      >"$workdir/cluster-$port.log" 2>&1 &
+    pid=$!
+    pids+=($pid)
+    redis_port=$port wait_for "cluster node $port" "$pid" 60 redis_is "$pid" || return 1
+    seeds+=("127.0.0.1:$port")
+  done
+  redis-cli --cluster create "${seeds[@]}" --cluster-replicas 0 --cluster-yes >"$workdir/cluster-create.log" 2>&1 \
+    || { tail -n 20 "$workdir/cluster-create.log" >&2; return 1; }
+  for port in "${seeds[@]#127.0.0.1:}"; do
+    wait_for "cluster node $port" "$pid" 60 sh -c "redis-cli -p $port cluster info | grep -q cluster_state:ok" || return 1
+  done
+  redis_cluster_url="redis+cluster://$(IFS=,; echo "${seeds[*]}")"
+}
+
 # start_api: its pid is in $api_pid, its URL in $api.
 start_api() {
   api_port=$(scripts/free-port.sh)

@@ -7,13 +7,14 @@ package struct HashSlot: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The slot of a key. A key holding `{tag}` with a non-empty tag hashes only the tag,
     /// which is how every key of one Offload queue (`prefix:{queue}:…`) shares a slot.
-    package init(key: some Collection<UInt8>) {
-        let bytes = Array(key)
-        var hashed = bytes[...]
-        if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
-            let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
-        {
-            hashed = bytes[(open + 1)..<close]
+    /// Reads the key in place (no copy): this runs for every command sent to a cluster.
+    package init<Key: Collection<UInt8>>(key: Key) {
+        var hashed = key[...]
+        if let open = key.firstIndex(of: UInt8(ascii: "{")) {
+            let afterOpen = key.index(after: open)
+            if let close = key[afterOpen...].firstIndex(of: UInt8(ascii: "}")), close != afterOpen {
+                hashed = key[afterOpen..<close]
+            }
         }
         value = Self.crc16(hashed) & UInt16(Self.count - 1)
     }
@@ -23,7 +24,7 @@ package struct HashSlot: Sendable, Hashable, Comparable, CustomStringConvertible
     package static func < (lhs: HashSlot, rhs: HashSlot) -> Bool { lhs.value < rhs.value }
     package var description: String { String(value) }
 
-    private static func crc16(_ bytes: ArraySlice<UInt8>) -> UInt16 {
+    private static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
         var crc: UInt16 = 0
         for byte in bytes {
             crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
