@@ -73,8 +73,11 @@ struct EngineBench: AsyncParsableCommand {
         guard BrokerSettings.leaseRange.contains(busyLeaseMs) else { throw ValidationError("--busy-lease-ms out of range") }
     }
 
-    /// `{"data":"xxx…"}`, exactly `payloadBytes` long.
-    var payload: String { #"{"data":""# + String(repeating: "x", count: payloadBytes - 11) + #""}"# }
+    /// What the in-process worker serves. Submits of a type no worker published are refused,
+    /// so the phases that submit with no worker running publish these first.
+    static let jobTypes = [BenchNoopJob.name, BenchSleepJob.name]
+
+    var payload: String { paddedPayload(payloadBytes) }
 
     func run() async throws {
         let modes = Set(self.modes.isEmpty ? Mode.allCases : self.modes)
@@ -88,13 +91,7 @@ struct EngineBench: AsyncParsableCommand {
             if modes.contains(.commands) { report.commands = commands }
             if modes.contains(.latency) { report.latency = latency }
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.text)
-        }
+        if json { try printJSON(report) } else { print(report.text) }
     }
 
     // MARK: Commands and latency
@@ -106,6 +103,8 @@ struct EngineBench: AsyncParsableCommand {
         let stats = CommandStats(redis: submitterRedis)
         var commandsReport = CommandsReport()
         try await submitterRedis.loadScripts(QueueScripts.all)
+        // The phases below submit before the worker runtime starts and publishes its types.
+        try await broker.publishJobTypes(Self.jobTypes)
 
         if commands {
             // Warm-up outside the counts: scripts loaded, queue registered.
@@ -266,6 +265,7 @@ struct EngineBench: AsyncParsableCommand {
             throw ValidationError("the memory mode needs an empty Redis (a fresh redis-server)")
         }
         try await redis.loadScripts(QueueScripts.all)
+        try await broker.publishJobTypes(Self.jobTypes)  // no worker runs in this mode
         let usedBefore = try await usedMemory(redis)
         let submission = JobSubmission(type: BenchNoopJob.name, payload: payload, queue: queue)
         var remaining = memoryJobs
@@ -473,6 +473,16 @@ struct EngineReport: Codable {
 }
 
 // MARK: Helpers
+
+/// One JSON object on one line, keys sorted: what the bench scripts read.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// `{"data":"xxx…"}`, exactly `bytes` long (at least 11).
+func paddedPayload(_ bytes: Int) -> String { #"{"data":""# + String(repeating: "x", count: bytes - 11) + #""}"# }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }

@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 import OffloadRedis
 
-/// Benchmarks run by hand (scripts/bench-redis-client.sh, scripts/bench-engine.sh);
-/// never part of the tests. Without a subcommand it runs `redis-client`.
+/// Benchmarks run by hand (scripts/bench-redis-client.sh, scripts/bench-engine.sh,
+/// scripts/bench-topologies.sh); never part of the tests. Without a subcommand it runs `redis-client`.
 @main
 struct OffloadBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "offload-bench",
-        abstract: "Offload benchmarks: the Redis client and the queue engine.",
-        subcommands: [RedisClientBench.self, EngineBench.self],
+        abstract: "Offload benchmarks: the Redis client, the queue engine, and both on a cluster or through Sentinel.",
+        subcommands: [RedisClientBench.self, EngineBench.self, ThroughputBench.self, RoutingOverheadBench.self],
         defaultSubcommand: RedisClientBench.self
     )
 }
@@ -129,21 +129,31 @@ struct RedisClientBench: AsyncParsableCommand {
         _ configuration: RedisConfiguration, key: String,
         _ body: (RedisClient) async throws -> Int
     ) async throws -> Double {
+        try await Self.withWarmClient(configuration, key: key) { client in
+            let start = ContinuousClock.now
+            let done = try await body(client)
+            return Double(done) / (ContinuousClock.now - start).seconds
+        }
+    }
+
+    /// A client with every pooled connection open, for one measurement; `key` is deleted
+    /// before and after.
+    static func withWarmClient<T>(
+        _ configuration: RedisConfiguration, key: String,
+        _ body: (RedisClient) async throws -> T
+    ) async throws -> T {
         let client = RedisClient(configuration: configuration)
-        // Round-robin over the pool: poolSize concurrent PINGs touch every slot.
+        // Round-robin over the pool: poolSize concurrent commands touch every connection.
+        // A keyed one, so on a cluster they open the pool of the node that holds `key`.
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<(configuration.poolSize * 4) { group.addTask { try await client.send("PING") } }
+            for _ in 0..<(configuration.poolSize * 4) { group.addTask { try await client.send("EXISTS", .string(key)) } }
             try await group.waitForAll()
         }
         try await client.send("DEL", .string(key))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let done = try await body(client)
-        let elapsed = clock.now - start
+        let result = try await body(client)
         try await client.send("DEL", .string(key))
         await client.shutdown()
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Double(done) / seconds
+        return result
     }
 
     func report(_ results: [Result]) {

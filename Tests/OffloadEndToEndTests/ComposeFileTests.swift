@@ -9,7 +9,8 @@ import Glibc
 /// docker-compose.yml and the Dockerfile against the binaries they run: every command
 /// names a built executable, every `--flag` is one that executable's `--help` lists (with
 /// a value where it takes one), Redis has AOF and a healthcheck, and the worker service
-/// can be scaled. No Docker engine is needed; `docker-compose config -q` runs when
+/// can be scaled; the `cluster` profile joins six such nodes as 3 primaries with a
+/// replica each, and runs the API and a worker on them through redis+cluster://. No Docker engine is needed; `docker-compose config -q` runs when
 /// Debian's docker-compose is installed.
 @Suite(.timeLimit(.minutes(2))) struct ComposeFileTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
@@ -46,6 +47,32 @@ import Glibc
         Drift(name: "no wait for healthy redis", original: "condition: service_healthy", replacement: "condition: service_started", expectedProblem: "service_healthy"),
         Drift(name: "stop grace shorter than --grace-seconds", original: "stop_grace_period: 40s", replacement: "stop_grace_period: 35s", expectedProblem: "stop_grace_period"),
         Drift(name: "api port not published", original: "\"8080:8080\"", replacement: "\"8080:8081\"", expectedProblem: "--port"),
+        // The cluster profile.
+        Drift(
+            name: "cluster nodes outside the profile", original: "  image: redis:7\n  profiles: [cluster]\n", replacement: "  image: redis:7\n",
+            expectedProblem: "exactly one service on a redis image"),
+        Drift(
+            name: "cluster api outside the profile", original: "    profiles: [cluster]\n    command: [\"offload-api\"",
+            replacement: "    command: [\"offload-api\"", expectedProblem: "cluster-api: REDIS_URL must point at the redis service"),
+        Drift(name: "cluster without replicas", original: "--cluster-replicas 1", replacement: "--cluster-replicas 0", expectedProblem: "--cluster-replicas 1"),
+        Drift(
+            name: "a node left out of the cluster", original: "redis-node-5 redis-node-6; do", replacement: "redis-node-5; do",
+            expectedProblem: "does not join redis-node-6"),
+        Drift(
+            name: "cluster URL on one node", original: "REDIS_URL: &cluster-url redis+cluster://", replacement: "REDIS_URL: &cluster-url redis://",
+            expectedProblem: "redis+cluster://"),
+        Drift(
+            name: "cluster api not waiting for the cluster", original: "condition: service_completed_successfully",
+            replacement: "condition: service_started", expectedProblem: "service_completed_successfully"),
+        Drift(
+            name: "cluster node without AOF", original: #""redis-node-2", "--cluster-preferred-endpoint-type", "hostname", "--appendonly", "yes""#,
+            replacement: #""redis-node-2", "--cluster-preferred-endpoint-type", "hostname", "--appendonly", "no""#,
+            expectedProblem: "redis-node-2: AOF is off"),
+        Drift(
+            name: "cluster nodes sharing a volume", original: "      - redis-node-4:/data\n", replacement: "      - redis-node-3:/data\n",
+            expectedProblem: "share a data volume"),
+        Drift(name: "one-shot that restarts", original: "    restart: \"no\"\n", replacement: "    restart: unless-stopped\n", expectedProblem: "must not restart"),
+        Drift(name: "both APIs on one host port", original: "\"8081:8080\"", replacement: "\"8080:8080\"", expectedProblem: "host port 8080"),
     ]
 
     @Test(arguments: ComposeFileTests.drifts) func driftIsReported(_ drift: Drift) async throws {
@@ -79,10 +106,20 @@ import Glibc
 
     @Test(.enabled(if: ComposeFileTests.dockerCompose != nil, "docker-compose is not installed"))
     func dockerComposeAcceptsTheFile() async throws {
-        let result = try await ComposeChecker.run(
-            try #require(Self.dockerCompose), ["-f", Self.composePath, "config", "-q"],
-            environment: ["OFFLOAD_API_TOKEN": ""])
-        #expect(result.status == 0, "docker-compose config -q failed:\n\(result.output)")
+        for profile in [[], ["--profile", "cluster"]] {
+            let result = try await ComposeChecker.run(
+                try #require(Self.dockerCompose), ["-f", Self.composePath] + profile + ["config", "-q"],
+                environment: ["OFFLOAD_API_TOKEN": ""])
+            #expect(result.status == 0, "docker-compose \(profile) config -q failed:\n\(result.output)")
+        }
+    }
+
+    /// `docker compose up` without a profile starts what it always started.
+    @Test func withoutTheProfileComposeStartsRedisTheAPIAndOneWorker() async throws {
+        let document = try await ComposeChecker.parseYAML(try String(contentsOfFile: Self.composePath, encoding: .utf8))
+        let services = try #require(document["services"] as? [String: [String: Any]])
+        let plain = services.filter { ComposeChecker.strings($0.value["profiles"]).isEmpty }.keys.sorted()
+        #expect(plain == ["api", "redis", "worker"])
     }
 }
 
@@ -103,97 +140,169 @@ final class ComposeChecker {
 
     func problems(inComposeYAML yaml: String) async throws -> [String] {
         let document = try await Self.parseYAML(yaml)
-        var problems: [String] = []
         guard let services = document["services"] as? [String: Any], !services.isEmpty else {
             return ["no services"]
         }
         let namedVolumes = Set((document["volumes"] as? [String: Any])?.keys.map { $0 } ?? [])
+        var problems: [String] = []
+        // `docker compose up` starts the services without a profile; `--profile cluster` adds its own.
+        var plain: [String: [String: Any]] = [:]
+        var cluster: [String: [String: Any]] = [:]
+        for (name, value) in services {
+            guard let service = value as? [String: Any] else {
+                problems.append("\(name): not a mapping")
+                continue
+            }
+            let profiles = Self.strings(service["profiles"])
+            if profiles.isEmpty {
+                plain[name] = service
+            } else if profiles == ["cluster"] {
+                cluster[name] = service
+            } else {
+                problems.append("\(name): profiles \(profiles); the file has one profile, cluster")
+            }
+        }
+        await checkPlainStack(plain, namedVolumes: namedVolumes, problems: &problems)
+        await checkClusterProfile(cluster, namedVolumes: namedVolumes, problems: &problems)
+        // Both stacks can run at once (`docker compose --profile cluster up`).
+        var publishers: [String: [String]] = [:]
+        for (name, value) in services.sorted(by: { $0.key < $1.key }) {
+            for port in Self.ports((value as? [String: Any])?["ports"]) { if let host = port.published { publishers[host, default: []].append(name) } }
+        }
+        for (port, names) in publishers.sorted(by: { $0.key < $1.key }) where names.count > 1 {
+            problems.append("host port \(port) is published by \(names.joined(separator: " and "))")
+        }
+        return problems
+    }
 
-        // Redis: the one service on a redis image.
-        let redisNames = services.compactMap { name, value in
-            ((value as? [String: Any])?["image"] as? String).map { $0.hasPrefix("redis:") || $0 == "redis" } == true ? name : nil
+    /// Without a profile: one Redis, and an API and a worker on it.
+    private func checkPlainStack(_ services: [String: [String: Any]], namedVolumes: Set<String>, problems: inout [String]) async {
+        let redisNames = services.keys.filter { Self.isRedisImage(services[$0]!) }.sorted()
+        guard redisNames.count == 1, let redisName = redisNames.first, let redis = services[redisName] else {
+            problems.append("expected exactly one service on a redis image without a profile, found \(redisNames)")
+            return
         }
-        guard redisNames.count == 1, let redisName = redisNames.first, let redis = services[redisName] as? [String: Any] else {
-            return problems + ["expected exactly one service on a redis image, found \(redisNames)"]
+        checkRedisServer(redisName, redis, namedVolumes: namedVolumes, problems: &problems)
+        var executables: Set<String> = []
+        for (name, service) in services.sorted(by: { $0.key < $1.key }) where name != redisName {
+            guard let executable = await checkOffloadService(name, service, problems: &problems) else { continue }
+            executables.insert(executable)
+            let redisURL = (Self.environment(service)["REDIS_URL"] as? String).flatMap(URLComponents.init(string:))
+            let pointsAtRedis =
+                ["redis", "rediss"].contains(redisURL?.scheme ?? "") && redisURL?.host == redisName && (redisURL?.port ?? 6379) == 6379
+            if !pointsAtRedis {
+                problems.append("\(name): REDIS_URL must point at the \(redisName) service, e.g. redis://\(redisName):6379 (got \(Self.environment(service)["REDIS_URL"] ?? "nothing"))")
+            }
+            Self.requireDependency(of: name, service, on: redisName, condition: "service_healthy", problems: &problems)
         }
+        if !executables.contains("offload-api") { problems.append("no service runs offload-api") }
+        if !executables.contains("offload-worker") { problems.append("no service runs offload-worker") }
+    }
+
+    /// `--profile cluster`: six cluster nodes, one service that joins them as 3 primaries
+    /// with a replica each, and an API and a worker reaching them through redis+cluster://.
+    private func checkClusterProfile(_ services: [String: [String: Any]], namedVolumes: Set<String>, problems: inout [String]) async {
+        let redisImages = services.keys.filter { Self.isRedisImage(services[$0]!) }
+        let nodes = redisImages.filter { Self.value(after: "--cluster-enabled", in: Self.strings(services[$0]!["command"])) == "yes" }.sorted()
+        let creators = redisImages.filter { Self.strings(services[$0]!["command"]).joined(separator: " ").contains("--cluster create") }.sorted()
+        if nodes.count != 6 { problems.append("cluster: expected 6 nodes (redis-server --cluster-enabled yes), found \(nodes)") }
+        for node in nodes {
+            checkRedisServer(node, services[node]!, namedVolumes: namedVolumes, problems: &problems)
+        }
+        let volumes = nodes.compactMap { Self.dataVolume(services[$0]!) }
+        if Set(volumes).count != volumes.count { problems.append("cluster: nodes share a data volume (\(volumes))") }
+
+        guard creators.count == 1, let creatorName = creators.first, let creator = services[creatorName] else {
+            problems.append("cluster: expected one service running redis-cli --cluster create, found \(creators)")
+            return
+        }
+        let script = Self.strings(creator["command"]).joined(separator: " ")
+        for required in ["--cluster-replicas 1", "--cluster-yes"] where !script.contains(required) {
+            problems.append("\(creatorName): redis-cli --cluster create needs \(required)")
+        }
+        for node in nodes {
+            if script.range(of: #"\b\#(node)\b"#, options: .regularExpression) == nil {
+                problems.append("\(creatorName): does not join \(node)")
+            }
+            Self.requireDependency(of: creatorName, creator, on: node, condition: "service_healthy", problems: &problems)
+        }
+        if ["always", "unless-stopped", "on-failure"].contains(creator["restart"] as? String ?? "no") {
+            problems.append("\(creatorName): a one-shot service must not restart (restart: \"no\")")
+        }
+
+        var executables: Set<String> = []
+        for (name, service) in services.sorted(by: { $0.key < $1.key }) where !redisImages.contains(name) {
+            guard let executable = await checkOffloadService(name, service, problems: &problems) else { continue }
+            executables.insert(executable)
+            let url = Self.environment(service)["REDIS_URL"] as? String ?? ""
+            let seeds = Self.clusterSeeds(url)
+            if seeds == nil || seeds!.contains(where: { !nodes.contains($0.host) || $0.port != 6379 }) || seeds!.isEmpty {
+                problems.append("\(name): REDIS_URL must be redis+cluster:// naming the cluster nodes, e.g. redis+cluster://\(nodes.map { "\($0):6379" }.joined(separator: ",")) (got \(url))")
+            }
+            Self.requireDependency(of: name, service, on: creatorName, condition: "service_completed_successfully", problems: &problems)
+        }
+        if !executables.contains("offload-api") { problems.append("cluster: no service runs offload-api") }
+        if !executables.contains("offload-worker") { problems.append("cluster: no service runs offload-worker") }
+    }
+
+    /// AOF with a bounded fsync, a ping healthcheck, and its data on a named volume.
+    private func checkRedisServer(_ name: String, _ redis: [String: Any], namedVolumes: Set<String>, problems: inout [String]) {
         let redisCommand = Self.strings(redis["command"])
         if Self.value(after: "--appendonly", in: redisCommand) != "yes" {
-            problems.append("redis: AOF is off; its command needs --appendonly yes (got \(redisCommand))")
+            problems.append("\(name): AOF is off; its command needs --appendonly yes (got \(redisCommand))")
         }
         if !["everysec", "always"].contains(Self.value(after: "--appendfsync", in: redisCommand) ?? "") {
-            problems.append("redis: --appendfsync everysec (or always) is missing")
+            problems.append("\(name): --appendfsync everysec (or always) is missing")
         }
         let healthTest = Self.strings((redis["healthcheck"] as? [String: Any])?["test"])
         let healthText = healthTest.joined(separator: " ")
         if healthTest.first == "NONE" || !healthText.contains("redis-cli") || !healthText.contains("ping")
             || (redis["healthcheck"] as? [String: Any])?["disable"] as? Bool == true
         {
-            problems.append("redis: no healthcheck running redis-cli ping (got \(healthTest))")
+            problems.append("\(name): no healthcheck running redis-cli ping (got \(healthTest))")
         }
-        let dataSource = Self.strings(redis["volumes"]).lazy.map { $0.split(separator: ":").map(String.init) }
-            .first { $0.count >= 2 && $0[1] == "/data" }?.first
-        if !namedVolumes.contains(dataSource ?? "") {
-            problems.append("redis: /data is not on a named volume (got \(Self.strings(redis["volumes"])))")
+        if !namedVolumes.contains(Self.dataVolume(redis) ?? "") {
+            problems.append("\(name): /data is not on a named volume (got \(Self.strings(redis["volumes"])))")
         }
+    }
 
-        // The Offload services.
-        var executables: [String: [String]] = [:]
-        for (name, value) in services.sorted(by: { $0.key < $1.key }) where name != redisName {
-            guard let service = value as? [String: Any] else {
-                problems.append("\(name): not a mapping")
-                continue
-            }
-            let command = Self.strings(service["command"])
-            guard let executable = command.first else {
-                problems.append("\(name): no command; the image's default CMD is not checked here, so name the executable")
-                continue
-            }
-            executables[executable, default: []].append(name)
-            await checkCommand(service: name, command, problems: &problems)
-
-            let environment = service["environment"] as? [String: Any] ?? [:]
-            let redisURL = (environment["REDIS_URL"] as? String).flatMap(URLComponents.init(string:))
-            let pointsAtRedis =
-                ["redis", "rediss"].contains(redisURL?.scheme ?? "") && redisURL?.host == redisName && (redisURL?.port ?? 6379) == 6379
-            if !pointsAtRedis {
-                problems.append("\(name): REDIS_URL must point at the \(redisName) service, e.g. redis://\(redisName):6379 (got \(environment["REDIS_URL"] ?? "nothing"))")
-            }
-            let dependsOn = service["depends_on"] as? [String: Any]
-            if (dependsOn?[redisName] as? [String: Any])?["condition"] as? String != "service_healthy" {
-                problems.append("\(name): depends_on \(redisName) needs condition: service_healthy")
-            }
-
-            switch executable {
-            case "offload-api":
-                if Self.value(after: "--host", in: command) != "0.0.0.0" {
-                    problems.append("\(name): offload-api must listen on --host 0.0.0.0 to be reachable from outside its container")
-                }
-                let port = Self.value(after: "--port", in: command) ?? "8080"
-                let targets = Self.ports(service["ports"]).map(\.target)
-                if !targets.contains(port) {
-                    problems.append("\(name): --port \(port) is not published in ports (container ports: \(targets))")
-                }
-            case "offload-worker":
-                if service["container_name"] != nil {
-                    problems.append("\(name): container_name stops `docker compose up --scale \(name)=N`")
-                }
-                if Self.ports(service["ports"]).contains(where: { $0.published != nil }) {
-                    problems.append("\(name): a fixed host port stops `docker compose up --scale \(name)=N`")
-                }
-                let grace = Double(Self.value(after: "--grace-seconds", in: command) ?? "30") ?? 30
-                let stop = (service["stop_grace_period"] as? String).flatMap(Self.seconds) ?? 10  // Docker's default
-                // The supervisor SIGKILLs children 5 s after --grace-seconds; Docker must wait longer.
-                if stop <= grace + 5 {
-                    problems.append(
-                        "\(name): stop_grace_period (\(stop)s) must exceed --grace-seconds + 5 (\(grace + 5)s), or Docker kills the supervisor while jobs drain")
-                }
-            default:
-                break
-            }
+    /// The command's flags, and what the API and the worker need in a container. Returns
+    /// the executable, or nil when the service names none.
+    private func checkOffloadService(_ name: String, _ service: [String: Any], problems: inout [String]) async -> String? {
+        let command = Self.strings(service["command"])
+        guard let executable = command.first else {
+            problems.append("\(name): no command; the image's default CMD is not checked here, so name the executable")
+            return nil
         }
-        if executables["offload-api"] == nil { problems.append("no service runs offload-api") }
-        if executables["offload-worker"] == nil { problems.append("no service runs offload-worker") }
-        return problems
+        await checkCommand(service: name, command, problems: &problems)
+        switch executable {
+        case "offload-api":
+            if Self.value(after: "--host", in: command) != "0.0.0.0" {
+                problems.append("\(name): offload-api must listen on --host 0.0.0.0 to be reachable from outside its container")
+            }
+            let port = Self.value(after: "--port", in: command) ?? "8080"
+            let targets = Self.ports(service["ports"]).map(\.target)
+            if !targets.contains(port) {
+                problems.append("\(name): --port \(port) is not published in ports (container ports: \(targets))")
+            }
+        case "offload-worker":
+            if service["container_name"] != nil {
+                problems.append("\(name): container_name stops `docker compose up --scale \(name)=N`")
+            }
+            if Self.ports(service["ports"]).contains(where: { $0.published != nil }) {
+                problems.append("\(name): a fixed host port stops `docker compose up --scale \(name)=N`")
+            }
+            let grace = Double(Self.value(after: "--grace-seconds", in: command) ?? "30") ?? 30
+            let stop = (service["stop_grace_period"] as? String).flatMap(Self.seconds) ?? 10  // Docker's default
+            // The supervisor SIGKILLs children 5 s after --grace-seconds; Docker must wait longer.
+            if stop <= grace + 5 {
+                problems.append(
+                    "\(name): stop_grace_period (\(stop)s) must exceed --grace-seconds + 5 (\(grace + 5)s), or Docker kills the supervisor while jobs drain")
+            }
+        default:
+            break
+        }
+        return executable
     }
 
     /// The executable is one of the built products and every option is in its --help.
@@ -328,6 +437,35 @@ final class ComposeChecker {
             throw TestSupportError("\(executable) \(arguments) did not finish in 60 s:\n\(process.output)")
         }
         return (process.exitCode ?? -1, process.output)
+    }
+
+    static func isRedisImage(_ service: [String: Any]) -> Bool {
+        (service["image"] as? String).map { $0.hasPrefix("redis:") || $0 == "redis" } ?? false
+    }
+
+    static func environment(_ service: [String: Any]) -> [String: Any] { service["environment"] as? [String: Any] ?? [:] }
+
+    /// The named volume (or path) mounted at /data.
+    static func dataVolume(_ service: [String: Any]) -> String? {
+        strings(service["volumes"]).lazy.map { $0.split(separator: ":").map(String.init) }.first { $0.count >= 2 && $0[1] == "/data" }?.first
+    }
+
+    static func requireDependency(of name: String, _ service: [String: Any], on dependency: String, condition: String, problems: inout [String]) {
+        let dependsOn = service["depends_on"] as? [String: Any]
+        if (dependsOn?[dependency] as? [String: Any])?["condition"] as? String != condition {
+            problems.append("\(name): depends_on \(dependency) needs condition: \(condition)")
+        }
+    }
+
+    /// The host:port seeds of a `redis+cluster://` or `rediss+cluster://` URL, nil for any other.
+    static func clusterSeeds(_ url: String) -> [(host: String, port: Int)]? {
+        guard let schemeEnd = url.range(of: "://"), ["redis+cluster", "rediss+cluster"].contains(url[..<schemeEnd.lowerBound]) else { return nil }
+        return url[schemeEnd.upperBound...].split(separator: "/").first.map { authority in
+            authority.split(separator: ",").map { seed in
+                let parts = seed.split(separator: ":")
+                return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? -1 : 6379)
+            }
+        } ?? []
     }
 
     /// A YAML list of strings, a single string, or nothing.
