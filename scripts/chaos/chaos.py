@@ -17,12 +17,25 @@ Columns of the table:
              not failed.
   5xx        HTTP answers >= 500 other than 503, plus requests that hung (no answer in 15 s)
   503        HTTP 503 answers (expected only while Redis is down; each must carry Retry-After)
+  503_win_s  (scenarios 8-12) the longest span, on one queue, of consecutive refused submits:
+             from the first one sent to the last one answered
+  back_s     (scenarios 8-12) seconds from a fault until the completion rate over 2 s is back to
+             >= 80 % of its rate before the fault (completion times are the stream entry ids'
+             milliseconds); the slowest of the scenario's faults; "never" if it did not come back
+  hung       (scenarios 8-12) worker supervisors that did not exit within grace + 15 s of SIGTERM
   recover_s  seconds from the end of the last fault until a fresh probe job (priority 1000,
              submitted again on 503 or refused connection) is completed: the time until the
              whole stack serves end to end again
+
+Scenarios 8-12 run on a real Redis Cluster (3 primaries + 3 replicas) or Sentinel deployment
+(primary, 2 replicas, 3 sentinels). Their checks read Redis through a cluster-aware client
+here (slot = CRC16/XMODEM of the `{queue}` hash tag, MOVED and ASK followed) or through the
+sentinels' primary; without --min-replicas a job lost in a failover is counted and explained,
+not failed. In every mode every accepted job must end final and no worker may hang.
 """
 
 import argparse
+import bisect
 import ctypes
 import json
 import os
@@ -67,7 +80,17 @@ class RedisError(Exception):
     pass
 
 
-class Redis:
+class Commands:
+    """`call` on top of a client's `pipeline` (which gives errors back as RedisError values)."""
+
+    def call(self, *args):
+        reply = self.pipeline([args])[0]
+        if isinstance(reply, RedisError):
+            raise reply
+        return reply
+
+
+class Redis(Commands):
     """A minimal blocking RESP2 client with pipelining, for checks and fault injection."""
 
     def __init__(self, port, timeout=10.0):
@@ -142,12 +165,6 @@ class Redis:
             self.close()
             raise
 
-    def call(self, *args):
-        reply = self.pipeline([args])[0]
-        if isinstance(reply, RedisError):
-            raise reply
-        return reply
-
 
 def b2s(value):
     return value.decode() if isinstance(value, bytes) else value
@@ -158,6 +175,198 @@ def pending_count(r, queues):
     levels = r.pipeline([("ZRANGE", f"{PREFIX}:{{{q}}}:pending", 0, -1) for q in queues])
     lists = [(f"{PREFIX}:{{{q}}}:pending:{b2s(level)}",) for q, found in zip(queues, levels) for level in found]
     return sum(r.pipeline([("LLEN", *key) for key in lists])) if lists else 0
+
+
+# ---------------------------------------------------------------------------- cluster and sentinel checks
+
+
+def _crc16_table():
+    table = []
+    for byte in range(256):
+        crc = byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+        table.append(crc & 0xFFFF)
+    return table
+
+
+_CRC16 = _crc16_table()
+
+
+def key_slot(key):
+    """The Redis Cluster slot of a key: CRC16/XMODEM of its `{hash tag}` (or of the whole key) mod 16384."""
+    data = key.encode() if isinstance(key, str) else bytes(key)
+    start = data.find(b"{")
+    if start >= 0:
+        end = data.find(b"}", start + 1)
+        if end > start + 1:
+            data = data[start + 1:end]
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFF) ^ _CRC16[((crc >> 8) ^ byte) & 0xFF]
+    return crc % 16384
+
+
+def queue_slot(queue):
+    return key_slot(f"{PREFIX}:{{{queue}}}:")
+
+
+# Commands the checks send that name no key; any node answers them.
+_KEYLESS = {"PING", "INFO", "CLUSTER", "ROLE", "DBSIZE"}
+
+
+def command_key(args):
+    name = b2s(args[0]).upper()
+    if name in _KEYLESS:
+        return None
+    if name == "XREAD":
+        return args[[b2s(a).upper() if isinstance(a, (str, bytes)) else a for a in args].index("STREAMS") + 1]
+    return args[1]
+
+
+# Answers that mean "ask again soon": a failover or a slot migration is under way.
+_TRANSIENT = ("TRYAGAIN", "CLUSTERDOWN", "LOADING", "MASTERDOWN", "READONLY")
+
+
+class ClusterRedis(Commands):
+    """The driver's check client on a Redis Cluster. Each command goes to the primary of its
+    key's slot (computed here, as Redis does); MOVED updates the slot map, ASK is followed
+    with ASKING, and while a failover or a migration is under way (a refused connection,
+    CLUSTERDOWN, TRYAGAIN) commands are sent again for up to `retry_window` seconds. A
+    pipeline is split by node and its replies put back in order. Same surface as `Redis`."""
+
+    def __init__(self, ports, timeout=10.0, retry_window=30.0):
+        self.ports = list(ports)
+        self.timeout, self.retry_window = timeout, retry_window
+        self.conns = {}
+        self.slots = None  # slot -> port of its primary
+
+    def _conn(self, port):
+        if port not in self.conns:
+            self.conns[port] = Redis(port, timeout=self.timeout)
+        return self.conns[port]
+
+    def refresh(self):
+        for port in self.ports:
+            try:
+                reply = self._conn(port).call("CLUSTER", "SLOTS")
+            except (OSError, ConnectionError, RedisError):
+                continue
+            slots = [None] * 16384
+            for entry in reply:
+                for slot in range(entry[0], entry[1] + 1):
+                    slots[slot] = int(entry[2][1])
+            self.slots = slots
+            return
+        self.slots = None
+
+    def _port(self, command):
+        key = command_key(command)
+        if self.slots is None:
+            self.refresh()
+        if self.slots is None:
+            return None
+        if key is None:
+            return self.ports[0]
+        port = self.slots[key_slot(key)]
+        if port is None:
+            self.slots = None  # a slot nobody serves yet: read the map again next time
+        return port
+
+    def pipeline(self, commands):
+        replies = [None] * len(commands)
+        todo = {i: None for i in range(len(commands))}  # index -> the port an ASK named, or None
+        deadline = time.time() + self.retry_window
+        while True:
+            groups, again = {}, {}
+            for i, asked in todo.items():
+                port = asked or self._port(commands[i])
+                if port is None:
+                    again[i] = None
+                else:
+                    groups.setdefault(port, []).append(i)
+            for port, indices in groups.items():
+                sent = []
+                for i in indices:
+                    if todo[i]:
+                        sent.append(("ASKING",))
+                    sent.append(commands[i])
+                try:
+                    out = iter(self._conn(port).pipeline(sent))
+                except (OSError, ConnectionError):
+                    self.slots = None
+                    again.update((i, None) for i in indices)
+                    continue
+                for i in indices:
+                    if todo[i]:
+                        next(out)  # ASKING's OK
+                    reply = next(out)
+                    text = str(reply) if isinstance(reply, RedisError) else ""
+                    if text.startswith("MOVED "):
+                        self.slots = None  # a slot moved: read the whole map again
+                        again[i] = None
+                    elif text.startswith("ASK "):
+                        again[i] = int(text.split()[2].rsplit(":", 1)[1])
+                    elif text.startswith(_TRANSIENT):
+                        again[i] = None
+                    else:
+                        replies[i] = reply
+            if not again:
+                return replies
+            if time.time() > deadline:
+                raise ConnectionError(f"the cluster did not answer within {self.retry_window:.0f} s")
+            todo = again
+            time.sleep(0.1)
+
+    def close(self):
+        for conn in self.conns.values():
+            conn.close()
+
+
+class SentinelRedis(Commands):
+    """The driver's check client on a Sentinel deployment: it asks the sentinels for the
+    primary, checks ROLE on each new connection, and on a refused connection or a demoted
+    server (READONLY) asks again, for up to `retry_window` seconds. Same surface as `Redis`."""
+
+    def __init__(self, sentinel_ports, master, timeout=10.0, retry_window=30.0):
+        self.sentinel_ports, self.master = list(sentinel_ports), master
+        self.timeout, self.retry_window = timeout, retry_window
+        self.conn = None
+
+    def primary_port(self):
+        for port in self.sentinel_ports:
+            address = ask(port, "SENTINEL", "get-master-addr-by-name", self.master)
+            if address:
+                return int(address[1])
+        return None
+
+    def pipeline(self, commands):
+        deadline = time.time() + self.retry_window
+        while True:
+            try:
+                if self.conn is None:
+                    port = self.primary_port()
+                    if port is None:
+                        raise ConnectionError("no sentinel names a primary")
+                    conn = Redis(port, timeout=self.timeout)
+                    if b2s(conn.call("ROLE")[0]) != "master":
+                        conn.close()
+                        raise ConnectionError(f"{port} is not a primary")
+                    self.conn = conn
+                out = self.conn.pipeline(commands)
+                if time.time() > deadline or not any(isinstance(r, RedisError) and str(r).startswith(_TRANSIENT) for r in out):
+                    return out
+                self.close()
+            except (OSError, ConnectionError, RedisError) as e:
+                self.close()
+                if time.time() > deadline:
+                    raise ConnectionError(f"no primary answered within {self.retry_window:.0f} s: {e}")
+            time.sleep(0.2)
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+        self.conn = None
 
 
 # ---------------------------------------------------------------------------- processes
@@ -245,7 +454,7 @@ def rss_kib(pid):
 
 class Stack:
     def __init__(self, name, bindir, aof=False, workers=1, processes=2, concurrency=2, lease_ms=5000,
-                 grace_seconds=5, queues=("chaos",), extra_worker_args=()):
+                 grace_seconds=5, queues=("chaos",), extra_worker_args=(), min_replicas=0):
         self.name = name
         self.bindir = bindir
         self.dir = tempfile.mkdtemp(prefix=f"offload-chaos-{name}-")
@@ -255,10 +464,14 @@ class Stack:
         self.api_port = free_port()
         self.aof = aof
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}"
-        self.worker_args = ["--redis-url", self.redis_url, "--key-prefix", PREFIX, "--enable-test-jobs",
-                            "--processes", str(processes), "--concurrency", str(concurrency),
-                            "--lease-ms", str(lease_ms), "--grace-seconds", str(grace_seconds),
-                            "--queues", ",".join(queues)] + list(extra_worker_args)
+        self.queues = list(queues)
+        self.grace_seconds = grace_seconds
+        # --min-replicas N: a write counts once WAIT says N replicas have it (API and workers)
+        self.replica_args = ["--min-replicas", str(min_replicas)] if min_replicas else []
+        self.worker_options = ["--key-prefix", PREFIX, "--enable-test-jobs",
+                               "--processes", str(processes), "--concurrency", str(concurrency),
+                               "--lease-ms", str(lease_ms), "--grace-seconds", str(grace_seconds),
+                               "--queues", ",".join(queues)] + self.replica_args + list(extra_worker_args)
         self.n_workers = workers
         self.processes = processes
         self.redis = None
@@ -279,22 +492,11 @@ class Stack:
 
     def start_redis(self):
         self.redis = self.redis_proc().start()
-        deadline = time.time() + 20
-        r = Redis(self.redis_port, timeout=2)
-        while time.time() < deadline:
-            try:
-                r.connect()
-                if r.call("PING") == "PONG":
-                    # AOF loading answers -LOADING until done
-                    r.close()
-                    return
-            except (OSError, ConnectionError, RedisError):
-                time.sleep(0.05)
-        raise RuntimeError("redis did not start")
+        wait_answers(self.redis_port, timeout=20)  # AOF loading answers -LOADING until done
 
     def start_api(self):
         self.api = Proc("api", [os.path.join(self.bindir, "offload-api"), "--port", str(self.api_port),
-                                "--redis-url", self.redis_url, "--key-prefix", PREFIX],
+                                "--redis-url", self.redis_url, "--key-prefix", PREFIX] + self.replica_args,
                         os.path.join(self.dir, "api.log")).start()
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -308,7 +510,8 @@ class Stack:
 
     def start_worker(self, index=None):
         index = len(self.workers) if index is None else index
-        proc = Proc(f"worker{index}", [os.path.join(self.bindir, "offload-worker")] + self.worker_args,
+        argv = [os.path.join(self.bindir, "offload-worker"), "--redis-url", self.redis_url] + self.worker_options
+        proc = Proc(f"worker{index}", argv,
                     os.path.join(self.dir, f"worker{index}.log")).start()
         if index < len(self.workers):
             self.workers[index] = proc
@@ -324,7 +527,7 @@ class Stack:
         self.wait_workers(self.n_workers * self.processes)
 
     def wait_workers(self, count, timeout=30):
-        r = Redis(self.redis_port)
+        r = self.client()
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
@@ -342,10 +545,19 @@ class Stack:
             w.stop(grace=10)
         if self.api:
             self.api.stop()
-        if self.redis:
-            self.redis.stop()
+        self.stop_redis()
         if not keep and os.environ.get("CHAOS_KEEP") != "1":
             shutil.rmtree(self.dir, ignore_errors=True)
+
+    def stop_redis(self):
+        if self.redis:
+            self.redis.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, trace):
+        self.stop(keep=kind is not None)  # a broken scenario keeps its folder (logs, data)
 
     def worker_logs(self):
         return "\n".join(w.log_text() for w in self.workers)
@@ -422,8 +634,14 @@ class Stack:
         return None
 
     # -- Redis views
-    def client(self):
-        return Redis(self.redis_port)
+    def client(self, timeout=10.0, retry_window=30.0):
+        """A check client for this stack's Redis (for a cluster or sentinels, one that routes and,
+        for `retry_window` seconds, waits out a failover)."""
+        return Redis(self.redis_port, timeout=timeout)
+
+    def stream_groups(self, queues):
+        """Queues whose event streams one XREAD can read together (one server: all of them)."""
+        return [list(queues)]
 
     def unfinished(self, queues):
         r = self.client()
@@ -458,43 +676,335 @@ class Stack:
         return out
 
 
+def port_is_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def cluster_ports(count):
+    """Free ports whose cluster bus port (port + 10000) is free too and below 65536."""
+    ports = []
+    while len(ports) < count:
+        port = free_port()
+        if port + 10000 < 65536 and port not in ports and port_is_free(port + 10000):
+            ports.append(port)
+    return ports
+
+
+def wait_answers(port, timeout=60):
+    """Until the server on `port` answers PING (not -LOADING)."""
+    r = Redis(port, timeout=2)
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            try:
+                if r.call("PING") == "PONG":
+                    return
+            except (OSError, ConnectionError, RedisError):
+                r.close()
+                time.sleep(0.05)
+        raise RuntimeError(f"redis on {port} did not answer in {timeout} s")
+    finally:
+        r.close()
+
+
+def send_to(port, *args, timeout=10.0):
+    """One command to one server on a connection of its own; raises what the server answers."""
+    r = Redis(port, timeout=timeout)
+    try:
+        return r.call(*args)
+    finally:
+        r.close()
+
+
+def ask(port, *args, timeout=2.0):
+    """One command to one server, or None when it does not answer."""
+    try:
+        return send_to(port, *args, timeout=timeout)
+    except (OSError, ConnectionError, RedisError):
+        return None
+
+
+def info_fields(port, section):
+    text = ask(port, "INFO", section)
+    return dict(line.split(":", 1) for line in b2s(text).splitlines() if ":" in line) if text else {}
+
+
+def wait_for(what, condition, timeout):
+    """Polls `condition` until it returns a true value; returns it, or raises after `timeout` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise RuntimeError(f"{what}: not within {timeout} s")
+
+
+class ClusterStack(Stack):
+    """A Stack on a Redis Cluster: 3 primaries + 3 replicas (`--cluster-enabled yes
+    --cluster-node-timeout 2000 --appendonly yes`, each with its own --dir and nodes.conf),
+    joined by `redis-cli --cluster create --cluster-replicas 1`. The API and workers get
+    `redis+cluster://` naming every node."""
+
+    def __init__(self, name, bindir, node_timeout_ms=2000, **kwargs):
+        super().__init__(name, bindir, aof=True, **kwargs)
+        self.node_timeout_ms = node_timeout_ms
+        self.node_ports = cluster_ports(6)
+        self.redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.node_ports)
+        self.nodes = {}
+
+    def node_dir(self, port):
+        return os.path.join(self.redis_dir, str(port))
+
+    def start_node(self, port):
+        os.makedirs(self.node_dir(port), exist_ok=True)
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", self.node_dir(port),
+                "--save", "", "--daemonize", "no", "--loglevel", "notice",
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", str(self.node_timeout_ms), "--appendonly", "yes"]
+        self.nodes[port] = Proc(f"redis-{port}", argv, os.path.join(self.dir, f"redis-{port}.log")).start()
+        wait_answers(port)
+
+    def start_redis(self):
+        for port in self.node_ports:
+            self.start_node(port)
+        create = subprocess.run(["redis-cli", "--cluster", "create"] + [f"127.0.0.1:{p}" for p in self.node_ports]
+                                + ["--cluster-replicas", "1", "--cluster-yes"], capture_output=True, timeout=120)
+        if create.returncode != 0:
+            raise RuntimeError("redis-cli --cluster create failed:\n" + create.stdout.decode()[-2000:])
+        self.wait_healthy()
+
+    def healthy(self):
+        """Every running node says cluster_state:ok and every primary has its replica in sync."""
+        for port, proc in self.nodes.items():
+            if not proc.alive():
+                continue
+            if "cluster_state:ok" not in b2s(ask(port, "CLUSTER", "INFO") or ""):
+                return False
+            replication = info_fields(port, "replication")
+            if replication.get("role") == "master" and replication.get("connected_slaves") != "1":
+                return False
+            if replication.get("role") == "slave" and replication.get("master_link_status") != "up":
+                return False
+        return True
+
+    def wait_healthy(self, timeout=120):
+        wait_for("the cluster is up with its replicas in sync", self.healthy, timeout)
+        return time.time()
+
+    def slot_owners(self, ports=None):
+        """slot -> port of its primary, as the first answering node (of `ports`) sees it."""
+        for port in ports or self.node_ports:
+            reply = ask(port, "CLUSTER", "SLOTS")
+            if reply:
+                owners = {}
+                for entry in reply:
+                    for slot in range(entry[0], entry[1] + 1):
+                        owners[slot] = int(entry[2][1])
+                return owners
+        return {}
+
+    def wait_taken_over(self, slot, old, timeout=60):
+        """Until a node other than `old` serves `slot` and every other node says cluster_state:ok; returns it."""
+        others = [p for p in self.node_ports if p != old]
+
+        def taken_over():
+            owner = self.slot_owners(others).get(slot)
+            up = all("cluster_state:ok" in b2s(ask(p, "CLUSTER", "INFO") or "") for p in others)
+            return owner if owner not in (None, old) and up else None
+
+        return wait_for("a replica takes over the slots", taken_over, timeout)
+
+    def owner(self, queue):
+        return self.slot_owners().get(queue_slot(queue))
+
+    def node_id(self, port):
+        return b2s(ask(port, "CLUSTER", "MYID"))
+
+    def client(self, timeout=10.0, retry_window=30.0):
+        return ClusterRedis(self.node_ports, timeout=timeout, retry_window=retry_window)
+
+    def stream_groups(self, queues):
+        return [[q] for q in queues]  # a command's keys must share a slot
+
+    def stop_redis(self):
+        for proc in self.nodes.values():
+            proc.stop()
+
+
+SENTINEL_MASTER = "offload"
+
+
+class SentinelStack(Stack):
+    """A Stack on a Sentinel deployment: a primary and 2 replicas (`--appendonly yes`, each
+    from a config file that the sentinels' CONFIG REWRITE keeps current, so a restarted
+    server comes back with the role they gave it) and 3 sentinels (`redis-server
+    sentinel.conf --sentinel`, quorum 2, down-after 2 s). The API and workers get
+    `redis+sentinel://` naming the sentinels."""
+
+    def __init__(self, name, bindir, down_after_ms=2000, failover_timeout_ms=6000, **kwargs):
+        super().__init__(name, bindir, aof=True, **kwargs)
+        self.server_ports = [free_port() for _ in range(3)]
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.down_after_ms, self.failover_timeout_ms = down_after_ms, failover_timeout_ms
+        self.redis_url = ("redis+sentinel://" + ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
+                          + f"/{SENTINEL_MASTER}")
+        self.servers = {}
+        self.sentinels = {}
+
+    def server_dir(self, port):
+        return os.path.join(self.redis_dir, str(port))
+
+    def start_server(self, port):
+        folder = self.server_dir(port)
+        conf = os.path.join(folder, "redis.conf")
+        if not os.path.exists(conf):
+            os.makedirs(folder, exist_ok=True)
+            lines = [f"port {port}", "bind 127.0.0.1", f"dir {folder}", 'save ""', "appendonly yes",
+                     "loglevel notice"]
+            if port != self.server_ports[0]:
+                lines.append(f"replicaof 127.0.0.1 {self.server_ports[0]}")
+            with open(conf, "w") as f:
+                f.write("\n".join(lines) + "\n")
+        self.servers[port] = Proc(f"redis-{port}", ["redis-server", conf],
+                                  os.path.join(self.dir, f"redis-{port}.log")).start()
+        wait_answers(port)
+
+    def start_sentinel(self, port):
+        folder = os.path.join(self.dir, f"sentinel-{port}")
+        os.makedirs(folder, exist_ok=True)
+        conf = os.path.join(folder, "sentinel.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                f"port {port}", "bind 127.0.0.1", f"dir {folder}",
+                f"sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {self.server_ports[0]} 2",
+                f"sentinel down-after-milliseconds {SENTINEL_MASTER} {self.down_after_ms}",
+                f"sentinel failover-timeout {SENTINEL_MASTER} {self.failover_timeout_ms}",
+                f"sentinel parallel-syncs {SENTINEL_MASTER} 1"]) + "\n")
+        self.sentinels[port] = Proc(f"sentinel-{port}", ["redis-server", conf, "--sentinel"],
+                                    os.path.join(self.dir, f"sentinel-{port}.log")).start()
+        wait_answers(port)
+
+    def start_redis(self):
+        for port in self.server_ports:
+            self.start_server(port)
+        for port in self.sentinel_ports:
+            self.start_sentinel(port)
+        self.wait_healthy()
+
+    def primary(self):
+        """The port every sentinel names as the primary, when they agree and it says it is one."""
+        named = set()
+        for port in self.sentinel_ports:
+            address = ask(port, "SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER)
+            if not address:
+                return None
+            named.add(int(address[1]))
+        if len(named) != 1:
+            return None
+        port = named.pop()
+        role = ask(port, "ROLE")
+        return port if role and b2s(role[0]) == "master" else None
+
+    def wait_new_primary(self, old, timeout=60):
+        """Until the sentinels agree on a primary other than `old`; returns it."""
+        def new_primary():
+            port = self.primary()
+            return port if port not in (None, old) else None
+
+        return wait_for("the sentinels name a new primary", new_primary, timeout)
+
+    def healthy(self):
+        primary = self.primary()
+        if primary is None or info_fields(primary, "replication").get("connected_slaves") != "2":
+            return False
+        for port in self.server_ports:
+            if port != primary and info_fields(port, "replication").get("master_link_status") != "up":
+                return False
+        for port in self.sentinel_ports:
+            fields = ask(port, "SENTINEL", "master", SENTINEL_MASTER)
+            fields = dict(zip((b2s(x) for x in fields[0::2]), (b2s(x) for x in fields[1::2]))) if fields else {}
+            if fields.get("flags") != "master" or fields.get("num-other-sentinels") != "2":
+                return False
+            replicas = ask(port, "SENTINEL", "replicas", SENTINEL_MASTER) or []
+            flags = [dict(zip((b2s(x) for x in r[0::2]), (b2s(x) for x in r[1::2]))).get("flags") for r in replicas]
+            if sorted(flags) != ["slave", "slave"]:
+                return False
+        return True
+
+    def wait_healthy(self, timeout=120):
+        wait_for("the primary has its 2 replicas and the sentinels agree", self.healthy, timeout)
+        return time.time()
+
+    def client(self, timeout=10.0, retry_window=30.0):
+        return SentinelRedis(self.sentinel_ports, SENTINEL_MASTER, timeout=timeout, retry_window=retry_window)
+
+    def stop_redis(self):
+        for proc in list(self.sentinels.values()) + list(self.servers.values()):
+            proc.stop()
+
+
 class EventTail(threading.Thread):
-    """Follows queues' event streams with XREAD from the start, counting `completed` events per job."""
+    """Follows queues' event streams with XREAD from the start, counting `completed` events per job.
+
+    Each completion is also kept with its stream entry: the entry id's milliseconds are when
+    Redis stored it, so completion rates hold even when the tail itself was held up."""
 
     def __init__(self, stack, queues):
         super().__init__(daemon=True)
         self.stack, self.queues = stack, queues
         self.last = {q: "0-0" for q in queues}
         self.completed = {}
+        self.completion_times = []  # seconds since the epoch, one per completed job
+        self.completed_entries = {}  # job id -> [(queue, entry id)]
         self.stop_flag = threading.Event()
         self.events = 0
 
     def run(self):
-        r = None
+        # a short retry window: a shard failing over must not hold up reading the others
+        r = self.stack.client(timeout=5, retry_window=1.0)
+        groups = self.stack.stream_groups(self.queues)
+        # one server blocks on all streams at once; a cluster's streams are read in turn
+        block = ["BLOCK", 500] if len(groups) == 1 else []
         while not self.stop_flag.is_set():
-            try:
-                if r is None:
-                    r = Redis(self.stack.redis_port, timeout=5)
-                    r.connect()
-                keys = [f"{PREFIX}:{{{q}}}:events" for q in self.queues]
-                reply = r.call("XREAD", "COUNT", 2000, "BLOCK", 500, "STREAMS", *keys, *[self.last[q] for q in self.queues])
-                for key, entries in reply or []:
-                    q = b2s(key).split("{", 1)[1].split("}", 1)[0]
-                    for entry_id, fields in entries:
-                        self.last[q] = b2s(entry_id)
-                        self.events += 1
-                        f = dict(zip((b2s(x) for x in fields[0::2]), (b2s(x) for x in fields[1::2])))
-                        if f.get("event") == "completed":
-                            # A batch of results is one entry naming its jobs in `ids`.
-                            for job_id in f["ids"].split() if "ids" in f else [f.get("id")]:
-                                self.completed[job_id] = self.completed.get(job_id, 0) + 1
-            except (OSError, ConnectionError, RedisError, ValueError):
-                if r:
-                    r.close()
-                r = None
+            got, failed = 0, False
+            for group in groups:
+                keys = [f"{PREFIX}:{{{q}}}:events" for q in group]
+                try:
+                    reply = r.call("XREAD", "COUNT", 2000, *block, "STREAMS", *keys, *[self.last[q] for q in group])
+                    got += self._take(reply)
+                except (OSError, ConnectionError, RedisError, ValueError):
+                    r.close()  # the next command connects again
+                    failed = True
+            if failed:
                 time.sleep(0.2)
-        if r:
-            r.close()
+            elif not block and not got:
+                self.stop_flag.wait(0.05)
+        r.close()
+
+    def _take(self, reply):
+        got = 0
+        for key, entries in reply or []:
+            q = b2s(key).split("{", 1)[1].split("}", 1)[0]
+            for entry_id, fields in entries:
+                entry_id = b2s(entry_id)
+                self.last[q] = entry_id
+                self.events += 1
+                got += 1
+                f = dict(zip((b2s(x) for x in fields[0::2]), (b2s(x) for x in fields[1::2])))
+                if f.get("event") == "completed":
+                    stored_at = int(entry_id.split("-", 1)[0]) / 1000.0
+                    # A batch of results is one entry naming its jobs in `ids`.
+                    for job_id in f["ids"].split() if "ids" in f else [f.get("id")]:
+                        self.completed[job_id] = self.completed.get(job_id, 0) + 1
+                        self.completion_times.append(stored_at)
+                        self.completed_entries.setdefault(job_id, []).append((q, entry_id))
+        return got
 
     def finish(self):
         time.sleep(1.0)  # let the last events arrive
@@ -511,6 +1021,9 @@ class Result:
         self.submitted = self.completed = self.lost = self.multi = 0
         self.http5xx = self.http503 = 0
         self.recover = None
+        self.window503 = None  # longest span of refused submits (failover scenarios)
+        self.back = None  # seconds until the completion rate was back to >= 80 % (failover scenarios)
+        self.hung = None  # workers that did not exit on SIGTERM within their grace (failover scenarios)
         self.ok = True
         self.notes = []
         self.seconds = 0.0
@@ -698,7 +1211,7 @@ def scenario_redis_restart(bindir, short):
                 outage["other"].append((method, path, status))
         time.sleep(0.1)
     st.redis = st.redis_proc().start()
-    _wait_ping(st)
+    wait_answers(st.redis_port, timeout=30)
     settled = recover_and_account(st, res, sub, tail, join_timeout=120)
     if outage["503"] == 0:
         res.fail("no 503 while Redis was down")
@@ -708,20 +1221,6 @@ def scenario_redis_restart(bindir, short):
     finish_http(st, res)
     st.stop()
     return res
-
-
-def _wait_ping(st, timeout=30):
-    r = Redis(st.redis_port, timeout=2)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            r.connect()
-            if r.call("PING") == "PONG":
-                r.close()
-                return
-        except (OSError, ConnectionError, RedisError):
-            time.sleep(0.05)
-    raise RuntimeError("redis did not come back")
 
 
 def scenario_redis_stall(bindir, short):
@@ -983,9 +1482,467 @@ def scenario_soak(bindir, short):
     return res
 
 
+# ---------------------------------------------------------------------------- clusters and sentinels under faults
+
+FINAL_STATES = ("completed", "dead", "cancelled")
+HA_JOB_SECONDS = 0.1
+
+
+def header(headers, name):
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+class QueueLoad(threading.Thread):
+    """Submits batches of `test.sleep` jobs to one queue until stopped, logging every answer
+    with its times. A refused batch is not sent again: the next batch is the retry. One
+    thread per queue, so a queue whose shard is failing over holds up no other queue."""
+
+    def __init__(self, stack, queue, batch=10, pause=0.25):
+        super().__init__(daemon=True)
+        self.stack, self.queue, self.batch, self.pause = stack, queue, batch, pause
+        self.answers = []  # (sent, answered, status)
+        self.accepted_at = {}  # job id -> when its 202 arrived
+        self.job_errors = []  # per-job errors inside 202 batch answers
+        self.refused_sample = {}  # status -> the first body answered with it
+        self.stop_flag = threading.Event()
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            sent = time.time()
+            status, payload, headers = self.stack.http(
+                "POST", "/v1/jobs/batch", {"jobs": sleep_jobs(self.batch, HA_JOB_SECONDS, self.queue)})
+            answered = time.time()
+            self.answers.append((sent, answered, status))
+            wait = self.pause
+            if status == 202 and payload:
+                for job in payload["jobs"]:
+                    if job.get("id"):
+                        self.accepted_at[job["id"]] = answered
+                    else:
+                        self.job_errors.append(job)
+            else:
+                self.refused_sample.setdefault(status, payload)
+                wait = min(1.0, float(header(headers, "Retry-After") or 0.2)) if status == 503 else 0.2
+            self.stop_flag.wait(wait)
+
+    def refusals(self):
+        """(start, end) spans of consecutive refused submits: from the first one sent to the last one answered."""
+        spans, start, end = [], None, None
+        for sent, answered, status in self.answers:
+            if status == 202:
+                if start is not None:
+                    spans.append((start, end))
+                start = None
+            else:
+                start = sent if start is None else start
+                end = answered
+        if start is not None:
+            spans.append((start, end))
+        return spans
+
+
+def completion_rate_back(times, fault_at, until, before=5.0, window=2.0, step=0.25):
+    """(seconds after `fault_at` until the completion rate, over `window` s, is back to >= 80 %
+    of its mean over the `before` s ending 1 s before the fault; the rate before). 0 when it
+    never fell below 80 %, inf when it did not come back before `until`."""
+    times = sorted(times)
+
+    def count(a, b):
+        return bisect.bisect_left(times, b) - bisect.bisect_left(times, a)
+
+    before_rate = count(fault_at - 1 - before, fault_at - 1) / before
+    if before_rate == 0:
+        return None, 0.0
+    fell = False
+    t = fault_at
+    while t + window <= until:
+        rate = count(t, t + window) / window
+        if not fell and rate < 0.8 * before_rate:
+            fell = True
+        elif fell and rate >= 0.8 * before_rate:
+            return t + window - fault_at, before_rate
+        t += step
+    return (float("inf") if fell else 0.0), before_rate
+
+
+def supports_min_replicas(bindir):
+    for exe in ("offload-api", "offload-worker"):
+        helptext = subprocess.run([os.path.join(bindir, exe), "--help"], capture_output=True, timeout=60)
+        if b"--min-replicas" not in helptext.stdout + helptext.stderr:
+            return False
+    return True
+
+
+def spread_queues(per_primary=2):
+    """Queue names whose slots fall in each third of the slot space, `per_primary` each: the
+    ranges `redis-cli --cluster create` gives 3 primaries."""
+    ranges = ((0, 5460), (5461, 10922), (10923, 16383))
+    chosen = {r: [] for r in ranges}
+    i = 0
+    while any(len(v) < per_primary for v in chosen.values()):
+        name = f"load{i}"
+        for r in ranges:
+            if r[0] <= queue_slot(name) <= r[1] and len(chosen[r]) < per_primary:
+                chosen[r].append(name)
+        i += 1
+    return [q for r in ranges for q in chosen[r]]
+
+
+class Fault:
+    """One fault and what followed it, so rates, refusals and losses can be set against it."""
+
+    def __init__(self, label):
+        self.label, self.began = label, time.time()
+        self.taken_over = None  # when another server took over (a promoted replica, a moved slot)
+        self.demoted = None  # when a primary that was not killed became a replica
+        self.aof = None  # a killed server's AOF, kept before it restarted
+        log(f"fault: {label}")
+
+
+def aof_bytes(folder):
+    """Everything in a server's AOF files (kept from the moment it was killed)."""
+    data = b""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            if ".aof" in name:
+                with open(os.path.join(root, name), "rb") as f:
+                    data += f.read()
+    return data
+
+
+class Availability:
+    """One failover scenario's run: the load on every queue, the event tail, the faults,
+    and at the end the figures and the goals."""
+
+    def __init__(self, st, res, min_replicas):
+        self.st, self.res, self.min_replicas = st, res, min_replicas
+        self.queues = st.queues[:-1]  # the last is the probe's queue "chaos"
+        self.tail = EventTail(st, st.queues)
+        self.loads = [QueueLoad(st, q) for q in self.queues]
+        self.faults = []
+
+    def start(self, warmup=8.0):
+        self.tail.start()
+        for load in self.loads:
+            load.start()
+        time.sleep(warmup)
+
+    def fault(self, label):
+        self.faults.append(Fault(label))
+        return self.faults[-1]
+
+    def stop_load(self):
+        for load in self.loads:
+            load.stop_flag.set()
+        for load in self.loads:
+            load.join(HTTP_TIMEOUT + 5)
+        return time.time()
+
+    def finish(self, load_end, expect_loss_on=(), strict_moves=False):
+        """Waits for every accepted job to be final, stops the workers (counting any that
+        hangs), counts and explains, and checks the goals."""
+        st, res = self.st, self.res
+        accepted = {}
+        for load in self.loads:
+            accepted.update(load.accepted_at)
+        ids = list(accepted)
+        open_ids = self.wait_final(ids, timeout=180)
+        self.tail.finish()
+        exited = [w.name for w in st.workers if not w.alive()]
+        if exited:
+            res.note(f"worker supervisors that exited during the run: {exited}")
+        res.hung = self.stop_workers()
+        fields = st.job_fields(ids, ("state", "att"))
+        gone = [i for i in ids if fields[i]["state"] is None]
+        unfinished = [i for i in ids if fields[i]["state"] is not None and fields[i]["state"] not in FINAL_STATES]
+        res.submitted = len(ids)
+        res.completed = sum(1 for i in ids if fields[i]["state"] == "completed")
+        res.lost = len(gone) + len(unfinished)
+        twice = {i for i in ids if int(fields[i].get("att") or 0) > 1 or self.tail.completed.get(i, 0) > 1}
+        res.multi = len(twice)
+        others = {s: sum(1 for i in ids if fields[i]["state"] == s) for s in ("dead", "cancelled")}
+        if any(others.values()):
+            res.note(f"final but not completed: {others}")
+        self.check_outcomes(ids)
+        self.figures(load_end)
+        self.explain_loss(gone, accepted, fields, expect_loss_on)
+        res.http5xx = st.stats["5xx"] + st.stats["hang"]
+        res.http503 = st.stats["503"]
+        job_errors = [e for load in self.loads for e in load.job_errors]
+        if job_errors:
+            res.note(f"{len(job_errors)} jobs refused inside 202 batch answers, e.g. {job_errors[0]}")
+        if st.stats["5xx"] or st.stats["hang"] or st.stats["503_no_retry_after"]:
+            res.note(f"client-visible errors beyond a retry: {st.stats['5xx']} x 5xx other than 503, "
+                     f"{st.stats['hang']} requests over {HTTP_TIMEOUT:.0f} s, "
+                     f"{st.stats['503_no_retry_after']} x 503 without Retry-After")
+        # The goals, and nothing else, fail the scenario.
+        if unfinished:
+            res.fail(f"{len(unfinished)} accepted jobs not in a final state 180 s after the load, e.g. "
+                     f"{[(i, fields[i]['state']) for i in unfinished[:3]]}")
+        if res.hung:
+            res.fail(f"{res.hung} worker supervisors did not exit within their grace after SIGTERM")
+        if gone and (self.min_replicas or strict_moves):
+            res.fail(f"{len(gone)} accepted jobs gone" + (" with --min-replicas 1" if self.min_replicas else ""))
+        not_retry = sum(1 for load in self.loads for _, _, status in load.answers if status not in (202, 503))
+        if strict_moves and (not_retry or st.stats["503_no_retry_after"] or job_errors):
+            res.fail("a client saw an error other than a 503 with Retry-After")
+        if res.recover is None:
+            res.note("the probe job did not complete within 60 s of the last fault")
+
+    def wait_final(self, ids, timeout):
+        deadline = time.time() + timeout
+        waiting = list(ids)
+        while True:
+            try:
+                fields = self.st.job_fields(waiting, ("state",))
+                waiting = [i for i in waiting if fields[i]["state"] is not None and fields[i]["state"] not in FINAL_STATES]
+            except (OSError, ConnectionError, RedisError) as e:
+                log(f"{self.st.name}: reading job states failed: {e}")
+            if not waiting or time.time() > deadline:
+                return waiting
+            time.sleep(1.0)
+
+    def stop_workers(self):
+        for w in self.st.workers:
+            w.signal(signal.SIGTERM)
+        hung = [w for w in self.st.workers if not w.wait(self.st.grace_seconds + 15)]
+        for w in hung:
+            w.signal(signal.SIGKILL)
+            w.wait(5)
+        return len(hung)
+
+    def check_outcomes(self, ids):
+        """Two `completed` events for a job are a failover's doing when the first entry went
+        with a primary's unreplicated writes; two that both survive are two recorded outcomes."""
+        doubles = [i for i in ids if self.tail.completed.get(i, 0) > 1]
+        r = self.st.client()
+        try:
+            both_kept = []
+            for job_id in doubles:
+                entries = self.tail.completed_entries[job_id]
+                kept = [e for q, e in entries if r.call("XRANGE", f"{PREFIX}:{{{q}}}:events", e, e)]
+                if len(kept) > 1:
+                    both_kept.append(job_id)
+        finally:
+            r.close()
+        if doubles:
+            self.res.note(f"{len(doubles)} jobs with two completed events, {len(doubles) - len(both_kept)} of them "
+                          "because the first completion went with an unreplicated primary's writes (run again)")
+        if both_kept:
+            self.res.fail(f"{len(both_kept)} jobs have two recorded completions, e.g. {both_kept[:3]}")
+
+    def figures(self, load_end):
+        res = self.res
+        windows = [(end - start, start, load.queue) for load in self.loads for start, end in load.refusals()]
+        res.window503 = max((w for w, _, _ in windows), default=0.0)
+        latencies = [answered - sent for load in self.loads for sent, answered, status in load.answers if status == 202]
+        backs = []
+        for n, fault in enumerate(self.faults):
+            until = self.faults[n + 1].began if n + 1 < len(self.faults) else load_end
+            back, rate = completion_rate_back(self.tail.completion_times, fault.began, until)
+            backs.append(back)
+            during = [w for w, start, _ in windows if fault.began - 1 <= start < until]
+            res.note(f"{fault.label}: completions {rate:.0f}/s before; back to >= 80 % after "
+                     f"{'never' if back == float('inf') else f'{back:.1f} s' if back is not None else '-'}; "
+                     f"longest refusal {max(during, default=0.0):.1f} s")
+        known = [b for b in backs if b is not None]
+        res.back = max(known) if known else None
+        refused, samples, by_queue = {}, {}, {}
+        for load in self.loads:
+            samples.update(load.refused_sample)
+            for _, _, status in load.answers:
+                if status != 202:
+                    refused[status] = refused.get(status, 0) + 1
+                    by_queue[load.queue] = by_queue.get(load.queue, 0) + 1
+        res.note(f"slowest accepted submit {max(latencies, default=0.0):.2f} s; "
+                 f"{sum(len(load.refusals()) for load in self.loads)} refusal windows over {len(self.loads)} queues; "
+                 f"refused answers by status (0 = no connection, -1 = no answer in {HTTP_TIMEOUT:.0f} s): {refused}, "
+                 f"by queue: {by_queue}"
+                 + "".join(f"; a {status}: {str(body)[:300]}" for status, body in sorted(samples.items())))
+
+    def explain_loss(self, gone, accepted, fields, expect_loss_on):
+        """Where the gone jobs were and when they were acknowledged, set against the faults."""
+        res = self.res
+        if not gone:
+            res.note("no accepted job gone")
+            return
+        by_queue = {}
+        for i in gone:
+            by_queue[i.split(".", 1)[0]] = by_queue.get(i.split(".", 1)[0], 0) + 1
+        fault = min(self.faults, key=lambda f: min(abs(accepted[i] - f.began) for i in gone))
+        offsets = sorted((accepted[i] - fault.began) * 1000 for i in gone)
+        elsewhere = {q: n for q, n in by_queue.items() if expect_loss_on and q not in expect_loss_on}
+        before = sum(1 for i in gone if accepted[i] < fault.began)
+        text = (f"{len(gone)} accepted jobs gone, by queue {by_queue}; acknowledged {offsets[0]:+.0f} to "
+                f"{offsets[-1]:+.0f} ms from '{fault.label}'")
+        if fault.aof is not None:
+            text += f"; {sum(1 for i in gone if i.encode() in fault.aof)} of them are in the killed primary's AOF"
+        if before:
+            text += (f". {before} acknowledged before the fault: the primary had not yet sent them to the replica "
+                     "that took over (replication is asynchronous)")
+        if len(gone) - before and fault.demoted:
+            text += (f". {len(gone) - before} acknowledged after it, by the old primary: the new one served from "
+                     f"+{fault.taken_over - fault.began:.1f} s, but the old one, a primary in its own eyes until the "
+                     f"sentinels made it a replica at +{fault.demoted - fault.began:.1f} s, took the writes of clients "
+                     "that had not switched yet; its data was then replaced by the new primary's")
+            if self.min_replicas:
+                text += "; its remaining replica confirmed their WAIT until the sentinels moved that one too"
+        elif len(gone) - before:
+            text += f". UNEXPLAINED: {len(gone) - before} acknowledged after the fault"
+        res.note(text)
+        if elsewhere:
+            res.note(f"UNEXPLAINED: gone jobs on queues the fault did not touch: {elsewhere}")
+
+
+def failover_scenario(number, title, stack_class, body, bindir, min_replicas):
+    """Runs `body(run)` on a started stack of `stack_class` under load: 2 supervisors x 2
+    children x 8 threads of 0.1 s jobs (~320 jobs/s) against ~240 jobs/s submitted, so the
+    backlog stays near zero and the completion rate follows the submits. Fails at once when
+    the binaries predate --min-replicas."""
+    res = Result(f"{number} {title}" + (" (--min-replicas 1)" if min_replicas else ""))
+    if min_replicas and not supports_min_replicas(bindir):
+        res.fail("offload-api/offload-worker in the bin dir have no --min-replicas option")
+        return res
+    with stack_class(body.__name__.replace("_", "-"), bindir, workers=2, processes=2, concurrency=8, lease_ms=5000,
+                     grace_seconds=5, queues=tuple(spread_queues()) + ("chaos",), min_replicas=min_replicas) as st:
+        st.start()
+        body(Availability(st, res, min_replicas))
+    return res
+
+
+def cluster_failover(run):
+    st, res = run.st, run.res
+    owners = st.slot_owners()
+    victim = owners[queue_slot(run.queues[0])]
+    held = [q for q in st.queues if owners[queue_slot(q)] == victim]
+    global_keys = [k for k in ("queues", "workers", "job-types") if owners[key_slot(f"{PREFIX}:{k}")] == victim]
+    shards = {p: [q for q in st.queues if owners[queue_slot(q)] == p] for p in sorted(set(owners.values()))}
+    res.note(f"primaries and their queues: {shards}; killed {victim} holds {held} and the global keys {global_keys}")
+    run.start()
+    fault = run.fault(f"SIGKILL primary {victim}")
+    st.nodes[victim].signal(signal.SIGKILL)
+    st.nodes[victim].wait(5)
+    fault.aof = aof_bytes(st.node_dir(victim))
+    new_owner = st.wait_taken_over(queue_slot(run.queues[0]), victim)
+    fault.taken_over = time.time()
+    promoted = fault.taken_over - fault.began
+    st.start_node(victim)
+    rejoined = st.wait_healthy() - fault.began
+    role = b2s((ask(victim, "ROLE") or ["no answer"])[0])
+    res.note(f"replica {new_owner} promoted {promoted:.1f} s after the SIGKILL; the old primary restarted and is "
+             f"a {role} in sync {rejoined:.1f} s after it")
+    if role != "slave":
+        res.fail(f"the restarted primary is a {role}, not a replica")
+    res.recover = st.probe(time.time() + 60)
+    time.sleep(max(0.0, fault.began + rejoined + 15 - time.time()))
+    run.finish(run.stop_load(), expect_loss_on=held)
+
+
+def migrate_slot(st, slot, source, target, keys_per_call=10, pause=0.05):
+    """Moves one slot as `redis-cli --cluster reshard` does (IMPORTING on the target,
+    MIGRATING on the source, MIGRATE its keys 10 at a time, then SETSLOT NODE on every
+    primary), pausing between MIGRATE calls so the slot stays half-moved for seconds while
+    the load runs. Returns the keys moved."""
+    source_id, target_id = st.node_id(source), st.node_id(target)
+    send_to(target, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    send_to(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    moved = 0
+    r = Redis(source)
+    try:
+        while True:
+            keys = r.call("CLUSTER", "GETKEYSINSLOT", slot, keys_per_call)
+            if not keys:
+                break
+            r.call("MIGRATE", "127.0.0.1", target, "", 0, 30000, "KEYS", *keys)
+            moved += len(keys)
+            time.sleep(pause)
+    finally:
+        r.close()
+    primaries = sorted(set(st.slot_owners().values()))
+    for port in [target, source] + [p for p in primaries if p not in (target, source)]:
+        send_to(port, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+    return moved
+
+
+def cluster_reshard(run):
+    st, res = run.st, run.res
+    run.start()
+    owners = st.slot_owners()
+    primaries = sorted(set(owners.values()))
+    moves = []
+    # the first queue of two primaries, each to the next primary
+    for source in primaries[:2]:
+        queue = next(q for q in run.queues if owners[queue_slot(q)] == source)
+        target = primaries[(primaries.index(source) + 1) % len(primaries)]
+        fault = run.fault(f"move slot {queue_slot(queue)} of {queue} {source} -> {target}")
+        moved = migrate_slot(st, queue_slot(queue), source, target)
+        fault.taken_over = time.time()
+        moves.append(f"{queue}: {moved} keys in {fault.taken_over - fault.began:.1f} s")
+        if st.owner(queue) != target:
+            res.fail(f"slot of {queue} is not on {target} after the move")
+        time.sleep(5)
+    res.note("moved " + "; ".join(moves))
+    res.recover = st.probe(time.time() + 60)
+    time.sleep(10)
+    run.finish(run.stop_load(), strict_moves=True)
+
+
+def sentinel_failover(run):
+    st, res = run.st, run.res
+    run.start()
+    old = st.primary()
+    fault = run.fault(f"SENTINEL FAILOVER (primary {old})")
+    ask(st.sentinel_ports[0], "SENTINEL", "FAILOVER", SENTINEL_MASTER)
+    first = st.wait_new_primary(old)
+    fault.taken_over = time.time()
+    wait_for(f"{old} becomes a replica", lambda: b2s((ask(old, "ROLE") or [b""])[0]) == "slave", 60)
+    fault.demoted = time.time()
+    settled = st.wait_healthy() - fault.began
+    res.note(f"SENTINEL FAILOVER: {first} is primary after {fault.taken_over - fault.began:.1f} s; {old} a replica "
+             f"after {fault.demoted - fault.began:.1f} s, in sync after {settled:.1f} s")
+    # a sentinel starts no new failover of a master within 2 x failover-timeout of the last
+    time.sleep(max(0.0, fault.began + max(settled + 10, 2.5 * st.failover_timeout_ms / 1000) - time.time()))
+    victim = st.primary()
+    fault = run.fault(f"SIGKILL primary {victim}")
+    st.servers[victim].signal(signal.SIGKILL)
+    st.servers[victim].wait(5)
+    fault.aof = aof_bytes(st.server_dir(victim))
+    second = st.wait_new_primary(victim)
+    fault.taken_over = time.time()
+    st.start_server(victim)
+    settled = st.wait_healthy() - fault.began
+    res.note(f"SIGKILL: {second} is primary after {fault.taken_over - fault.began:.1f} s; {victim} restarted, "
+             f"a replica in sync after {settled:.1f} s")
+    res.recover = st.probe(time.time() + 60)
+    time.sleep(max(0.0, fault.began + settled + 15 - time.time()))
+    run.finish(run.stop_load(), expect_loss_on=run.queues)
+
+
+def scenario_cluster_failover(bindir, short):
+    return failover_scenario(8, "Cluster primary failover", ClusterStack, cluster_failover, bindir, 0)
+
+
+def scenario_cluster_failover_min_replicas(bindir, short):
+    return failover_scenario(9, "Cluster primary failover", ClusterStack, cluster_failover, bindir, 1)
+
+
+def scenario_cluster_reshard(bindir, short):
+    return failover_scenario(10, "Cluster resharding under load", ClusterStack, cluster_reshard, bindir, 0)
+
+
+def scenario_sentinel_failover(bindir, short):
+    return failover_scenario(11, "Sentinel failover", SentinelStack, sentinel_failover, bindir, 0)
+
+
+def scenario_sentinel_failover_min_replicas(bindir, short):
+    return failover_scenario(12, "Sentinel failover", SentinelStack, sentinel_failover, bindir, 1)
+
+
 SCENARIOS = {
     "1": scenario_kill_storm, "2": scenario_redis_restart, "3": scenario_redis_stall, "4": scenario_full_restart,
     "5": scenario_zombie, "6": scenario_poison, "7": scenario_soak,
+    "8": scenario_cluster_failover, "9": scenario_cluster_failover_min_replicas, "10": scenario_cluster_reshard,
+    "11": scenario_sentinel_failover, "12": scenario_sentinel_failover_min_replicas,
 }
 
 
@@ -1010,9 +1967,16 @@ def main():
         res.seconds = time.time() - started
         results.append(res)
         log(f"scenario {key} done in {res.seconds:.0f} s: {'PASS' if res.ok else 'FAIL'}")
-    header = ["scenario", "submitted", "completed", "lost", "multi", "5xx", "503", "recover_s", "took_s", "result"]
-    rows = [[r.name, r.submitted, r.completed, r.lost, r.multi, r.http5xx, r.http503,
-             "-" if r.recover is None or r.recover < 0 else f"{r.recover:.1f}", f"{r.seconds:.0f}", "PASS" if r.ok else "FAIL"]
+    def seconds(value):
+        if value == float("inf"):
+            return "never"
+        return "-" if value is None or value < 0 else f"{value:.1f}"
+
+    header = ["scenario", "submitted", "completed", "lost", "multi", "5xx", "503", "503_win_s", "back_s", "hung",
+              "recover_s", "took_s", "result"]
+    rows = [[r.name, r.submitted, r.completed, r.lost, r.multi, r.http5xx, r.http503, seconds(r.window503),
+             seconds(r.back), "-" if r.hung is None else r.hung, seconds(r.recover), f"{r.seconds:.0f}",
+             "PASS" if r.ok else "FAIL"]
             for r in results]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     print()

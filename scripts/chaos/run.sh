@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make chaos`: release build, then every chaos scenario on real loopback stacks (see chaos.py).
-#   scripts/chaos/run.sh            all seven scenarios (the soak: CHAOS_SOAK_SECONDS, default 600)
+#   scripts/chaos/run.sh            all twelve scenarios (the soak: CHAOS_SOAK_SECONDS, default 600)
 #   scripts/chaos/run.sh --short    scenarios 1, 2 and 5 with small numbers (~90 s)
 #   scripts/chaos/run.sh --only 2,5 chosen scenarios
 # CHAOS_KEEP=1 keeps each scenario's folder (Redis data, process logs) under $TMPDIR.

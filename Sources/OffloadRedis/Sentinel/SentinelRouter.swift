@@ -20,8 +20,8 @@ final class SentinelRouter: RedisRouter {
     private let sentinels: NIOLockedValueBox<[RedisEndpoint]>
     private let primary = NIOLockedValueBox<RedisNodePool?>(nil)
     private let resolving = SharedLookup<RedisNodePool>()
-    private let watcher = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    private let watchConnection = NIOLockedValueBox<RedisConnection?>(nil)
+    private let watchers = NIOLockedValueBox<[RedisEndpoint: Task<Void, Never>]>([:])
+    private let watchConnections = NIOLockedValueBox<[RedisEndpoint: RedisConnection]>([:])
     private let isShutDown = NIOLockedValueBox(false)
 
     init(
@@ -176,28 +176,27 @@ final class SentinelRouter: RedisRouter {
 
     // MARK: Following failovers
 
-    /// One subscribed connection to a sentinel, moved to the next when it drops.
+    /// A subscribed connection to every sentinel known: the sentinel that leads a failover
+    /// announces `+switch-master` only when the failover ends, seconds after the others.
     private func startWatching() {
-        watcher.withLockedValue { watcher in
-            guard watcher == nil else { return }
-            watcher = Task { await self.watch() }
+        let known = sentinels.withLockedValue { $0 }
+        watchers.withLockedValue { watchers in
+            for sentinel in known where watchers[sentinel] == nil {
+                watchers[sentinel] = Task { await self.watch(sentinel) }
+            }
         }
     }
 
-    private func watch() async {
+    private func watch(_ sentinel: RedisEndpoint) async {
         while !Task.isCancelled, !isShutDown.withLockedValue({ $0 }) {
-            for sentinel in sentinels.withLockedValue({ $0 }) {
-                guard !Task.isCancelled else { return }
-                do {
-                    let connection = try await sentinelConnection(sentinel) { [weak self] push in self?.handle(push) }
-                    watchConnection.withLockedValue { $0 = connection }
-                    _ = try await connection.send(RedisCommand("SUBSCRIBE", "+switch-master"))
-                    // Waits here until the connection drops.
-                    try? await connection.channel.closeFuture.get()
-                } catch {
-                    logger.debug("sentinel subscription failed", metadata: ["sentinel": "\(sentinel)", "error": "\(error)"])
-                }
-                if isShutDown.withLockedValue({ $0 }) { return }
+            do {
+                let connection = try await sentinelConnection(sentinel) { [weak self] push in self?.handle(push) }
+                watchConnections.withLockedValue { $0[sentinel] = connection }
+                _ = try await connection.send(RedisCommand("SUBSCRIBE", "+switch-master"))
+                // Waits here until the connection drops.
+                try? await connection.channel.closeFuture.get()
+            } catch {
+                logger.debug("sentinel subscription failed", metadata: ["sentinel": "\(sentinel)", "error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -233,8 +232,8 @@ final class SentinelRouter: RedisRouter {
 
     func shutdown() async {
         isShutDown.withLockedValue { $0 = true }
-        watcher.withLockedValue { $0 }?.cancel()
-        await watchConnection.withLockedValue { $0 }?.close()
+        for task in watchers.withLockedValue({ Array($0.values) }) { task.cancel() }
+        for connection in watchConnections.withLockedValue({ Array($0.values) }) { await connection.close() }
         await primary.withLockedValue { $0 }?.shutdown()
     }
 }
