@@ -91,9 +91,11 @@ wrk_submit() {
   port=$(scripts/free-port.sh)
   "$bin/offload-api" --port "$port" --redis-url "$url" "$@" >>"$workdir/api.log" 2>&1 &
   api_pid=$!
+  pids+=($api_pid)  # stopped with the rest if anything below fails
   wait_for offload-api "$api_pid" 60 curl -sf --max-time 2 "http://127.0.0.1:$port/healthz"
   "$bin/offload-worker" --redis-url "$url" --enable-test-jobs --processes 1 >>"$workdir/worker.log" 2>&1 &
   worker_pid=$!
+  pids+=($worker_pid)
   wait_for offload-worker "$worker_pid" 60 noop_published "$url"
   kill -TERM "$worker_pid"
   wait "$worker_pid" 2>/dev/null || true
