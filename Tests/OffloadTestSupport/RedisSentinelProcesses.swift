@@ -134,3 +134,24 @@ package final class SentinelProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 }
+
+/// Holds a loopback port bound (not listening) so no other test's server can take it:
+/// connections to it are refused, as to a dead server. Sentinels keep reconfiguring a
+/// killed primary's address (`REPLICAOF`, `CLIENT KILL TYPE normal`), which would hit
+/// whatever server another test started on the freed port.
+package final class PortReservation: @unchecked Sendable {
+    private let descriptor: Int32
+
+    package init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        // The killed server's connections linger in TIME_WAIT; they must not stop the bind.
+        if descriptor >= 0 { setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        guard descriptor >= 0, Loopback.withAddress(port: port, { bind(descriptor, $0, $1) }) == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            throw TestSupportError("cannot hold port \(port)")
+        }
+    }
+
+    deinit { close(descriptor) }
+}
