@@ -37,7 +37,8 @@ final class ScriptRegistry: Sendable {
     func pipeline(
         _ commands: [RedisCommand], on pool: RedisNodePool, trailer: RedisCommand? = nil
     ) async throws(RedisError) -> (replies: [RESPValue], trailer: RESPValue?) {
-        var replies = try await pool.pipeline(commands + (trailer.map { [$0] } ?? []))
+        // No copy of the commands unless there is a trailer to append.
+        var replies = try await pool.pipeline(trailer.map { commands + [$0] } ?? commands)
         var trailerReply = trailer == nil ? nil : replies.removeLast()
         let missing = commands.indices.compactMap { index in
             loadCommand(after: replies[index], to: commands[index]).map { (index, $0) }

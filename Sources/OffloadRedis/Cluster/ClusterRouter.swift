@@ -34,19 +34,6 @@ final class ClusterRouter: RedisRouter {
     // MARK: Sending
 
     func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
-        let slot = try CommandKeys.slot(of: command)
-        // The common case in one hop: the map is known and the slot has not moved.
-        if let topology = map.withLockedValue({ $0 }), let endpoint = Self.target(slot, in: topology) {
-            do throws(RedisError) {
-                let reply = try await pool(endpoint).pipeline([command])[0]
-                if ClusterRedirect(reply) == nil, scripts.loadCommand(after: reply, to: command) == nil {
-                    if case .error(let message) = reply { throw RedisError.server(message) }
-                    return reply
-                }
-            } catch .unavailable {
-                // Never sent: the general path below re-reads the map and tries again.
-            }
-        }
         let reply = try await pipeline([command], replicaWait: nil).replies[0]
         if case .error(let message) = reply { throw .server(message) }
         return reply
@@ -59,17 +46,74 @@ final class ClusterRouter: RedisRouter {
         case asking(RedisEndpoint)
     }
 
+    /// Redirects followed in one call before giving up: slots that keep moving are a
+    /// cluster in trouble, not a migration.
+    private static let maxRedirects = 16
+
     func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait?) async throws(RedisError) -> RoutedReplies {
         let slots = try commands.map { command throws(RedisError) in try CommandKeys.slot(of: command) }
         var replies = [RESPValue?](repeating: nil, count: commands.count)
-        var routes = [Int: Route](uniqueKeysWithValues: commands.indices.map { ($0, Route.bySlot) })
+        var routes: [Int: Route] = [:]
         var confirmed: Int?
         var backoff = RetryBackoff(window: configuration.failoverRetryWindow)
+        var redirects = 0
+        var waitAndRefresh = false
         var lastProblem = "the cluster did not settle"
+
+        /// Takes one reply: final, or the route of the command's next try.
+        func absorb(_ reply: RESPValue, at index: Int) {
+            switch ClusterRedirect(reply) {
+            case .moved(let slot, let target)?:
+                routes[index] = .moved(target)
+                redirects += 1
+                map.withLockedValue { $0?.move(slot, to: target) }
+                refreshInBackground()
+            case .ask(_, let target)?:
+                routes[index] = .asking(target)
+                redirects += 1
+            case .retryLater?:
+                // Wait either way; the map is re-read after the pause too, which a
+                // TRYAGAIN mid-migration also benefits from.
+                routes[index] = .bySlot
+                waitAndRefresh = true
+                lastProblem = reply.errorMessage ?? lastProblem
+            case nil:
+                replies[index] = reply
+                routes[index] = nil
+            }
+        }
+
+        // The common case in one write, with no grouping: the map is known and every
+        // command goes to the same primary.
+        if let topology = map.withLockedValue({ $0 }), let endpoint = Self.sharedTarget(of: slots, in: topology) {
+            do throws(RedisError) {
+                let sent = try await scripts.pipeline(commands, on: pool(endpoint), trailer: replicaWait?.command)
+                confirmed = sent.trailer?.int
+                for (index, reply) in sent.replies.enumerated() { absorb(reply, at: index) }
+                if routes.isEmpty {
+                    return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed ?? 0)
+                }
+            } catch .unavailable(let reason) {
+                // Never sent: the general path below re-reads the map and tries again.
+                for index in commands.indices { routes[index] = .bySlot }
+                waitAndRefresh = true
+                lastProblem = "\(endpoint): \(reason)"
+            }
+        } else {
+            for index in commands.indices { routes[index] = .bySlot }
+        }
+
         while !routes.isEmpty {
+            if waitAndRefresh {
+                guard !backoff.expired else { throw .unavailable("cluster unavailable: \(lastProblem)") }
+                await backoff.pause()
+                _ = try? await refresh()
+                waitAndRefresh = false
+            } else if redirects > Self.maxRedirects {
+                throw .unavailable("cluster redirects did not end: \(lastProblem)")
+            }
             let topology = try await currentTopology()
             var groups: [RedisEndpoint: [(index: Int, asking: Bool)]] = [:]
-            var unrouted = false
             for (index, route) in routes.sorted(by: { $0.key < $1.key }) {
                 switch route {
                 case .moved(let endpoint): groups[endpoint, default: []].append((index, false))
@@ -78,56 +122,40 @@ final class ClusterRouter: RedisRouter {
                     if let endpoint = Self.target(slots[index], in: topology) {
                         groups[endpoint, default: []].append((index, false))
                     } else {
-                        unrouted = true  // no primary serves the slot (yet)
+                        waitAndRefresh = true  // no primary serves the slot (yet)
                         lastProblem = "slot \(slots[index]!) has no primary"
                     }
                 }
             }
-            let sent = await send(groups, commands: commands, replicaWait: replicaWait)
-            var waitAndRefresh = unrouted
-            for (endpoint, outcome) in sent {
-                let members = groups[endpoint]!
+            for (endpoint, outcome) in await send(groups, commands: commands, replicaWait: replicaWait) {
                 switch outcome {
-                case .failure(let error) where error == RedisError.notSent || Self.isConnectFailure(error):
+                case .failure(.unavailable(let reason)):
                     // Nothing was sent: the node is down or gone; re-read the map and retry.
-                    for member in members { routes[member.index] = .bySlot }
+                    for member in groups[endpoint]! { routes[member.index] = .bySlot }
                     waitAndRefresh = true
-                    lastProblem = "\(endpoint): \(error)"
+                    lastProblem = "\(endpoint): \(reason)"
                 case .failure(let error):
                     throw error
                 case .success(let result):
                     if let count = result.confirmed { confirmed = min(confirmed ?? count, count) }
-                    for (member, reply) in zip(members, result.replies) {
-                        switch ClusterRedirect(reply) {
-                        case .moved(let slot, let target)?:
-                            routes[member.index] = .moved(target)
-                            map.withLockedValue { $0?.move(slot, to: target) }
-                            refreshInBackground()
-                        case .ask(_, let target)?:
-                            routes[member.index] = .asking(target)
-                        case .retryLater?:
-                            // Wait either way; the map is re-read after the pause too,
-                            // which a TRYAGAIN mid-migration also benefits from.
-                            routes[member.index] = .bySlot
-                            waitAndRefresh = true
-                            lastProblem = reply.errorMessage ?? lastProblem
-                        case nil:
-                            replies[member.index] = reply
-                            routes[member.index] = nil
-                        }
-                    }
+                    for (member, reply) in zip(groups[endpoint]!, result.replies) { absorb(reply, at: member.index) }
                 }
-            }
-            guard !routes.isEmpty else { break }
-            if waitAndRefresh {
-                guard !backoff.expired else { throw .unavailable("cluster unavailable: \(lastProblem)") }
-                await backoff.pause()
-                _ = try? await refresh()
-            } else if backoff.attempt > 16 {
-                throw .unavailable("cluster redirects did not end: \(lastProblem)")
             }
         }
         return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed ?? replicaWait!.replicas)
+    }
+
+    /// The one primary every command goes to, if there is one (keyless commands go
+    /// wherever the others do).
+    private static func sharedTarget(of slots: [HashSlot?], in topology: ClusterTopology) -> RedisEndpoint? {
+        var shared: RedisEndpoint?
+        for slot in slots {
+            guard let slot else { continue }
+            guard let endpoint = topology.primary(for: slot) else { return nil }
+            if let shared, shared != endpoint { return nil }
+            shared = endpoint
+        }
+        return shared ?? topology.primaries.first
     }
 
     private struct NodeReplies: Sendable {
@@ -169,11 +197,6 @@ final class ClusterRouter: RedisRouter {
             for await (endpoint, result) in group { results[endpoint] = result }
             return results
         }
-    }
-
-    private static func isConnectFailure(_ error: RedisError) -> Bool {
-        if case .unavailable = error { return true }
-        return false
     }
 
     /// The slot's primary, or any primary for a keyless command.
