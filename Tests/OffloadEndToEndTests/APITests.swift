@@ -358,6 +358,12 @@ import Glibc
         #expect(refused.status == 429)
         #expect(refused.header("retry-after") != nil)
         #expect(Self.errorCode(refused) == "queue_full")
+
+        // A batch that the full queue refuses whole is retryable too, not a 422.
+        let batch = try await stack.post("/v1/jobs/batch", json: ["jobs": [["type": "test.noop", "queue": queue], ["type": "test.noop", "queue": queue]]])
+        #expect(batch.status == 429 && batch.header("retry-after") == "1", "\(batch.text.prefix(300))")
+        let items = batch.object["jobs"] as? [[String: Any]] ?? []
+        #expect(items.count == 2 && items.allSatisfy { ($0["error"] as? [String: Any])?["code"] as? String == "queue_full" })
         await stack.stop()
     }
 

@@ -21,6 +21,12 @@ import Testing
         #expect(error?["code"] as? String == "redis_unavailable")
         #expect((error?["message"] as? String)?.contains("0 of the 1 Redis replicas") == true, "\(refused.text)")
 
+        // A batch whose every job is unconfirmed is as retryable as one job: 503, not 422.
+        let batch = try await stack.post("/v1/jobs/batch", json: ["jobs": [job, job]])
+        #expect(batch.status == 503 && batch.header("Retry-After") == "1", "\(batch.text.prefix(300))")
+        let items = batch.object["jobs"] as? [[String: Any]] ?? []
+        #expect(items.count == 2 && items.allSatisfy { ($0["error"] as? [String: Any])?["code"] as? String == "redis_unavailable" })
+
         let replica = try RedisServerProcess(arguments: ["--replicaof", "127.0.0.1", "\(primary.port)"])
         try await replica.start()
         try await waitUntil("a submit is accepted once the replica is in sync") {

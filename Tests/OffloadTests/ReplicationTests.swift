@@ -106,4 +106,34 @@ import Testing
             #expect(results.allSatisfy { (try? $0.get()) != nil })
         }
     }
+
+    @Test func onAClusterAShardWithoutItsReplicaHoldsBackOnlyItsOwnJobs() async throws {
+        let cluster = try RedisClusterProcesses()
+        try await cluster.start()
+        // The replica of one primary goes away: that shard's writes can no longer be confirmed.
+        let primaries = try await cluster.primaries().map(\.node)
+        let orphaned = primaries[0]
+        for node in cluster.nodes where !primaries.contains(where: { $0 === node }) {
+            let client = try RedisClient.forTests(url: node.url)
+            let role = try await client.send("ROLE").array ?? []
+            await client.shutdown()
+            if role.count > 2, role[2].int == orphaned.port { await node.stop() }
+        }
+        try await TestEngine.with(url: cluster.url, { $0.minReplicas = 1; $0.minReplicasTimeoutMilliseconds = 200 }) { engine in
+            let queues = (0..<12).map { "shard-\($0)" }
+            let results = try await engine.broker.submit(batch: queues.map { JobSubmission(type: "t", queue: $0) })
+            var refused = 0
+            for (queue, result) in zip(queues, results) {
+                let onOrphan = try await engine.broker.node(of: queue) == "127.0.0.1:\(orphaned.port)"
+                switch result {
+                case .success: #expect(!onOrphan, "\(queue) was accepted on the shard without a replica")
+                case .failure(let error):
+                    #expect(onOrphan && error.code == .unavailable, "\(queue): \(error)")
+                    refused += 1
+                }
+            }
+            #expect(refused > 0 && refused < queues.count, "the batch must span the orphaned shard and the others")
+        }
+        await cluster.stop()
+    }
 }

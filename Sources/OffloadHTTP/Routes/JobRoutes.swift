@@ -60,17 +60,36 @@ struct JobRoutes<Context: RequestContext>: Sendable {
             }
         }
         let outcomes = try await broker.submit(batch: submissions)
+        var accepted = false
+        var failures: [OffloadError] = []
         for ((position, submission), outcome) in zip(zip(positions, submissions), outcomes) {
             switch outcome {
             case .success(let job):
                 if job.created { metrics.submitted(queue: submission.queue, type: submission.type) }
                 results[position] = BatchItemResult(id: job.id, state: job.state)
+                accepted = true
             case .failure(let error):
                 results[position] = BatchItemResult(error: error)
+                failures.append(error)
             }
         }
-        let accepted = results.contains { $0?.id != nil }
-        return try JSONResponse.make(BatchSubmitResponse(jobs: results.map { $0! }), status: accepted ? .accepted : .unprocessableContent)
+        let response = BatchSubmitResponse(jobs: results.map { $0! })
+        if accepted { return try JSONResponse.make(response, status: .accepted) }
+        return try Self.refusal(of: response, failures: failures)
+    }
+
+    /// A batch none of whose jobs was enqueued: 503 (or 429) with `Retry-After` when some
+    /// failed for a reason that passes (Redis, a full queue), so a client retries it;
+    /// 422 when only the jobs themselves are wrong.
+    private static func refusal(of body: BatchSubmitResponse, failures: [OffloadError]) throws -> Response {
+        let transient = failures.filter { $0.retryAfterSeconds != nil }
+        let status: HTTPResponse.Status =
+            if transient.contains(where: { $0.code == .unavailable }) { .serviceUnavailable }
+            else if !transient.isEmpty { .tooManyRequests }
+            else { .unprocessableContent }
+        var response = try JSONResponse.make(body, status: status)
+        if let seconds = transient.compactMap(\.retryAfterSeconds).max() { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     /// `?wait=N` holds the request (not a thread) until the job finishes or N seconds pass.

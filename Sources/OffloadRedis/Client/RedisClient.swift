@@ -54,7 +54,7 @@ package final class RedisClient: Sendable {
     }
 
     /// ``pipeline(_:)`` followed, on each server it writes to, by `WAIT` on the same
-    /// connection: `replicasConfirmed` is the fewest replicas any of them confirmed.
+    /// connection: `replicasConfirmed` holds, per reply, the replicas its server confirmed.
     package func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait) async throws(RedisError) -> RoutedReplies {
         try await router.pipeline(commands, replicaWait: replicaWait)
     }

@@ -54,14 +54,15 @@ final class ClusterRouter: RedisRouter {
         let slots = try commands.map { command throws(RedisError) in try CommandKeys.slot(of: command) }
         var replies = [RESPValue?](repeating: nil, count: commands.count)
         var routes: [Int: Route] = [:]
-        var confirmed: Int?
+        var confirmed = replicaWait == nil ? [] : [Int](repeating: 0, count: commands.count)
         var backoff = RetryBackoff(window: configuration.failoverRetryWindow)
         var redirects = 0
         var waitAndRefresh = false
         var lastProblem = "the cluster did not settle"
 
-        /// Takes one reply: final, or the route of the command's next try.
-        func absorb(_ reply: RESPValue, at index: Int) {
+        /// Takes one reply (with the replicas its server confirmed): final, or the route
+        /// of the command's next try.
+        func absorb(_ reply: RESPValue, at index: Int, confirmedBy replicas: Int) {
             switch ClusterRedirect(reply) {
             case .moved(let slot, let target)?:
                 routes[index] = .moved(target)
@@ -79,6 +80,7 @@ final class ClusterRouter: RedisRouter {
                 lastProblem = reply.errorMessage ?? lastProblem
             case nil:
                 replies[index] = reply
+                if replicaWait != nil { confirmed[index] = replicas }
                 routes[index] = nil
             }
         }
@@ -88,10 +90,10 @@ final class ClusterRouter: RedisRouter {
         if let topology = map.withLockedValue({ $0 }), let endpoint = Self.sharedTarget(of: slots, in: topology) {
             do throws(RedisError) {
                 let sent = try await scripts.pipeline(commands, on: pool(endpoint), trailer: replicaWait?.command)
-                confirmed = sent.trailer?.int
-                for (index, reply) in sent.replies.enumerated() { absorb(reply, at: index) }
+                let replicas = sent.trailer?.int ?? 0
+                for (index, reply) in sent.replies.enumerated() { absorb(reply, at: index, confirmedBy: replicas) }
                 if routes.isEmpty {
-                    return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed ?? 0)
+                    return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed)
                 }
             } catch .unavailable(let reason) {
                 // Never sent: the general path below re-reads the map and tries again.
@@ -137,12 +139,13 @@ final class ClusterRouter: RedisRouter {
                 case .failure(let error):
                     throw error
                 case .success(let result):
-                    if let count = result.confirmed { confirmed = min(confirmed ?? count, count) }
-                    for (member, reply) in zip(groups[endpoint]!, result.replies) { absorb(reply, at: member.index) }
+                    for (member, reply) in zip(groups[endpoint]!, result.replies) {
+                        absorb(reply, at: member.index, confirmedBy: result.confirmed ?? 0)
+                    }
                 }
             }
         }
-        return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed ?? replicaWait!.replicas)
+        return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed)
     }
 
     /// The one primary every command goes to, if there is one (keyless commands go

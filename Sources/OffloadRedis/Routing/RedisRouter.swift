@@ -36,9 +36,11 @@ package struct ReplicaWait: Sendable, Hashable {
     }
 }
 
-/// A pipeline's replies and, when it asked for a ``ReplicaWait``, the fewest replicas
-/// that confirmed the writes on any server it wrote to.
+/// A pipeline's replies and, when it asked for a ``ReplicaWait``, how many replicas
+/// confirmed each reply's write: the `WAIT` answer of the server that command ran on, so
+/// on a cluster a shard without its replica does not hold back writes to the others.
 package struct RoutedReplies: Sendable {
     package var replies: [RESPValue]
-    package var replicasConfirmed: Int?
+    /// One count per reply, in order; nil when no confirmation was asked for.
+    package var replicasConfirmed: [Int]?
 }

@@ -23,7 +23,8 @@ final class StandaloneRouter: RedisRouter {
 
     func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait?) async throws(RedisError) -> RoutedReplies {
         let sent = try await scripts.pipeline(commands, on: pool, trailer: replicaWait?.command)
-        return RoutedReplies(replies: sent.replies, replicasConfirmed: replicaWait == nil ? nil : sent.trailer?.int ?? 0)
+        let confirmed = sent.trailer?.int ?? 0
+        return RoutedReplies(replies: sent.replies, replicasConfirmed: replicaWait.map { _ in sent.replies.map { _ in confirmed } })
     }
 
     func endpoint(for command: RedisCommand) async throws(RedisError) -> RedisEndpoint { pool.endpoint }

@@ -48,7 +48,7 @@ final class SentinelRouter: RedisRouter {
     func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait?) async throws(RedisError) -> RoutedReplies {
         var replies = [RESPValue?](repeating: nil, count: commands.count)
         var remaining = Array(commands.indices)
-        var confirmed: Int?
+        var confirmed = [Int](repeating: 0, count: commands.count)
         var backoff = RetryBackoff(window: configuration.failoverRetryWindow)
         var problem = "no primary"
         while true {
@@ -57,7 +57,7 @@ final class SentinelRouter: RedisRouter {
                 let pool = try await currentPrimary()
                 used = pool
                 let sent = try await scripts.pipeline(remaining.map { commands[$0] }, on: pool, trailer: replicaWait?.command)
-                if let count = sent.trailer?.int { confirmed = min(confirmed ?? count, count) }
+                let count = sent.trailer?.int ?? 0
                 var demoted = false
                 var again: [Int] = []
                 for (index, reply) in zip(remaining, sent.replies) {
@@ -68,6 +68,7 @@ final class SentinelRouter: RedisRouter {
                         problem = "\(pool.endpoint): \(message)"
                     } else {
                         replies[index] = reply
+                        confirmed[index] = count
                     }
                 }
                 remaining = again
@@ -83,7 +84,7 @@ final class SentinelRouter: RedisRouter {
             }
             await backoff.pause()
         }
-        return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed ?? 0)
+        return RoutedReplies(replies: replies.map { $0! }, replicasConfirmed: replicaWait == nil ? nil : confirmed)
     }
 
     // MARK: Finding the primary
