@@ -33,20 +33,30 @@ enum DiagnosticJobs {
         }
     }
 
-    /// Waits on its thread, reporting progress, honouring cancellation.
+    /// Waits on its thread, reporting progress, honouring cancellation. `retry_seconds`,
+    /// when given, is how long attempts after the first wait: a first run long enough to be
+    /// killed on a loaded machine, and a retry that finishes at once.
     struct Sleep: CPUJob {
         static let name = "test.sleep"
-        struct Input: Codable, Sendable { let seconds: Double }
+        struct Input: Codable, Sendable {
+            let seconds: Double
+            let retrySeconds: Double?
+            enum CodingKeys: String, CodingKey {
+                case seconds
+                case retrySeconds = "retry_seconds"
+            }
+        }
         struct Output: Codable, Sendable { let slept: Double }
 
         func run(_ input: Input, context: JobContext) throws -> Output {
-            let steps = max(1, Int(input.seconds * 20))
+            let seconds = context.attempt > 1 ? input.retrySeconds ?? input.seconds : input.seconds
+            let steps = max(1, Int(seconds * 20))
             for step in 1...steps {
                 try context.checkCancellation()
-                Thread.sleep(forTimeInterval: input.seconds / Double(steps))  // a worker thread: blocking is its job
+                Thread.sleep(forTimeInterval: seconds / Double(steps))  // a worker thread: blocking is its job
                 context.progress(step * 100 / steps, "step \(step) of \(steps)")
             }
-            return Output(slept: input.seconds)
+            return Output(slept: seconds)
         }
     }
 
