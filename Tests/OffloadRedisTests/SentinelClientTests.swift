@@ -54,6 +54,46 @@ import Testing
         await deployment.stop()
     }
 
+    /// The old primary keeps taking writes, and its other replica keeps confirming them,
+    /// until the sentinels re-point it; then all of it is replaced by the new primary's
+    /// data. A client that holds its writes from `+try-failover` to `+switch-master` loses
+    /// none it saw confirmed.
+    @Test func noConfirmedWriteIsLostToAFailover() async throws {
+        let deployment = try RedisSentinelProcesses()
+        try await deployment.start()
+        let client = try RedisClient.forFailoverTests(url: deployment.url)
+        let before = try #require(try await deployment.currentPrimary())
+        let confirmedOnce = ReplicaWait(replicas: 1, timeout: .seconds(5))
+        // Each write adds its own number; the writer keeps the numbers a replica confirmed.
+        let writer = Task { () -> Set<Int> in
+            var confirmed = Set<Int>()
+            var next = 0
+            while !Task.isCancelled {
+                next += 1
+                guard let routed = try? await client.pipeline([RedisCommand("RPUSH", "log", .int(next))], replicaWait: confirmedOnce),
+                    routed.replies[0].int != nil, routed.replicasConfirmed?[0] ?? 0 >= 1
+                else { continue }
+                confirmed.insert(next)
+            }
+            return confirmed
+        }
+        try await waitUntil("the writer is writing") { try await client.send("LLEN", "log").int ?? 0 > 100 }
+        try await deployment.failover()
+        try await waitUntil("the sentinels name a new primary") { try await deployment.currentPrimary()?.port != before.port }
+        try await deployment.waitUntilHealthy()
+        try await waitUntil("the client writes to the new primary") { try await client.primaries().first?.port != before.port }
+        writer.cancel()
+        let confirmed = await writer.value
+        let after = try #require(try await deployment.currentPrimary())
+        let direct = try RedisClient.forTests(url: after.url)
+        let kept = Set(try await direct.send("LRANGE", "log", "0", "-1").array?.compactMap { $0.string.flatMap(Int.init) } ?? [])
+        let lost = confirmed.subtracting(kept)
+        #expect(lost.count == 0, "\(lost.count) of \(confirmed.count) confirmed writes lost, e.g. \(lost.sorted().prefix(5))")
+        await direct.shutdown()
+        await client.shutdown()
+        await deployment.stop()
+    }
+
     @Test func writesWaitOutAKilledPrimary() async throws {
         let deployment = try RedisSentinelProcesses(downAfter: .seconds(1))
         try await deployment.start()

@@ -7,10 +7,15 @@ import NIOCore
 ///
 /// The sentinels are asked in turn (`SENTINEL get-master-addr-by-name`); every new
 /// connection to the primary checks `ROLE`. The pool is dropped and the primary found
-/// again when a sentinel announces `+switch-master` (one connection stays subscribed),
-/// when a command meets `READONLY` (a demoted primary), or when the primary cannot be
-/// reached; commands that did not run are retried with a back-off for
+/// again when a sentinel announces `+switch-master` (a connection to each sentinel stays
+/// subscribed), when a command meets `READONLY` (a demoted primary), or when the primary
+/// cannot be reached; commands that did not run are retried with a back-off for
 /// `failoverRetryWindow`. The list of sentinels grows with `SENTINEL sentinels`.
+///
+/// From a sentinel's `+try-failover` until `+switch-master` (or an abort, or at most
+/// `failoverRetryWindow`) nothing is sent: the old primary still takes writes, and its
+/// replicas still confirm them, until the sentinels re-point it, and all of them are
+/// then replaced by the new primary's data.
 final class SentinelRouter: RedisRouter {
     private let configuration: RedisConfiguration
     private let masterName: String
@@ -23,6 +28,10 @@ final class SentinelRouter: RedisRouter {
     private let watchers = NIOLockedValueBox<[RedisEndpoint: Task<Void, Never>]>([:])
     private let watchConnections = NIOLockedValueBox<[RedisEndpoint: RedisConnection]>([:])
     private let isShutDown = NIOLockedValueBox(false)
+    /// When a sentinel announced that a failover of the primary began; nil when none is on.
+    private let failoverBegan = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+    /// The new primary a `+switch-master` named, tried first when resolving next.
+    private let announcedPrimary = NIOLockedValueBox<RedisEndpoint?>(nil)
 
     init(
         configuration: RedisConfiguration, masterName: String, scripts: ScriptRegistry, eventLoopGroup: any EventLoopGroup, logger: Logger
@@ -90,6 +99,9 @@ final class SentinelRouter: RedisRouter {
     // MARK: Finding the primary
 
     private func currentPrimary() async throws(RedisError) -> RedisNodePool {
+        if let began = failoverBegan.withLockedValue({ $0 }), ContinuousClock.now - began < configuration.failoverRetryWindow {
+            throw .unavailable("the sentinels are failing over '\(masterName)'")
+        }
         if let pool = primary.withLockedValue({ $0 }) { return pool }
         return try await resolving.value { await self.resolve() }
     }
@@ -114,29 +126,45 @@ final class SentinelRouter: RedisRouter {
         }
     }
 
-    /// Asks each sentinel in turn; the first that names a primary we can reach wins.
+    /// The primary a `+switch-master` announced, else the first a sentinel names that we
+    /// can reach. (A sentinel that has not seen the switch yet names the old one, which
+    /// still answers `ROLE` as a primary until it is re-pointed.)
     private func resolve() async -> Result<RedisNodePool, RedisError> {
         var problems: [String] = []
+        if let endpoint = announcedPrimary.withLockedValue({ $0 }) {
+            do {
+                return .success(try await connect(to: endpoint))
+            } catch {
+                problems.append("announced \(endpoint): \(error)")
+            }
+        }
         for sentinel in sentinels.withLockedValue({ $0 }) {
             do {
-                let endpoint = try await askForPrimary(sentinel)
-                let pool = RedisNodePool(configuration: configuration.node(endpoint), eventLoopGroup: eventLoopGroup, logger: logger)
-                // The first connection checks ROLE: a sentinel can name a demoted primary
-                // for a moment after a failover.
-                _ = try await pool.send(RedisCommand("PING"))
-                let replaced = primary.withLockedValue { current -> RedisNodePool? in
-                    defer { current = pool }
-                    return current
-                }
-                if let replaced { retire(replaced) }
-                startWatching()
-                logger.debug("sentinel primary", metadata: ["master": "\(masterName)", "primary": "\(endpoint)"])
-                return .success(pool)
+                return .success(try await connect(to: try await askForPrimary(sentinel)))
             } catch {
                 problems.append("\(sentinel): \(error)")
             }
         }
         return .failure(.unavailable("no sentinel named a reachable primary for '\(masterName)' (\(problems.joined(separator: "; ")))"))
+    }
+
+    /// Makes `endpoint` the primary once its first connection has checked `ROLE`.
+    private func connect(to endpoint: RedisEndpoint) async throws(RedisError) -> RedisNodePool {
+        let pool = RedisNodePool(configuration: configuration.node(endpoint), eventLoopGroup: eventLoopGroup, logger: logger)
+        do {
+            _ = try await pool.send(RedisCommand("PING"))
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+        let replaced = primary.withLockedValue { current -> RedisNodePool? in
+            defer { current = pool }
+            return current
+        }
+        if let replaced { retire(replaced) }
+        startWatching()
+        logger.debug("sentinel primary", metadata: ["master": "\(masterName)", "primary": "\(endpoint)"])
+        return pool
     }
 
     private func sentinelConnection(_ sentinel: RedisEndpoint, onPush: (@Sendable (RESPValue) -> Void)? = nil) async throws(RedisError) -> RedisConnection {
@@ -193,7 +221,7 @@ final class SentinelRouter: RedisRouter {
             do {
                 let connection = try await sentinelConnection(sentinel) { [weak self] push in self?.handle(push) }
                 watchConnections.withLockedValue { $0[sentinel] = connection }
-                _ = try await connection.send(RedisCommand("SUBSCRIBE", "+switch-master"))
+                _ = try await connection.send(RedisCommand(["SUBSCRIBE"] + Self.events.map { .string($0) }))
                 // Waits here until the connection drops.
                 try? await connection.channel.closeFuture.get()
             } catch {
@@ -203,15 +231,41 @@ final class SentinelRouter: RedisRouter {
         }
     }
 
-    /// `message +switch-master "<name> <old-ip> <old-port> <new-ip> <new-port>"`.
+    /// The sentinel events followed: a failover's start, its end, and its aborts.
+    private static let events = [
+        "+try-failover", "+switch-master",
+        "-failover-abort-not-elected", "-failover-abort-no-good-slave", "-failover-abort-slave-timeout",
+    ]
+
+    /// `message +switch-master "<name> <old-ip> <old-port> <new-ip> <new-port>"`; the
+    /// others' payload is `"master <name> <ip> <port>"`.
     private func handle(_ push: RESPValue) {
-        guard let parts = push.array, parts.count == 3, parts[0].string == "message", parts[1].string == "+switch-master",
-            let text = parts[2].string
+        guard let parts = push.array, parts.count == 3, parts[0].string == "message", let event = parts[1].string,
+            let words = parts[2].string?.split(separator: " ")
         else { return }
-        let words = text.split(separator: " ")
-        guard words.count == 5, words[0] == masterName else { return }
-        logger.info("sentinel switched primary", metadata: ["master": "\(masterName)", "to": "\(words[3]):\(words[4])"])
-        if let pool = primary.withLockedValue({ $0 }) { forget(pool) }
+        switch event {
+        case "+switch-master":
+            guard words.count == 5, words[0] == masterName, let port = Int(words[4]) else { return }
+            logger.info("sentinel switched primary", metadata: ["master": "\(masterName)", "to": "\(words[3]):\(words[4])"])
+            announcedPrimary.withLockedValue { $0 = RedisEndpoint(host: String(words[3]), port: port) }
+            if let pool = primary.withLockedValue({ $0 }) { forget(pool) }
+            failoverBegan.withLockedValue { $0 = nil }
+        case "+try-failover":
+            guard words.count >= 2, words[0] == "master", words[1] == masterName else { return }
+            let window = configuration.failoverRetryWindow
+            let began = failoverBegan.withLockedValue { began -> Bool in
+                // A hold that ran out without a switch is over; this is a new failover.
+                if let since = began, ContinuousClock.now - since < window { return false }
+                began = .now
+                return true
+            }
+            if began { logger.info("sentinel failover began; holding commands until the switch", metadata: ["master": "\(masterName)"]) }
+            if let pool = primary.withLockedValue({ $0 }) { forget(pool) }
+        default:  // an abort: the primary stays
+            guard words.count >= 2, words[0] == "master", words[1] == masterName else { return }
+            logger.info("sentinel failover aborted", metadata: ["master": "\(masterName)", "event": "\(event)"])
+            failoverBegan.withLockedValue { $0 = nil }
+        }
     }
 
     // MARK: Dedicated connections and inspection
