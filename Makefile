@@ -36,6 +36,11 @@ bench-redis-client: deps
 bench-engine: deps
 	@scripts/bench-engine.sh
 
+## The engine on one Redis, a Cluster, Sentinel and --min-replicas 1, side by side (docs/benchmarks.md).
+.PHONY: bench-topologies
+bench-topologies: deps
+	@scripts/bench-topologies.sh
+
 ## Chaos scenarios on real loopback stacks (kills, Redis restart/stall, zombie, poison, soak); see RELIABILITY.md.
 chaos: deps
 	@scripts/chaos/run.sh
