@@ -59,7 +59,8 @@ import Testing
         let key = "{failover}:counter"
         let slot = Int(HashSlot(key: key).value)
         #expect(try await client.send("INCR", .string(key)).int == 1)
-        _ = try await client.send("WAIT", "1", "5000")  // on the replica before the kill
+        // On the replica before the kill (a replica still syncing answers WAIT with 0).
+        try await waitUntil("the replica has the first write") { try await client.send("WAIT", "1", "5000").int == 1 }
         let victim = try await cluster.primary(for: slot)
         await victim.kill()
         // Refused connections, then CLUSTERDOWN, then the promoted replica: one call.
