@@ -152,7 +152,7 @@ package final class WorkerRuntime: Service, Sendable {
                 return
             } catch {
                 logger.warning("cannot publish job types yet; retrying", metadata: ["error": "\(error)"])
-                try? await clock.sleep(for: delay)
+                await stop.wait(upTo: delay)
                 delay = min(delay * 2, .seconds(5))
             }
         }

@@ -79,7 +79,7 @@ final class ClaimLoop: Sendable {
                 cpuSlots.release(free)
                 if stop.isRequested { break }
                 logger.warning("claim failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                try? await clock.sleep(for: backoff)
+                await stop.wait(upTo: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }

@@ -36,6 +36,15 @@ final class StopRequest: Sendable {
         return true
     }
 
+    /// Suspends for `duration` on the worker's clock, or until the stop is requested (or the
+    /// task cancelled), whichever comes first: a retry's back-off never holds up a stop.
+    func wait(upTo duration: Duration) async {
+        let clock = self.clock
+        let timer = Task { try? await clock.sleep(for: duration) }
+        onStop { timer.cancel() }
+        await withTaskCancellationHandler { await timer.value } onCancel: { timer.cancel() }
+    }
+
     /// Runs `wakeUp` once the stop is requested (at once if it already was).
     func onStop(_ wakeUp: @escaping @Sendable () -> Void) {
         let alreadyRequested = state.withLockedValue { state in
