@@ -119,7 +119,8 @@ import Testing
             await client.shutdown()
             if role.count > 2, role[2].int == orphaned.port { await node.stop() }
         }
-        // A timeout a loaded machine's healthy replicas always meet; the orphan's WAIT runs it out.
+        // A timeout a loaded machine's healthy replicas always meet, and as long as the
+        // command timeout (the write is given both); the orphan's WAIT runs it out.
         try await TestEngine.with(url: cluster.url, { $0.minReplicas = 1; $0.minReplicasTimeoutMilliseconds = 5_000 }) { engine in
             let queues = (0..<12).map { "shard-\($0)" }
             let results = try await engine.broker.submit(batch: queues.map { JobSubmission(type: "t", queue: $0) })

@@ -42,7 +42,7 @@ extension Broker {
             calls.append(call)
         }
         let (replies, confirmations) = try await pipeline(commands, confirmedBy: settings.minReplicas)
-        if let confirmed = confirmations.min(), confirmed < settings.minReplicas {
+        if let confirmed = confirmations?.min(), confirmed < settings.minReplicas {
             // Stored on the primary but not yet safe from a failover: the caller retries
             // under the same leases (`complete` is idempotent for the run that stored it).
             throw unconfirmed(

@@ -133,7 +133,7 @@ package final class Broker: Sendable {
                 for (position, job) in zip(call.positions, reply.jobs) {
                     outcomes[position] = Result { () throws(OffloadError) in
                         let submitted = try Self.submitted(job, for: submissions[position])
-                        if confirmed[callIndex] < required[position] {
+                        if let confirmed, confirmed[callIndex] < required[position] {
                             throw unconfirmed(
                                 "job \(submitted.id) was written, but", confirmed: confirmed[callIndex], required: required[position],
                                 then: "it is not accepted: submit it again with the same idempotency key")
@@ -204,14 +204,11 @@ package final class Broker: Sendable {
     }
 
     /// A pipeline of writes followed by `WAIT` on each server written to (when `replicas`
-    /// > 0): `confirmed` holds, per reply, the replicas its server confirmed (`Int.max`
-    /// when no confirmation was asked for). On a cluster each shard answers for its own
-    /// writes, so a shard without its replica holds back only the writes it took.
-    func pipeline(_ commands: [RedisCommand], confirmedBy replicas: Int) async throws(OffloadError) -> (replies: [RESPValue], confirmed: [Int]) {
-        guard replicas > 0 else {
-            let replies = try await pipeline(commands)
-            return (replies, replies.map { _ in Int.max })
-        }
+    /// > 0): `confirmed` holds, per reply, the replicas its server confirmed (nil when no
+    /// confirmation was asked for). On a cluster each shard answers for its own writes, so
+    /// a shard without its replica holds back only the writes it took.
+    func pipeline(_ commands: [RedisCommand], confirmedBy replicas: Int) async throws(OffloadError) -> (replies: [RESPValue], confirmed: [Int]?) {
+        guard replicas > 0 else { return (try await pipeline(commands), nil) }
         do {
             let wait = ReplicaWait(replicas: replicas, timeout: .milliseconds(settings.minReplicasTimeoutMilliseconds))
             let routed = try await redis.pipeline(commands, replicaWait: wait)

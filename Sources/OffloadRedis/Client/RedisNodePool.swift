@@ -6,11 +6,14 @@ import NIOCore
 /// each reopened on demand.
 final class RedisNodePool: Sendable {
     let endpoint: RedisEndpoint
+    /// How long a command may take before its connection counts as dead.
+    let commandTimeout: Duration
     private let slots: [RedisConnectionSlot]
     private let nextSlot = NIOLockedValueBox(0)
 
     init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.endpoint = configuration.endpoint
+        self.commandTimeout = configuration.commandTimeout
         self.slots = (0..<max(1, configuration.poolSize)).map { _ in
             RedisConnectionSlot(configuration: configuration, eventLoop: eventLoopGroup.next(), logger: logger)
         }
@@ -22,8 +25,9 @@ final class RedisNodePool: Sendable {
     }
 
     /// Commands in one write on one connection; replies (errors included) in order.
-    func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RESPValue] {
-        try await withRetryOnStaleConnection { connection throws(RedisError) in try await connection.pipeline(commands) }
+    /// `timeout` replaces the command timeout (a `WAIT` may take longer by design).
+    func pipeline(_ commands: [RedisCommand], timeout: Duration? = nil) async throws(RedisError) -> [RESPValue] {
+        try await withRetryOnStaleConnection { connection throws(RedisError) in try await connection.pipeline(commands, timeout: timeout) }
     }
 
     private func connection() async throws(RedisError) -> RedisConnection {

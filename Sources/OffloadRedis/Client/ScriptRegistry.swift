@@ -31,21 +31,23 @@ final class ScriptRegistry: Sendable {
     }
 
     /// Sends `commands` to `pool`; script calls that met `NOSCRIPT` are loaded there and
-    /// sent once more, so they run after the pipeline's other commands. A `trailer` (the
-    /// `WAIT` of a replica-confirmed write) goes last in each write, so it covers the
-    /// calls sent again too; its reply is the last one's.
+    /// sent once more, so they run after the pipeline's other commands. With a
+    /// `replicaWait`, its `WAIT` goes last in each write, so it covers the calls sent again
+    /// too, and the write may take the WAIT's timeout longer; `trailer` is its reply.
     func pipeline(
-        _ commands: [RedisCommand], on pool: RedisNodePool, trailer: RedisCommand? = nil
+        _ commands: [RedisCommand], on pool: RedisNodePool, replicaWait: ReplicaWait? = nil
     ) async throws(RedisError) -> (replies: [RESPValue], trailer: RESPValue?) {
+        let trailer = replicaWait?.command
+        let timeout = replicaWait.map { pool.commandTimeout + $0.timeout }
         // No copy of the commands unless there is a trailer to append.
-        var replies = try await pool.pipeline(trailer.map { commands + [$0] } ?? commands)
+        var replies = try await pool.pipeline(trailer.map { commands + [$0] } ?? commands, timeout: timeout)
         var trailerReply = trailer == nil ? nil : replies.removeLast()
         let missing = commands.indices.compactMap { index in
             loadCommand(after: replies[index], to: commands[index]).map { (index, $0) }
         }
         guard !missing.isEmpty else { return (replies, trailerReply) }
         let loads = Array(Set(missing.map(\.1)))
-        var again = try await pool.pipeline(loads + missing.map { commands[$0.0] } + (trailer.map { [$0] } ?? []))
+        var again = try await pool.pipeline(loads + missing.map { commands[$0.0] } + (trailer.map { [$0] } ?? []), timeout: timeout)
         if trailer != nil { trailerReply = again.removeLast() }
         for (offset, (index, _)) in missing.enumerated() { replies[index] = again[loads.count + offset] }
         return (replies, trailerReply)

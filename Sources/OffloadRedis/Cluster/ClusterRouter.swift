@@ -89,7 +89,7 @@ final class ClusterRouter: RedisRouter {
         // command goes to the same primary.
         if let topology = map.withLockedValue({ $0 }), let endpoint = Self.sharedTarget(of: slots, in: topology) {
             do throws(RedisError) {
-                let sent = try await scripts.pipeline(commands, on: pool(endpoint), trailer: replicaWait?.command)
+                let sent = try await scripts.pipeline(commands, on: pool(endpoint), replicaWait: replicaWait)
                 let replicas = sent.trailer?.int ?? 0
                 for (index, reply) in sent.replies.enumerated() { absorb(reply, at: index, confirmedBy: replicas) }
                 if routes.isEmpty {
@@ -182,7 +182,7 @@ final class ClusterRouter: RedisRouter {
                         batch.append(commands[member.index])
                     }
                     do throws(RedisError) {
-                        let sent = try await scripts.pipeline(batch, on: pool, trailer: replicaWait?.command)
+                        let sent = try await scripts.pipeline(batch, on: pool, replicaWait: replicaWait)
                         var replies: [RESPValue] = []
                         var position = 0
                         for member in members {

@@ -22,7 +22,7 @@ final class StandaloneRouter: RedisRouter {
     }
 
     func pipeline(_ commands: [RedisCommand], replicaWait: ReplicaWait?) async throws(RedisError) -> RoutedReplies {
-        let sent = try await scripts.pipeline(commands, on: pool, trailer: replicaWait?.command)
+        let sent = try await scripts.pipeline(commands, on: pool, replicaWait: replicaWait)
         let confirmed = sent.trailer?.int ?? 0
         return RoutedReplies(replies: sent.replies, replicasConfirmed: replicaWait.map { _ in sent.replies.map { _ in confirmed } })
     }

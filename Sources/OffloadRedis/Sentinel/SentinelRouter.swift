@@ -65,7 +65,7 @@ final class SentinelRouter: RedisRouter {
             do {
                 let pool = try await currentPrimary()
                 used = pool
-                let sent = try await scripts.pipeline(remaining.map { commands[$0] }, on: pool, trailer: replicaWait?.command)
+                let sent = try await scripts.pipeline(remaining.map { commands[$0] }, on: pool, replicaWait: replicaWait)
                 let count = sent.trailer?.int ?? 0
                 var demoted = false
                 var again: [Int] = []
