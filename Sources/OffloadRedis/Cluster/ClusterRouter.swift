@@ -34,6 +34,22 @@ final class ClusterRouter: RedisRouter {
     // MARK: Sending
 
     func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
+        // The common case as a plain send, with none of a pipeline's bookkeeping: the map
+        // names the key's primary. A redirect, a NOSCRIPT or a node out of reach (none of
+        // which ran the command) takes the general path, which handles each.
+        let slot = try CommandKeys.slot(of: command)
+        if let topology = map.withLockedValue({ $0 }),
+           let endpoint = slot.map({ topology.primary(for: $0) }) ?? topology.primaries.first {
+            do throws(RedisError) {
+                return try await pool(endpoint).send(command)
+            } catch .server(let message) where ClusterRedirect(message) == nil && !message.hasPrefix("NOSCRIPT") {
+                throw .server(message)
+            } catch .server, .unavailable {
+                // Not run: the general path below.
+            } catch {
+                throw error
+            }
+        }
         let reply = try await pipeline([command], replicaWait: nil).replies[0]
         if case .error(let message) = reply { throw .server(message) }
         return reply

@@ -49,6 +49,20 @@ final class SentinelRouter: RedisRouter {
     // MARK: Sending
 
     func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
+        // The common case as a plain send: a known primary and no failover under way. A
+        // READONLY, a NOSCRIPT or a pool out of reach (none of which ran the command) takes
+        // the general path, which handles each.
+        if !isHoldingForFailover, let pool = primary.withLockedValue({ $0 }) {
+            do throws(RedisError) {
+                return try await pool.send(command)
+            } catch .server(let message) where !message.hasPrefix("READONLY") && !message.hasPrefix("NOSCRIPT") {
+                throw .server(message)
+            } catch .server, .unavailable {
+                // Not run: the general path below.
+            } catch {
+                throw error
+            }
+        }
         let reply = try await pipeline([command], replicaWait: nil).replies[0]
         if case .error(let message) = reply { throw .server(message) }
         return reply
@@ -98,8 +112,15 @@ final class SentinelRouter: RedisRouter {
 
     // MARK: Finding the primary
 
+    /// From a sentinel's `+try-failover` until its `+switch-master`, an abort, or the retry
+    /// window: the old primary may still take writes that the failover will discard.
+    private var isHoldingForFailover: Bool {
+        guard let began = failoverBegan.withLockedValue({ $0 }) else { return false }
+        return ContinuousClock.now - began < configuration.failoverRetryWindow
+    }
+
     private func currentPrimary() async throws(RedisError) -> RedisNodePool {
-        if let began = failoverBegan.withLockedValue({ $0 }), ContinuousClock.now - began < configuration.failoverRetryWindow {
+        if isHoldingForFailover {
             throw .unavailable("the sentinels are failing over '\(masterName)'")
         }
         if let pool = primary.withLockedValue({ $0 }) { return pool }
