@@ -46,6 +46,42 @@ import Glibc
         await stack.stop()
     }
 
+    /// A held uniqueness key answers 200 with the holder and `"duplicate": true` while a
+    /// real worker runs the job; cancelling the run frees the key for a new job.
+    @Test func aUniqueKeyHeldByARunningJobAnswersWithItsHolder() async throws {
+        let (stack, inspector) = try await Self.readyStack()
+        let body: [String: Any] = [
+            "type": "test.sleep", "payload": ["seconds": 600], "unique": ["key": "render-7", "scope": "until_finished", "ttl_seconds": 3600],
+        ]
+        let first = try await stack.post("/v1/jobs", json: body)
+        #expect(first.status == 202 && first.object["duplicate"] == nil, "\(first.text)")
+        let id = try #require(first.object["id"] as? String)
+        try await waitUntil("the worker runs the job") { try await inspector.job(id).state == .active }
+        let again = try await stack.post("/v1/jobs", json: body)
+        #expect(again.status == 200, "\(again.text)")
+        #expect(again.object["id"] as? String == id && again.object["duplicate"] as? Bool == true && again.object["state"] as? String == "active")
+        let inBatch = try await stack.post("/v1/jobs/batch", json: ["jobs": [body]])
+        let item = try #require((inBatch.object["jobs"] as? [[String: Any]])?.first)
+        #expect(item["id"] as? String == id && item["duplicate"] as? Bool == true)
+
+        let cancel = try await stack.request("DELETE", "/v1/jobs/\(id)")
+        #expect(cancel.status == 202)
+        _ = try await stack.waitForJob(id)
+        let fresh = try await stack.post("/v1/jobs", json: body)
+        #expect(fresh.status == 202 && fresh.object["id"] as? String != id, "\(fresh.text)")
+        if let freshID = fresh.object["id"] as? String { _ = try await stack.request("DELETE", "/v1/jobs/\(freshID)") }
+
+        for (unique, field) in [
+            (["key": ""] as [String: Any], "unique.key"), (["key": "k", "ttl_seconds": 0], "unique.ttl_seconds"),
+            (["key": "k", "scope": "forever"], "unique.scope"), (["key": "k", "extra": 1], "unique.extra"),
+        ] {
+            let refused = try await stack.post("/v1/jobs", json: ["type": "test.noop", "unique": unique])
+            #expect(refused.status == 422 && Self.errorCode(refused) == "invalid_argument", "\(refused.text)")
+            #expect((refused.object["error"] as? [String: Any])?["field"] as? String == field, "\(refused.text)")
+        }
+        await stack.stop()
+    }
+
     @Test func batchSubmitAnswersEachJob() async throws {
         let (stack, _) = try await Self.readyStack()
         let jobs: [[String: Any]] = [

@@ -208,7 +208,7 @@ import Glibc
     /// A misspelt field is refused, naming it, instead of passing silently as the default.
     @Test func unknownFieldsAreRefusedByName() async throws {
         let stack = try await Self.readyStack()
-        let submitFields = "type, payload, queue, priority, delay_seconds, run_at, max_attempts, timeout_seconds, result_ttl_seconds, lease_ms, allow_unknown_type"
+        let submitFields = "type, payload, queue, priority, delay_seconds, run_at, max_attempts, timeout_seconds, result_ttl_seconds, lease_ms, allow_unknown_type, unique"
         let cases: [(method: String, path: String, body: String, message: String)] = [
             ("POST", "/v1/jobs", #"{"type": "test.noop", "max_attempt": 3}"#, "unknown field 'max_attempt'; the fields are \(submitFields)"),
             ("POST", "/v1/jobs/batch", #"{"jobs": [{"type": "test.noop"}, {"type": "test.noop", "prio": 5}]}"#,

@@ -284,6 +284,23 @@ import Testing
         await harness.stack.stop()
     }
 
+    @Test func submitWithAUniqueKey() async throws {
+        let harness = try await Harness(worker: false)
+        let arguments = ["submit", "test.noop", "--delay", "300", "--allow-unknown-type", "--unique-key", "doc-9"]
+        let first = try await harness.run(arguments + ["--json"])
+        #expect(first.status == 0 && first.json["duplicate"] == nil, "\(first.stderr)")
+        let again = try await harness.run(arguments)
+        #expect(again.status == 0 && again.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == first.json["id"] as? String, "\(again.stderr)")
+        #expect(again.stderr.contains("duplicate"), "\(again.stderr)")
+        let json = try await harness.run(arguments + ["--json"])
+        #expect(json.json["duplicate"] as? Bool == true)
+        let badScope = try await harness.run(arguments + ["--unique-scope", "forever"])
+        #expect(badScope.status == 2 && badScope.stderr.contains("--unique-scope"), "\(badScope.stderr)")
+        let badTTL = try await harness.run(arguments + ["--unique-ttl", "0"])
+        #expect(badTTL.status == 2 && badTTL.stderr.contains("--unique-ttl"), "\(badTTL.stderr)")
+        await harness.stack.stop()
+    }
+
     @Test func removeQueueNeedsForceForAQueueWithJobs() async throws {
         let harness = try await Harness(worker: false)
         _ = try await harness.broker.submit(JobSubmission(type: "test.noop", queue: "old", delaySeconds: 300, allowUnknownType: true))

@@ -59,14 +59,21 @@ import Testing
         }
     }
 
-    @Test func enqueueKeysHoldEachJobAndItsIdempotencyKey() {
+    @Test func enqueueKeysHoldEachJobAndItsIdempotencyAndUniquenessKeys() {
         var call = EnqueueScript(queue: queue, now: 1_000, settings: BrokerSettings())
         call.add(JobSubmission(type: "t", payload: "{}", queue: "q"), id: "q.1")
         var keyed = JobSubmission(type: "t", payload: "{}", queue: "q")
         keyed.idempotencyKey = "k"
         call.add(keyed, id: "q.2")
-        #expect(Array(call.keys.dropFirst(5)) == [queue.job("q.1"), queue.job("q.1"), queue.job("q.2"), queue.idempotency("k")])
-        #expect(call.jobCount == 2)
+        keyed.idempotencyKey = nil
+        keyed.unique = UniqueJob(key: "u")
+        call.add(keyed, id: "q.3")
+        #expect(Array(call.keys.dropFirst(5)) == [
+            queue.job("q.1"), queue.job("q.1"), queue.job("q.1"),
+            queue.job("q.2"), queue.idempotency("k"), queue.job("q.2"),
+            queue.job("q.3"), queue.job("q.3"), queue.unique("u"),
+        ])
+        #expect(call.jobCount == 3)
     }
 
     private func claimCall() -> ClaimScript {

@@ -8,11 +8,15 @@ public struct JobHandle<Output: Decodable & Sendable>: Sendable {
     /// True when this submit made the job; false when its idempotency key returned an
     /// earlier one; nil for a handle made from an id.
     public let created: Bool?
+    /// True when the submit's ``UniqueJob`` key was held: this is the holder, and nothing
+    /// was enqueued; nil for a handle made from an id.
+    public let duplicate: Bool?
     private let client: OffloadClient
 
-    init(id: String, created: Bool?, client: OffloadClient) {
+    init(id: String, created: Bool?, duplicate: Bool? = nil, client: OffloadClient) {
         self.id = id
         self.created = created
+        self.duplicate = duplicate
         self.client = client
     }
 

@@ -23,6 +23,9 @@ public struct JobOptions: Sendable, Hashable {
     /// Submits with the same key to the same queue return the first job while the key
     /// lives (24 hours). The same key with another type or payload is refused.
     public var idempotencyKey: String?
+    /// While another job of the queue holds this key (by its scope), the submit returns
+    /// that job (``JobHandle/duplicate`` true) and enqueues nothing.
+    public var unique: UniqueJob?
     /// Enqueue even when no worker serves the type yet, e.g. an app deployed before its
     /// workers. By default such a submit is refused with `unknown_job_type`, as the HTTP
     /// API answers 422.
@@ -36,7 +39,7 @@ public struct JobOptions: Sendable, Hashable {
     public init(
         queue: String = "default", priority: Int = 0, delay: Duration? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
         timeout: Duration? = nil, resultTTL: Duration? = nil, lease: Duration? = nil, idempotencyKey: String? = nil,
-        allowUnknownType: Bool = false, minReplicas: Int? = nil
+        unique: UniqueJob? = nil, allowUnknownType: Bool = false, minReplicas: Int? = nil
     ) {
         self.queue = queue
         self.priority = priority
@@ -47,6 +50,7 @@ public struct JobOptions: Sendable, Hashable {
         self.resultTTL = resultTTL
         self.lease = lease
         self.idempotencyKey = idempotencyKey
+        self.unique = unique
         self.allowUnknownType = allowUnknownType
         self.minReplicas = minReplicas
     }
@@ -58,7 +62,7 @@ public struct JobOptions: Sendable, Hashable {
             runAtMilliseconds: runAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }, maxAttempts: maxAttempts,
             timeoutSeconds: timeout.map(Self.wholeSeconds), resultTTLSeconds: resultTTL.map(Self.wholeSeconds),
             leaseMilliseconds: lease.map { Int((Self.seconds($0) * 1000).rounded(.up)) }, idempotencyKey: idempotencyKey,
-            allowUnknownType: allowUnknownType, minReplicas: minReplicas)
+            unique: unique, allowUnknownType: allowUnknownType, minReplicas: minReplicas)
     }
 
     static func seconds(_ duration: Duration) -> Double {

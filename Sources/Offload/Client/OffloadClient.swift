@@ -144,7 +144,7 @@ public final class OffloadClient: Service, Sendable {
     // MARK: Helpers
 
     private func handle<Output>(_ submitted: SubmittedJob) -> JobHandle<Output> {
-        JobHandle(id: submitted.id, created: submitted.created, client: self)
+        JobHandle(id: submitted.id, created: submitted.created, duplicate: submitted.duplicate, client: self)
     }
 
     /// Payloads are JSON objects, as the API requires. Keys are sorted so the same input

@@ -67,6 +67,9 @@ package struct QueueKeys: Sendable, Hashable {
     package func job(_ id: String) -> String { jobPrefix + id }
     /// The id of the job first submitted with this idempotency key.
     package func idempotency(_ key: String) -> String { base + "idem:" + key }
+    /// The id of the job holding this uniqueness key; freed by the scripts that start,
+    /// finish, cancel or kill it (a job's `uniq` field names the key), or by its TTL.
+    package func unique(_ key: String) -> String { base + "unique:" + key }
     /// HASH of processed/failed counters for one minute (ms since epoch / 60000).
     package func stats(minute: Int64) -> String { base + "stats:\(minute)" }
     /// Scripts build the per-minute key by appending the minute.

@@ -20,6 +20,8 @@ package struct JobSubmission: Sendable, Hashable {
     package var leaseMilliseconds: Int?
     /// Submits with the same key (per queue, while the key lives) return the first job.
     package var idempotencyKey: String?
+    /// While another job of the queue holds this key, the submit answers with that job.
+    package var unique: UniqueJob?
     /// Enqueue even when no worker serves `type` yet (an app deployed before its workers).
     package var allowUnknownType: Bool
     /// Replicas that must confirm the enqueue before it is accepted; nil: the broker's
@@ -30,7 +32,7 @@ package struct JobSubmission: Sendable, Hashable {
         type: String, payload: String = "{}", queue: String = "default", priority: Int = 0,
         delaySeconds: Double? = nil, runAtMilliseconds: Int64? = nil, maxAttempts: Int? = nil,
         timeoutSeconds: Int? = nil, resultTTLSeconds: Int? = nil, leaseMilliseconds: Int? = nil,
-        idempotencyKey: String? = nil, allowUnknownType: Bool = false, minReplicas: Int? = nil
+        idempotencyKey: String? = nil, unique: UniqueJob? = nil, allowUnknownType: Bool = false, minReplicas: Int? = nil
     ) {
         self.type = type
         self.payload = payload
@@ -43,6 +45,7 @@ package struct JobSubmission: Sendable, Hashable {
         self.resultTTLSeconds = resultTTLSeconds
         self.leaseMilliseconds = leaseMilliseconds
         self.idempotencyKey = idempotencyKey
+        self.unique = unique
         self.allowUnknownType = allowUnknownType
         self.minReplicas = minReplicas
     }
@@ -70,20 +73,25 @@ package struct JobSubmission: Sendable, Hashable {
         if let idempotencyKey, !(1...256).contains(idempotencyKey.utf8.count) {
             throw OffloadError(invalid: "idempotency_key", "must be 1-256 bytes")
         }
+        try unique?.validate()
         if let minReplicas { try Validation.check(minReplicas, in: BrokerSettings.minReplicasRange, field: "min_replicas") }
     }
 }
 
-/// What a submit did: a new job, or the one an idempotency key already named.
+/// What a submit did: a new job, the one an idempotency key already named, or the one
+/// holding its uniqueness key.
 package struct SubmittedJob: Sendable, Hashable, Codable {
     package let id: String
     package let state: JobState
-    /// False when an idempotency key matched an earlier job.
+    /// False when an idempotency key matched an earlier job, or a uniqueness key is held.
     package let created: Bool
+    /// True when the job is the holder of the submit's uniqueness key.
+    package let duplicate: Bool
 
-    package init(id: String, state: JobState, created: Bool) {
+    package init(id: String, state: JobState, created: Bool, duplicate: Bool = false) {
         self.id = id
         self.state = state
         self.created = created
+        self.duplicate = duplicate
     }
 }

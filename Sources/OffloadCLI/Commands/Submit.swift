@@ -19,28 +19,41 @@ extension OffloadCommand {
         @Option(help: "Runs in all, 1 = no retry.") var maxAttempts: Int?
         @Option(help: "Hard timeout of one run, in seconds.") var timeout: Int?
         @Option(help: "Submits with the same key to the same queue return the first job (kept 24 h).") var idempotencyKey: String?
+        @Option(help: "While another job of the queue holds this key, answer with that job instead of enqueuing.") var uniqueKey: String?
+        @Option(help: "When the unique key is freed: until_started or until_finished.") var uniqueScope = UniqueJob.Scope.untilFinished.rawValue
+        @Option(help: "Seconds after which the unique key goes even if its job never ends.") var uniqueTTL = UniqueJob.defaultTTLSeconds
         @Flag(help: "Wait for the job to finish, with a progress bar.") var wait = false
         @Flag(help: "Enqueue even when no worker serves the type yet (workers deployed later).") var allowUnknownType = false
 
         func run() async throws {
+            let scope = UniqueJob.Scope(rawValue: uniqueScope)
             let submission = JobSubmission(
                 type: type, payload: try PayloadOption.canonicalPayload(payload), queue: queue, priority: priority, delaySeconds: delay,
                 maxAttempts: maxAttempts, timeoutSeconds: timeout, idempotencyKey: idempotencyKey,
+                unique: uniqueKey.map { UniqueJob(key: $0, scope: scope ?? .untilFinished, ttl: .seconds(uniqueTTL)) },
                 allowUnknownType: allowUnknownType)
             let showBar = !options.json
             let finished = try await options.withInspector { inspector throws(OffloadError) -> JobRecord? in
                 do throws(OffloadError) {
+                    guard scope != nil else { throw OffloadError(invalid: "--unique-scope", "must be until_started or until_finished") }
                     try submission.validate()
                 } catch {
                     // The engine names its fields as the API does (`delay_seconds`); a CLI user typed flags.
                     throw error.namingField([
                         "queue": "--queue", "delay_seconds": "--delay", "max_attempts": "--max-attempts",
                         "timeout_seconds": "--timeout", "priority": "--priority", "idempotency_key": "--idempotency-key",
+                        "unique.key": "--unique-key", "unique.ttl_seconds": "--unique-ttl",
                     ])
                 }
                 let submitted = try await inspector.broker.submit(submission)
                 guard wait else {
-                    options.report(["id": .string(submitted.id), "state": .string(submitted.state.rawValue)], human: submitted.id)
+                    var report: [String: JSONValue] = ["id": .string(submitted.id), "state": .string(submitted.state.rawValue)]
+                    if submitted.duplicate { report["duplicate"] = .bool(true) }
+                    // The id alone on stdout either way, so `id=$(offload submit …)` keeps working.
+                    if submitted.duplicate && !options.json {
+                        FileHandle.standardError.write(Data("duplicate: \(submitted.id) holds the unique key; nothing enqueued\n".utf8))
+                    }
+                    options.report(report, human: submitted.id)
                     return nil
                 }
                 FileHandle.standardError.write(Data("submitted \(submitted.id)\n".utf8))

@@ -18,6 +18,32 @@ struct SubmitRequest: Decodable, Sendable {
     /// Enqueue even when no worker serves the type yet. A `var` with a default, so
     /// `SubmitBodyReader` (which leaves bodies with it to JSONDecoder) need not name it.
     var allowUnknownType: Bool? = nil
+    /// `{"key", "scope", "ttl_seconds"}`: while another job of the queue holds the key,
+    /// the submit answers with that job.
+    var unique: Unique? = nil
+
+    struct Unique: Decodable, Sendable {
+        let key: String
+        let scope: UniqueJob.Scope?
+        let ttlSeconds: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case key, scope
+            case ttlSeconds = "ttl_seconds"
+        }
+
+        init(from decoder: any Decoder) throws {
+            try decoder.container(keyedBy: JSONFieldKey.self).refuseFields(notIn: CodingKeys.allCases.map(\.rawValue))
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            key = try container.decode(String.self, forKey: .key)
+            scope = try container.decodeIfPresent(UniqueJob.Scope.self, forKey: .scope)
+            ttlSeconds = try container.decodeWholeNumberIfPresent(forKey: .ttlSeconds)
+        }
+
+        var uniqueJob: UniqueJob {
+            UniqueJob(key: key, scope: scope ?? .untilFinished, ttl: .seconds(ttlSeconds ?? UniqueJob.defaultTTLSeconds))
+        }
+    }
 
     /// What JSONDecoder made of the payload, or the canonical text of an object that
     /// `SubmitBodyReader` read (the text `JSONValue.jsonText` would write for it).
@@ -46,6 +72,7 @@ struct SubmitRequest: Decodable, Sendable {
         case resultTTLSeconds = "result_ttl_seconds"
         case leaseMs = "lease_ms"
         case allowUnknownType = "allow_unknown_type"
+        case unique
     }
 
     func submission(idempotencyKey: String?) throws(OffloadError) -> JobSubmission {
@@ -72,7 +99,7 @@ struct SubmitRequest: Decodable, Sendable {
             type: type, payload: payloadText, queue: queue ?? "default", priority: priority ?? 0,
             delaySeconds: delaySeconds, runAtMilliseconds: runAtMilliseconds, maxAttempts: maxAttempts,
             timeoutSeconds: timeoutSeconds, resultTTLSeconds: resultTTLSeconds, leaseMilliseconds: leaseMs,
-            idempotencyKey: idempotencyKey, allowUnknownType: allowUnknownType ?? false)
+            idempotencyKey: idempotencyKey, unique: unique?.uniqueJob, allowUnknownType: allowUnknownType ?? false)
     }
 
     private static func parseDate(_ text: String) -> Date? {
@@ -97,5 +124,6 @@ extension SubmitRequest {
         resultTTLSeconds = try container.decodeWholeNumberIfPresent(forKey: .resultTTLSeconds)
         leaseMs = try container.decodeWholeNumberIfPresent(forKey: .leaseMs)
         allowUnknownType = try container.decodeIfPresent(Bool.self, forKey: .allowUnknownType)
+        unique = try container.decodeIfPresent(Unique.self, forKey: .unique)
     }
 }

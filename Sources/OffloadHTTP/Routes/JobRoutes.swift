@@ -34,7 +34,7 @@ struct JobRoutes<Context: RequestContext>: Sendable {
         let submission = try submitRequest.submission(idempotencyKey: idempotencyKey)
         let submitted = try await broker.submit(submission)
         if submitted.created { metrics.submitted(queue: submission.queue, type: submission.type) }
-        return try SubmitResponse(id: submitted.id, state: submitted.state).response(status: submitted.created ? .accepted : .ok)
+        return try SubmitResponse(submitted).response(status: submitted.created ? .accepted : .ok)
     }
 
     /// Up to 1,000 jobs in one Redis round trip; each gets its id or its own error.
@@ -66,7 +66,7 @@ struct JobRoutes<Context: RequestContext>: Sendable {
             switch outcome {
             case .success(let job):
                 if job.created { metrics.submitted(queue: submission.queue, type: submission.type) }
-                results[position] = BatchItemResult(id: job.id, state: job.state)
+                results[position] = BatchItemResult(job)
                 accepted = true
             case .failure(let error):
                 results[position] = BatchItemResult(error: error)
@@ -219,13 +219,25 @@ struct JobRoutes<Context: RequestContext>: Sendable {
 struct SubmitResponse: Codable {
     let id: String
     let state: JobState
+    /// True when the job holds the submit's uniqueness key; absent otherwise.
+    var duplicate: Bool? = nil
+
+    init(id: String, state: JobState) {
+        self.id = id
+        self.state = state
+    }
+
+    init(_ job: SubmittedJob) {
+        self.init(id: job.id, state: job.state)
+        if job.duplicate { duplicate = true }
+    }
 
     /// The answer of the submit hot path, written without the generic encoder: the bytes
     /// `JSONResponse.make(self)` would write (a test holds them equal) at a fraction of its
     /// cost. An id that would need escaping goes through the encoder.
     func response(status: HTTPResponse.Status) throws(OffloadError) -> Response {
         let plain = id.utf8.allSatisfy { (0x20...0x7E).contains($0) && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-        guard plain else { return try JSONResponse.make(self, status: status) }
+        guard plain, duplicate == nil else { return try JSONResponse.make(self, status: status) }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(id.utf8.count + 32)
         buffer.writeStaticString(#"{"id":""#)
@@ -261,11 +273,13 @@ struct BatchSubmitRequest: Decodable {
 struct BatchItemResult: Codable {
     var id: String?
     var state: JobState?
+    var duplicate: Bool?
     var error: ErrorDetail?
 
-    init(id: String, state: JobState) {
-        self.id = id
-        self.state = state
+    init(_ job: SubmittedJob) {
+        id = job.id
+        state = job.state
+        if job.duplicate { duplicate = true }
     }
 
     init(error: OffloadError) {

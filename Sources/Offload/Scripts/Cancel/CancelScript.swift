@@ -4,7 +4,7 @@ import OffloadRedis
 /// list or set to be kept, cancelled, for its result TTL; a running one by setting its
 /// cancel flag, which the worker's next heartbeat passes to the handler.
 struct CancelScript: QueueScript {
-    static let script = LuaLibrary.script("cancel", using: [.pending, .events, .retention], EmbeddedFiles.cancelLua)
+    static let script = LuaLibrary.script("cancel", using: [.pending, .events, .retention, .unique], EmbeddedFiles.cancelLua)
 
     let id: String
     let queue: QueueKeys

@@ -22,5 +22,6 @@ else
 end
 redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[2])
 finishKept(KEYS[1], KEYS[4], ARGV[1], tonumber(ARGV[2]), tonumber(f[2]) or retention(KEYS[6], ARGV[3]))
+freeJobUnique(KEYS[1], ARGV[1])
 emit(KEYS[5], ARGV[4], "cancelled", ARGV[1])
 return "now-cancelled"

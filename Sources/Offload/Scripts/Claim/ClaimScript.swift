@@ -6,7 +6,7 @@ import OffloadRedis
 /// `started` event names them all. A paused queue leases nothing; a claim that finds
 /// nothing clears stale wake-ups, so the worker blocks until new work.
 struct ClaimScript: QueueScript {
-    static let script = LuaLibrary.script("claim", using: [.pending, .integerTexts, .events], EmbeddedFiles.claimLua)
+    static let script = LuaLibrary.script("claim", using: [.pending, .integerTexts, .events, .unique], EmbeddedFiles.claimLua)
 
     let queue: QueueKeys
     let now: Int64

@@ -15,8 +15,9 @@ local leaseEnd = integerTexts()
 local started, attempts = {}, {}
 for _, id in ipairs(popPending(KEYS[1], tonumber(ARGV[2]))) do
   local key = ARGV[6] .. id
-  local f = redis.call("HMGET", key, "type", "payload", "att", "max", "tmo", "lease", "state")
+  local f = redis.call("HMGET", key, "type", "payload", "att", "max", "tmo", "lease", "state", "uniq", "usc")
   if f[1] and f[7] == "pending" then
+    if f[9] == "s" then freeUnique(f[8], id) end  -- scope until_started ends here
     local attempt = tonumber(f[3] or "0") + 1
     local lease = tonumber(f[6] or ARGV[5])
     redis.call("HSET", key, "state", "active", "att", f[3] and tostring(attempt) or "1", "token", ARGV[3],

@@ -6,7 +6,7 @@ import OffloadRedis
 /// them, the run statistics count them, and completed jobs whose TTL ended are swept.
 struct CompleteScript: QueueScript {
     static let script = LuaLibrary.script(
-        "complete", using: [.integerTexts, .events, .runStats, .retention], EmbeddedFiles.completeLua)
+        "complete", using: [.integerTexts, .events, .runStats, .retention, .unique], EmbeddedFiles.completeLua)
 
     private let queue: QueueKeys
     private(set) var arguments: [RedisArgument]

@@ -18,7 +18,7 @@ local keptUntil = integerTexts()
 for i = 6, #ARGV, 3 do
   local id = ARGV[i]
   local key = ARGV[5] .. id
-  local f = redis.call("HMGET", key, "state", "token", "rttl", "type", "stime", "cancel")
+  local f = redis.call("HMGET", key, "state", "token", "rttl", "type", "stime", "cancel", "uniq")
   if f[1] == "completed" and f[2] == ARGV[i + 1] then
     -- Stored before by this run (its token stays on the completed job): nothing to do.
     out[#out + 1] = 1
@@ -28,6 +28,7 @@ for i = 6, #ARGV, 3 do
     local ttl = tonumber(f[3]) or resultTTL
     redis.call("HSET", key, "state", "completed", "result", ARGV[i + 2], "ftime", ARGV[1])
     if f[6] then redis.call("HDEL", key, "cancel") end
+    freeUnique(f[7], id)
     ended[#ended + 1] = id
     kept[#kept + 1], kept[#kept + 2] = keptUntil(now + ttl * 1000), id
     tallyRun(tally, f[4], f[5], now, "processed")

@@ -2,7 +2,7 @@ import OffloadRedis
 
 /// Enqueues jobs of one queue, in order, atomically: each one is created (pending, or
 /// scheduled when it runs later), or answered with the job its idempotency key already
-/// names, or refused when the queue is at its max depth. One wake-up per created job and
+/// names or that holds its uniqueness key, or refused when the queue is at its max depth. One wake-up per created job and
 /// one `submitted` event for them all: submits that arrive together ride one call.
 struct EnqueueScript: QueueScript {
     static let script = LuaLibrary.script("enqueue", using: [.pending, .events, .wake], EmbeddedFiles.enqueueLua)
@@ -37,19 +37,26 @@ struct EnqueueScript: QueueScript {
         if let lease = submission.leaseMilliseconds { options += ["lease", .int(lease)] }
         if let key = submission.idempotencyKey { options += ["idem", .string(key)] }
         let job = queueKeys.job(id)
+        let uniqueKey = submission.unique.map { queueKeys.unique($0.key) }
+        if let unique = submission.unique, let uniqueKey {
+            // Kept on the job, so the scripts that end its scope know which key to free.
+            options += ["uniq", .string(uniqueKey), "usc", .string(unique.scope == .untilStarted ? "s" : "f")]
+        }
         keys.append(job)
         keys.append(submission.idempotencyKey.map { queueKeys.idempotency($0) } ?? job)
+        keys.append(uniqueKey ?? job)
         arguments += [
             .string(id), .string(submission.type), .string(submission.payload), .string(String(runAt)),
             .int(submission.priority), .int(submission.maxAttempts ?? defaultMaxAttempts),
-            .int(options.count / 2),
+            .int(submission.unique?.ttlSeconds ?? 0), .int(options.count / 2),
         ]
         arguments += options
     }
 
     /// What became of one job.
     enum JobOutcome: Equatable {
-        /// Created now, or (`created` false) the job its idempotency key names.
+        /// Created now, or (`created` false) the job its idempotency key names, or
+        /// (`duplicate` true) the one holding its uniqueness key.
         case submitted(SubmittedJob)
         /// Refused: the queue holds `depth` jobs, its max depth.
         case full(depth: Int, maxDepth: Int)
@@ -77,10 +84,10 @@ struct EnqueueScript: QueueScript {
         for start in stride(from: 0, to: entries.count - 1, by: Self.entriesPerJob) {
             let status = entries[start].string, second = entries[start + 1], third = entries[start + 2]
             switch status {
-            case "created", "existing":
+            case "created", "existing", "duplicate":
                 guard let id = second.string else { throw ScriptReplyError(Self.script, value) }
                 let state = third.string.flatMap(JobState.init(rawValue:)) ?? .completed
-                jobs.append(.submitted(SubmittedJob(id: id, state: state, created: status == "created")))
+                jobs.append(.submitted(SubmittedJob(id: id, state: state, created: status == "created", duplicate: status == "duplicate")))
             case "full":
                 jobs.append(.full(depth: second.int ?? 0, maxDepth: third.int ?? 0))
             case "reused":

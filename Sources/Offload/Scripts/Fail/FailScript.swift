@@ -5,7 +5,7 @@ import OffloadRedis
 /// set trimmed to its bounds); a job whose cancellation was requested ends cancelled,
 /// whatever was asked. The run counts as failed, and one event says where the job went.
 struct FailScript: QueueScript {
-    static let script = LuaLibrary.script("fail", using: [.events, .runStats, .retention, .wake], EmbeddedFiles.failLua)
+    static let script = LuaLibrary.script("fail", using: [.events, .runStats, .retention, .wake, .unique], EmbeddedFiles.failLua)
 
     let job: ClaimedJob
     let queue: QueueKeys

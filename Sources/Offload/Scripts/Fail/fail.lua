@@ -20,6 +20,7 @@ recordRun(KEYS[1], ARGV[12], now, "failed")
 if disposition == "cancel" then
   redis.call("HSET", KEYS[1], "state", "cancelled", "ftime", ARGV[4])
   finishKept(KEYS[1], KEYS[5], id, now, tonumber(f[5]) or retention(KEYS[8], ARGV[9]))
+  freeJobUnique(KEYS[1], id)
   emit(KEYS[7], ARGV[11], "cancelled", id)
   return "cancelled"
 end
@@ -34,6 +35,7 @@ if disposition == "retry" and tonumber(f[3] or "0") < tonumber(f[4] or "1") then
 end
 redis.call("HSET", KEYS[1], "state", "dead", "ftime", ARGV[4])
 redis.call("ZADD", KEYS[4], now, id)
+freeJobUnique(KEYS[1], id)
 local _, deadMax, deadAgeMs = retention(KEYS[8], ARGV[9], ARGV[7], ARGV[8])
 trimDead(KEYS[4], ARGV[10], now, deadMax, deadAgeMs)
 emit(KEYS[7], ARGV[11], "dead", id, "error", ARGV[3])

@@ -16,6 +16,8 @@ enum LuaLibrary: CaseIterable {
     case retention
     /// `wake.lua`: wake-up tokens for blocked workers.
     case wake
+    /// `unique.lua`: freeing a job's uniqueness key.
+    case unique
     /// `give-back.lua`: an active job back to pending without counting its run.
     case giveBack
 
@@ -27,6 +29,7 @@ enum LuaLibrary: CaseIterable {
         case .runStats: EmbeddedFiles.runStatsLua
         case .retention: EmbeddedFiles.retentionLua
         case .wake: EmbeddedFiles.wakeLua
+        case .unique: EmbeddedFiles.uniqueLua
         case .giveBack: EmbeddedFiles.giveBackLua
         }
     }
@@ -34,8 +37,8 @@ enum LuaLibrary: CaseIterable {
     /// The pieces whose functions this one calls.
     var uses: [LuaLibrary] {
         switch self {
-        case .giveBack: [.pending, .events, .retention, .wake]
-        case .pending, .integerTexts, .events, .runStats, .retention, .wake: []
+        case .giveBack: [.pending, .events, .retention, .wake, .unique]
+        case .pending, .integerTexts, .events, .runStats, .retention, .wake, .unique: []
         }
     }
 

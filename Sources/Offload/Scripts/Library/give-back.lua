@@ -6,6 +6,7 @@ local function giveBack(jobKey, id, f, active, levels, signal, events, cancelled
   if f[4] then
     redis.call("HSET", jobKey, "state", "cancelled", "ftime", now)
     finishKept(jobKey, cancelled, id, tonumber(now), tonumber(f[5]) or retention(settings, defaultTTL))
+    freeJobUnique(jobKey, id)
     emit(events, eventsMax, "cancelled", id)
     return
   end

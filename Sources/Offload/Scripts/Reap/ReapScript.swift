@@ -7,7 +7,7 @@ import OffloadRedis
 /// deleted, so they go even when no job finishes or dies. Safe from every process at once.
 struct ReapScript: QueueScript {
     static let script = LuaLibrary.script(
-        "reap", using: [.pending, .events, .runStats, .retention, .wake], EmbeddedFiles.reapLua)
+        "reap", using: [.pending, .events, .runStats, .retention, .wake, .unique], EmbeddedFiles.reapLua)
 
     let queue: QueueKeys
     let now: Int64

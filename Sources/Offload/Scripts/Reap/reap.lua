@@ -26,6 +26,7 @@ for _, id in ipairs(expired) do
     if f[4] then
       redis.call("HSET", key, "state", "cancelled", "ftime", ARGV[1])
       finishKept(key, KEYS[6], id, now, tonumber(f[5]) or resultTTL)
+      freeJobUnique(key, id)
       emit(KEYS[5], ARGV[6], "cancelled", id)
     elseif tonumber(f[2] or "0") < tonumber(f[3] or "1") then
       redis.call("HDEL", key, "prog", "pmsg")
@@ -35,6 +36,7 @@ for _, id in ipairs(expired) do
     else
       redis.call("HSET", key, "state", "dead", "ftime", ARGV[1])
       redis.call("ZADD", KEYS[3], now, id)
+      freeJobUnique(key, id)
       emit(KEYS[5], ARGV[6], "dead", id, "error", ARGV[7])
       died = died + 1
     end

@@ -13,6 +13,9 @@ final class RunningJobs: Sendable {
         /// When its soft timeout ends (90% of the hard one, so a cooperative handler can stop
         /// cleanly before its process is killed); nil before the handler starts and after.
         var softDeadline: AnyClock.Instant?
+        /// The drain is handing it back: a heartbeat that finds its lease gone is seeing
+        /// that, not a lost lease, and leaves telling the handler to the drain.
+        var handingBack = false
 
         /// A third of the lease gone (renew it while two thirds remain), or a second: the
         /// heartbeat is also how a running job learns it was cancelled, so a job that runs
@@ -36,6 +39,10 @@ final class RunningJobs: Sendable {
 
     func remove(_ id: String) {
         entries.withLockedValue { $0[id] = nil }
+    }
+
+    func markHandingBack(_ id: String) {
+        entries.withLockedValue { $0[id]?.handingBack = true }
     }
 
     func setSoftDeadline(_ deadline: AnyClock.Instant?, of id: String) {
@@ -63,7 +70,7 @@ final class RunningJobs: Sendable {
     func apply(renewed: [ClaimedJob], lost: Set<String>, cancelled: Set<String>, at renewedAt: AnyClock.Instant) {
         entries.withLockedValue { entries in
             for job in renewed where !lost.contains(job.id) { entries[job.id]?.leaseRenewedAt = renewedAt }
-            for id in lost { entries[id]?.context.cancel(reason: CancelReason.leaseLost) }
+            for id in lost where entries[id]?.handingBack == false { entries[id]?.context.cancel(reason: CancelReason.leaseLost) }
             for id in cancelled { entries[id]?.context.cancel(reason: CancelReason.cancelled) }
         }
     }

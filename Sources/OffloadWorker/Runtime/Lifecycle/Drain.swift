@@ -36,6 +36,7 @@ struct Drain: Sendable {
         for item in running.newestFirst {
             // Handed back before the handler is told: told first, it could store its
             // interruption as a failed attempt before the job is back.
+            running.markHandingBack(item.job.id)
             let released = (try? await broker.release(item.job)) ?? false
             item.context.cancel(reason: CancelReason.shutdown)
             logger.warning("job did not finish within the grace period; handed back", metadata: ["job": "\(item.job.id)", "released": "\(released)"])
