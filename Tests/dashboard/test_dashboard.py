@@ -227,25 +227,31 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(self.css("#tile-completed .value").text, str(totals["completed"]))
 
         # The chart draws the per-minute stats hashes, summed over the queues.
-        per_queue = [api("GET", f"/v1/queues/{name}/throughput?minutes=15")["minutes"] for name in queues]
-        self.assertTrue(all(len(minutes) == 15 for minutes in per_queue))
-        expected = {}
-        for minutes in per_queue:
-            for point in minutes:
-                entry = expected.setdefault(point["minute"], [0, 0])
-                entry[0] += point["processed"]
-                entry[1] += point["failed"]
+        def stored_minutes():
+            per_queue = [api("GET", f"/v1/queues/{name}/throughput?minutes=15")["minutes"] for name in queues]
+            self.assertTrue(all(len(minutes) == 15 for minutes in per_queue))
+            expected = {}
+            for minutes in per_queue:
+                for point in minutes:
+                    entry = expected.setdefault(point["minute"], [0, 0])
+                    entry[0] += point["processed"]
+                    entry[1] += point["failed"]
+            return per_queue, expected
+        per_queue, _ = stored_minutes()
         some_minute = per_queue[0][5]["minute"]
         stored = redis("HMGET", f"offload:{{default}}:stats:{some_minute}", "processed", "failed").split()
         self.assertEqual([int(x) for x in stored], [per_queue[0][5]["processed"], per_queue[0][5]["failed"]])
 
         def chart_matches():
+            # Read again on each try: a minute may roll over between the page's last
+            # refresh and this read, and then the two windows differ by a minute.
+            _, expected = stored_minutes()
             bars = self.driver.find_elements(By.CSS_SELECTOR, "#throughput-svg g[data-minute]")
             self.assertEqual(len(bars), 15)
             for bar in bars[:-1]:  # the current minute may still be filling
                 minute = int(bar.get_attribute("data-minute"))
                 self.assertEqual([int(bar.get_attribute("data-processed")), int(bar.get_attribute("data-failed"))],
-                                 expected[minute], f"minute {minute}")
+                                 expected.get(minute), f"minute {minute}")
         eventually(chart_matches, message="the chart to show the stored per-minute stats")
 
         # Workers and their current jobs.
