@@ -169,6 +169,25 @@ def test_idempotency_key_returns_the_same_job(run: Run, connect: Connect) -> Non
     run(scenario())
 
 
+def test_a_held_unique_key_returns_its_holder(run: Run, connect: Connect) -> None:
+    async def scenario() -> None:
+        async with connect() as offload:
+            key = f"pyclient-{uuid.uuid4()}"
+            first = await offload.submit("test.noop", delay=300, unique_key=key, unique_ttl=600)
+            again = await offload.submit("test.noop", {"other": 1}, delay=300, unique_key=key)
+            assert (first.created, first.duplicate) == (True, False)
+            assert (again.created, again.duplicate, again.id) == (False, True, first.id)
+            await first.cancel()
+            fresh = await offload.submit("test.noop", delay=300, unique_key=key)
+            assert fresh.created and fresh.id != first.id
+            await fresh.cancel()
+            with pytest.raises(InvalidRequest) as caught:
+                await offload.submit("test.noop", unique_key=key, unique_scope="forever")
+            assert (caught.value.status, caught.value.field) == (422, "unique.scope")
+
+    run(scenario())
+
+
 def test_a_failing_job_raises_job_failed_and_can_be_retried(run: Run, connect: Connect) -> None:
     async def scenario() -> None:
         async with connect() as offload:

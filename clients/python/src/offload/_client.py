@@ -97,23 +97,36 @@ class OffloadClient:
         max_attempts: int | None = None,
         timeout: int | timedelta | None = None,
         idempotency_key: str | None = None,
+        unique_key: str | None = None,
+        unique_scope: str = "until_finished",
+        unique_ttl: int | timedelta | None = None,
     ) -> Job:
         """Enqueue one job (``POST /v1/jobs``) and return its handle.
 
         ``delay`` holds the job back that many seconds; ``max_attempts`` counts every run,
         1 meaning no retry; ``timeout`` is the hard limit of one run in whole seconds (rounded
         up). With ``idempotency_key``, a submit the queue already saw under that key returns the
-        earlier job (``Job.created`` is then false) instead of enqueueing another.
+        earlier job (``Job.created`` is then false) instead of enqueueing another. With
+        ``unique_key``, while another job of the queue holds the key (``unique_scope``
+        ``"until_started"`` or ``"until_finished"``; ``unique_ttl`` seconds at most, default
+        24 h), that job is returned with ``Job.duplicate`` true and nothing is enqueued.
 
         Raises `UnknownJobType` (422) when no worker serves ``job_type``, `InvalidRequest` (422)
         for a field out of its range, `QueueFull` (429), `Unavailable` (503), ...
         """
         body = _submit_body(job_type, payload, queue=queue, priority=priority, delay=delay,
                             max_attempts=max_attempts, timeout=timeout)
+        if unique_key is not None:
+            unique: dict[str, Any] = {"key": unique_key, "scope": unique_scope}
+            if unique_ttl is not None:
+                seconds = unique_ttl.total_seconds() if isinstance(unique_ttl, timedelta) else unique_ttl
+                unique["ttl_seconds"] = math.ceil(seconds)
+            body["unique"] = unique
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else None
         response = await self._request("POST", "/v1/jobs", json=body, headers=headers)
         answer = _json(response)
-        return Job(self, answer["id"], state=answer.get("state"), created=response.status_code == 202)
+        return Job(self, answer["id"], state=answer.get("state"), created=response.status_code == 202,
+                   duplicate=answer.get("duplicate") is True)
 
     async def submit_batch(
         self,
@@ -202,19 +215,22 @@ class Job:
 
     ``state`` is the state last seen (``None`` before any), ``data`` the job's JSON last read
     (`info`, `get`, `result` and `events` refresh both), ``created`` false when an idempotency
-    key named an earlier job.
+    key named an earlier job or a unique key was held, ``duplicate`` true in the latter case.
     """
 
     id: str
     state: str | None
     created: bool
+    duplicate: bool
     data: dict[str, Any] | None
 
-    def __init__(self, client: OffloadClient, job_id: str, *, state: str | None = None, created: bool = True) -> None:
+    def __init__(self, client: OffloadClient, job_id: str, *, state: str | None = None, created: bool = True,
+                 duplicate: bool = False) -> None:
         self._client = client
         self.id = job_id
         self.state = state
         self.created = created
+        self.duplicate = duplicate
         self.data = None
 
     def __repr__(self) -> str:
