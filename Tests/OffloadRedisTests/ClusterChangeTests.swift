@@ -58,9 +58,13 @@ import Testing
         let client = try RedisClient.forFailoverTests(url: cluster.url)
         let key = "{failover}:counter"
         let slot = Int(HashSlot(key: key).value)
-        #expect(try await client.send("INCR", .string(key)).int == 1)
-        // On the replica before the kill (a replica still syncing answers WAIT with 0).
-        try await waitUntil("the replica has the first write") { try await client.send("WAIT", "1", "5000").int == 1 }
+        // On the replica before the kill (a replica still syncing answers WAIT with 0). WAIT
+        // rides the write's pipeline: it counts its own connection's writes, and alone (no
+        // key) it would go to any primary.
+        try await waitUntil("the replica has the first write") {
+            let replies = try await client.pipeline([RedisCommand("SET", .string(key), "1"), RedisCommand("WAIT", "1", "5000")])
+            return replies.last?.int == 1
+        }
         let victim = try await cluster.primary(for: slot)
         await victim.kill()
         // Refused connections, then CLUSTERDOWN, then the promoted replica: one call. Only a
