@@ -32,10 +32,7 @@ public struct UniqueJob: Sendable, Hashable {
     package static let ttlRange = 1...(30 * 86_400)
 
     /// The TTL in whole seconds, rounded up, so the lock is never shorter than asked.
-    package var ttlSeconds: Int {
-        let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
-        return Int(min(seconds.rounded(.up), Double(Int32.max)))
-    }
+    package var ttlSeconds: Int { JobOptions.wholeSeconds(ttl) }
 
     /// Throws `invalid_argument` naming `unique.key` or `unique.ttl_seconds`.
     package func validate() throws(OffloadError) {
